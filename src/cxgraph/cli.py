@@ -1,0 +1,244 @@
+"""The `cxgraph` command: build the context graph, inspect it, ask it questions.
+
+Exit codes follow pySHACL: 0 success, 1 does not conform (validation, later), 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .config import Project, load_project
+from .errors import CxGraphError
+from .load import BuildReport, build
+from .mapping import engine_python
+from .queries import bind, catalog, parse_params, run
+from .render import FORMATS, to_csv, to_json, to_table
+from .store import EmbeddedStore, default_store_path
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="cxgraph: an enterprise context graph for customer experience.")
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+ProjectOpt = Annotated[Path | None, typer.Option("--project", help="Project folder (holds loaders/sources.yaml); "
+                                                 "default: the nearest one above the working directory, "
+                                                 "or $CXGRAPH_PROJECT.")]
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store folder; default $CXGRAPH_STORE or "
+                                               ".cxgraph/store.")]
+DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder holding the source exports "
+                                              "(default: data_root of sources.yaml).")]
+OnlyOpt = Annotated[list[str] | None, typer.Option("--only", help="Load only this source (repeatable); "
+                                                   "the other sources' graphs stay as they are.")]
+
+LABEL_PREFIXES = {
+    "cx": "https://w3id.org/cxgraph/ontology#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "prov": "http://www.w3.org/ns/prov#",
+}
+
+
+def _prefixes(project: Project) -> dict[str, str]:
+    """Prefixes a user may write parameters with: the ontology's and the project's data namespace."""
+    return {**LABEL_PREFIXES, "id": project.id_iri("")}
+
+
+def _fail(exc: CxGraphError) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _project(project: Path | None, data: Path | None = None) -> Project:
+    return load_project(project, data)
+
+
+def _store_path(store: Path | None) -> Path:
+    return store or default_store_path()
+
+
+def _work_dir(store_path: Path) -> Path:
+    return store_path.resolve().parent
+
+
+def _echo(message: str) -> None:
+    err.print(message, highlight=False, markup=False)
+
+
+def _print_build(report: BuildReport) -> None:
+    table = Table(title="Sources loaded", title_justify="left")
+    for column in ("source", "rows read", "loaded", "quarantined", "triples", "graph"):
+        table.add_column(column, justify="right" if column not in ("source", "graph") else "left")
+    for s in report.sources:
+        table.add_row(s.name, str(s.rows_read), str(s.rows_loaded),
+                      f"[red]{s.rows_quarantined}[/]" if s.rows_quarantined else "0", str(s.triples), s.graph)
+    out.print(table)
+    for problem in report.file_problems:
+        out.print(f"[yellow]warning:[/] {problem.file}: {problem.message} ({problem.source}/{problem.record_set})")
+    for name in report.check.unchecked:
+        out.print(f"[yellow]warning:[/] references into {name!r} were not checked: "
+                  "its exports are not in the data folder")
+    ident = report.identity
+    out.print(f"Identity resolution: {ident['records']} customer records -> {ident['parties']} parties "
+              f"({ident['linked']} linked across records).")
+    out.print(f"Quarantined rows: {report.quarantined}; report: {report.quarantine_csv} and "
+              f"{report.quarantine_json.name}. Built in {report.seconds:.1f} s.")
+
+
+def _build(project: Project, store_path: Path, only: list[str] | None,
+           store: EmbeddedStore | None = None) -> BuildReport:
+    store = store or EmbeddedStore(store_path)
+    return build(project, store, _work_dir(store_path), only=only, echo=_echo)
+
+
+@app.command()
+def setup() -> None:
+    """Install the isolated mapping engine (morph-kgc) if it is not there yet."""
+    try:
+        python = engine_python(echo=_echo)
+    except CxGraphError as exc:
+        _fail(exc)
+    out.print(f"Mapping engine ready: {python}")
+
+
+@app.command("build")
+def build_cmd(project: ProjectOpt = None, store: StoreOpt = None, data: DataOpt = None,
+              only: OnlyOpt = None) -> None:
+    """Load every source (or --only some) through contracts and mappings into the store."""
+    try:
+        report = _build(_project(project, data), _store_path(store), only)
+    except CxGraphError as exc:
+        _fail(exc)
+    _print_build(report)
+
+
+@app.command()
+def demo(project: ProjectOpt = None, store: StoreOpt = None) -> None:
+    """Build the sample enterprise and answer the competency questions with their example parameters."""
+    try:
+        proj = _project(project)
+        store_path = _store_path(store)
+        graph = EmbeddedStore(store_path)
+        report = _build(proj, store_path, None, graph)
+        _print_build(report)
+        queries = catalog(proj.queries_dir)
+        for query in queries.values():
+            answer = run(graph, query, query.examples, _prefixes(proj))
+            shown = ", ".join(f"{k}={v}" for k, v in query.examples.items())
+            out.print()
+            out.print(f"[bold]{query.title}[/]  ({query.name}{': ' + shown if shown else ''})")
+            out.print(to_table(answer, {**_prefixes(proj), **query.prefixes}))
+    except CxGraphError as exc:
+        _fail(exc)
+
+
+@app.command()
+def stats(store: StoreOpt = None, project: ProjectOpt = None) -> None:
+    """Per named graph: triples and when it was last loaded."""
+    try:
+        proj = _project(project)
+        graph = EmbeddedStore(_store_path(store), read_only=True)
+        loaded = {
+            row["g"].value: row["t"].value
+            for row in graph.query(
+                "PREFIX cx: <https://w3id.org/cxgraph/ontology#> PREFIX prov: <http://www.w3.org/ns/prov#> "
+                "SELECT ?g (MAX(?end) AS ?t) WHERE { ?a a cx:SourceLoad ; cx:hasTargetGraph ?gl ; "
+                "prov:endedAtTime ?end BIND(STR(?gl) AS ?g) } GROUP BY ?g")
+        }
+        table = Table(title="Named graphs", title_justify="left")
+        table.add_column("graph")
+        table.add_column("triples", justify="right")
+        table.add_column("last loaded")
+        total = 0
+        for name in graph.named_graphs():
+            if name.startswith(proj.graph_iri("staging/")):
+                continue
+            count = graph.count(name)
+            total += count
+            table.add_row(name, str(count), loaded.get(name, ""))
+        table.add_row("[bold]total[/]", f"[bold]{total}[/]", "")
+        out.print(table)
+    except CxGraphError as exc:
+        _fail(exc)
+
+
+@app.command()
+def export(
+    file: Annotated[Path, typer.Argument(help="Output file.")],
+    fmt: Annotated[str, typer.Option("--format", help="nquads or trig")] = "nquads",
+    store: StoreOpt = None,
+) -> None:
+    """Dump every named graph (what Fuseki's TDB2 loader or any bulk loader takes)."""
+    try:
+        graph = EmbeddedStore(_store_path(store), read_only=True)
+        graph.dump(file, fmt)
+    except CxGraphError as exc:
+        _fail(exc)
+    out.print(f"Wrote {file} ({fmt}).")
+
+
+@app.command("queries")
+def list_queries(project: ProjectOpt = None) -> None:
+    """List the named competency queries and their parameters."""
+    try:
+        found = catalog(_project(project).queries_dir)
+    except CxGraphError as exc:
+        _fail(exc)
+    table = Table(title="Queries", title_justify="left", show_lines=True)
+    for column in ("name", "title", "parameters"):
+        table.add_column(column, overflow="fold")
+    for q in found.values():
+        params = "\n".join(f"{p.name} ({p.type}), e.g. {p.example}" for p in q.params.values())
+        table.add_row(q.name, f"{q.title}\n[dim]{q.question}[/]", params or "-")
+    out.print(table)
+
+
+@app.command()
+def query(
+    name: Annotated[str, typer.Argument(help="Query name (see `cxgraph queries`).")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value (repeatable).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json (SPARQL results JSON) or csv")] = "table",
+    store: StoreOpt = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Run one named query with its parameters bound as RDF terms."""
+    try:
+        if fmt not in FORMATS:
+            raise CxGraphError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
+        proj = _project(project)
+        found = catalog(proj.queries_dir)
+        if name not in found:
+            raise CxGraphError(f"no query named {name!r}; known: {', '.join(found)}")
+        values = parse_params(param or [])
+        named = found[name]
+        bind(named, values, _prefixes(proj))  # check parameters before opening the store
+        answer = run(EmbeddedStore(_store_path(store), read_only=True), named, values, _prefixes(proj))
+    except CxGraphError as exc:
+        _fail(exc)
+    if fmt == "json":
+        sys.stdout.write(to_json(answer) + "\n")
+    elif fmt == "csv":
+        sys.stdout.write(to_csv(answer))
+    else:
+        out.print(to_table(answer, {**_prefixes(proj), **named.prefixes}, title=named.title))
+
+
+@app.callback(invoke_without_command=True)
+def _root(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
+    if version:
+        out.print(f"cxgraph {__version__}")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    app()

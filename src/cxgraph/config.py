@@ -1,0 +1,136 @@
+"""The project layout and the source-system registry (`loaders/sources.yaml`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CxGraphError
+from .yamlio import LineDict, line_of, load_yaml
+
+SOURCES_FILE = Path("loaders") / "sources.yaml"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One registered source system: its exports, contract, mapping and named graph."""
+
+    name: str
+    title: str
+    system: str
+    files: tuple[str, ...]
+    contract: Path
+    mapping: Path
+    graph: str
+
+
+@dataclass(frozen=True)
+class Project:
+    """A cxgraph project: where the assets are and how the graph is named."""
+
+    root: Path
+    registry: Path
+    data_root: Path
+    base_iri: str
+    ontology: Path
+    identity: Path
+    sources: dict[str, Source] = field(default_factory=dict)
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
+
+    def graph_iri(self, kind: str) -> str:
+        """IRI of an engine-owned graph such as `identity`, `provenance`, `ontology`."""
+        return f"{self.base_iri}graph/{kind}"
+
+    def id_iri(self, suffix: str) -> str:
+        return f"{self.base_iri}id/{suffix}"
+
+    def select(self, only: list[str] | None) -> list[Source]:
+        """The sources named by `--only` (all when empty), in registry order."""
+        if not only:
+            return list(self.sources.values())
+        unknown = [name for name in only if name not in self.sources]
+        if unknown:
+            raise CxGraphError(
+                f"unknown source {', '.join(unknown)}; registered: {', '.join(self.sources)}", self.registry
+            )
+        return [self.sources[name] for name in self.sources if name in only]
+
+
+def find_project(start: Path | None = None) -> Path:
+    """The project root: $CXGRAPH_PROJECT, else the nearest folder holding loaders/sources.yaml."""
+    env = os.environ.get("CXGRAPH_PROJECT")
+    if env:
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / SOURCES_FILE).is_file():
+            return candidate
+    raise CxGraphError(
+        f"no {SOURCES_FILE} here or in a parent folder; run inside a cxgraph project or set CXGRAPH_PROJECT"
+    )
+
+
+def _require(node: LineDict, key: str, path: Path, what: str) -> object:
+    if not isinstance(node, dict) or key not in node:
+        raise CxGraphError(f"{what}: missing required key {key!r}", path, line_of(node))
+    return node[key]
+
+
+def load_project(root: Path | None = None, data_root: Path | None = None) -> Project:
+    """Read and check `loaders/sources.yaml`; every error names the file and line."""
+    root = (root or find_project()).resolve()
+    registry = root / SOURCES_FILE
+    doc = load_yaml(registry)
+    if not isinstance(doc, dict):
+        raise CxGraphError("expected a mapping at the top level", registry, 1)
+    base_iri = str(_require(doc, "base_iri", registry, "registry"))
+    if not base_iri.endswith("/"):
+        raise CxGraphError("base_iri must end with '/'", registry, line_of(doc, "base_iri"))
+    loaders_dir = registry.parent
+    data = data_root or (loaders_dir / str(doc.get("data_root", "../data/sample")))
+    project = Project(
+        root=root,
+        registry=registry,
+        data_root=Path(data).resolve(),
+        base_iri=base_iri,
+        ontology=(loaders_dir / str(doc.get("ontology", "../ontology/cxgraph.ttl"))).resolve(),
+        identity=(loaders_dir / str(doc.get("identity", "identity.yaml"))).resolve(),
+    )
+    entries = _require(doc, "sources", registry, "registry")
+    if not isinstance(entries, dict) or not entries:
+        raise CxGraphError("'sources' must map source names to their settings", registry, line_of(doc, "sources"))
+    for name, entry in entries.items():
+        where = f"source {name!r}"
+        line = line_of(entries, name)
+        if not isinstance(entry, dict):
+            raise CxGraphError(f"{where}: expected a mapping", registry, line)
+        files = _require(entry, "files", registry, where)
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
+            raise CxGraphError(f"{where}: 'files' must be a list of paths", registry, line_of(entry, "files"))
+        known = {"title", "system", "files", "contract", "mapping", "graph", "format"}
+        extra = sorted(set(entry) - known)
+        if extra:
+            raise CxGraphError(
+                f"{where}: unknown key {extra[0]!r} (allowed: {', '.join(sorted(known))})",
+                registry,
+                line_of(entry, extra[0]),
+            )
+        contract = loaders_dir / str(_require(entry, "contract", registry, where))
+        mapping = loaders_dir / str(_require(entry, "mapping", registry, where))
+        for key, path in (("contract", contract), ("mapping", mapping)):
+            if not path.is_file():
+                raise CxGraphError(f"{where}: {key} file {path} does not exist", registry, line_of(entry, key))
+        project.sources[str(name)] = Source(
+            name=str(name),
+            title=str(entry.get("title", name)),
+            system=str(entry.get("system", f"{base_iri}id/system/{name}")),
+            files=tuple(files),
+            contract=contract.resolve(),
+            mapping=mapping.resolve(),
+            graph=str(entry.get("graph", f"{base_iri}graph/source/{name}")),
+        )
+    return project

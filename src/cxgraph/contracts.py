@@ -1,0 +1,523 @@
+"""Record contracts: every source row is either accepted for mapping or quarantined with its reason.
+
+A contract (`loaders/contracts/<source>.json`) declares, per record set (a CSV file, or the records a
+JSONPath iterator reaches in a JSON file), the fields the mapping reads with their type, whether they
+are required, patterns, enumerations and references. Checking happens before mapping because a
+mapping engine silently drops a triple whose template meets an empty value, and writes dirty values
+such as "N/A" as ill-typed literals: the contract is what makes "nothing is lost" checkable.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from .config import Project, Source
+from .errors import CxGraphError
+from .records import Record, SourceFile, json_records, json_value, parse_iterator, read_file, write_csv, write_json
+
+TYPES = {"string", "integer", "decimal", "boolean", "date", "datetime", "email", "currency", "iri", "list"}
+RULE_KEYS = {"type", "required", "pattern", "enum", "references", "description", "minimum"}
+
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_DATE = re.compile(r"-?\d{4,}-\d\d-\d\d")
+_DATETIME = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """The checks for one field of a record set."""
+
+    name: str
+    type: str = "string"
+    required: bool = False
+    pattern: re.Pattern[str] | None = None
+    enum: tuple[str, ...] | None = None
+    references: tuple[str, str, str] | None = None  # (source, record set, field)
+    minimum: float | None = None
+
+
+@dataclass(frozen=True)
+class RecordSet:
+    """A file (or the records one JSONPath iterator reaches in it) with its field rules."""
+
+    source: str
+    name: str
+    file: str
+    format: str
+    fields: dict[str, FieldRule]
+    key: tuple[str, ...] = ()
+    iterator: str | None = None
+    parent: str | None = None
+
+
+@dataclass
+class Contract:
+    source: str
+    path: Path
+    record_sets: dict[str, RecordSet]
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Why one row was quarantined: file, row, column, value and the rule it broke."""
+
+    source: str
+    record_set: str
+    file: str
+    row: int | None
+    locator: str
+    column: str
+    value: str
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "record_set": self.record_set,
+            "file": self.file,
+            "row": self.row,
+            "locator": self.locator,
+            "column": self.column,
+            "value": self.value,
+            "rule": self.rule,
+            "message": self.message,
+        }
+
+
+@dataclass
+class RecordSetCount:
+    source: str
+    record_set: str
+    file: str
+    read: int = 0
+    quarantined: int = 0
+
+    @property
+    def loaded(self) -> int:
+        return self.read - self.quarantined
+
+
+@dataclass
+class CheckResult:
+    """What the contract check decided for every record of every checked source."""
+
+    counts: dict[tuple[str, str], RecordSetCount] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    file_problems: list[Issue] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+
+    def for_source(self, source: str) -> list[RecordSetCount]:
+        return [c for (s, _), c in self.counts.items() if s == source]
+
+    def issues_for(self, source: str) -> list[Issue]:
+        return [i for i in self.issues if i.source == source]
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    index = text.find(f'"{needle}"')
+    return text.count("\n", 0, index) + 1 if index >= 0 else None
+
+
+def load_contract(path: Path, source: str) -> Contract:
+    """Parse and check a contract file; a broken one stops the run naming file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        doc = json.loads(text)
+    except FileNotFoundError:
+        raise CxGraphError("contract file not found", path) from None
+    except json.JSONDecodeError as exc:
+        raise CxGraphError(f"invalid JSON: {exc.msg}", path, exc.lineno) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("record_sets"), dict):
+        raise CxGraphError("a contract needs a 'record_sets' object", path, 1)
+    if doc.get("source", source) != source:
+        raise CxGraphError(
+            f"contract says source {doc['source']!r} but sources.yaml registers it for {source!r}",
+            path,
+            _line_of(text, "source"),
+        )
+    record_sets: dict[str, RecordSet] = {}
+    for name, spec in doc["record_sets"].items():
+        line = _line_of(text, name)
+
+        def fail(message: str, needle: str | None = None, *, _name: str = name, _line: int | None = line) -> None:
+            raise CxGraphError(
+                f"record set {_name!r}: {message}", path, _line_of(text, needle) if needle else _line
+            )
+
+        if not isinstance(spec, dict):
+            fail("expected an object")
+        fmt = spec.get("format")
+        if fmt not in ("csv", "json"):
+            fail(f"format must be 'csv' or 'json', not {fmt!r}")
+        if not isinstance(spec.get("file"), str):
+            fail("missing 'file'")
+        iterator = spec.get("iterator")
+        if fmt == "json":
+            if not isinstance(iterator, str):
+                fail("a JSON record set needs an 'iterator' such as \"$.orders[*]\"")
+            try:
+                parse_iterator(iterator)
+            except ValueError as exc:
+                fail(str(exc), "iterator")
+        if not isinstance(spec.get("fields"), dict) or not spec["fields"]:
+            fail("missing 'fields'")
+        rules: dict[str, FieldRule] = {}
+        for fname, fspec in spec["fields"].items():
+            if not isinstance(fspec, dict):
+                fail(f"field {fname!r}: expected an object", fname)
+            unknown = set(fspec) - RULE_KEYS
+            if unknown:
+                fail(f"field {fname!r}: unknown rule {sorted(unknown)[0]!r}", fname)
+            ftype = fspec.get("type", "string")
+            if ftype not in TYPES:
+                fail(f"field {fname!r}: unknown type {ftype!r} (one of {', '.join(sorted(TYPES))})", fname)
+            pattern = None
+            if "pattern" in fspec:
+                try:
+                    pattern = re.compile(fspec["pattern"])
+                except re.error as exc:
+                    fail(f"field {fname!r}: bad pattern: {exc}", fname)
+            enum = fspec.get("enum")
+            if enum is not None and (not isinstance(enum, list) or not enum):
+                fail(f"field {fname!r}: 'enum' must be a non-empty list", fname)
+            ref = None
+            if "references" in fspec:
+                target = str(fspec["references"])
+                match = re.fullmatch(r"(?:([\w-]+):)?([\w-]+)\.([\w.-]+)", target)
+                if not match:
+                    fail(f"field {fname!r}: references must be 'recordset.field' or 'source:recordset.field'", fname)
+                ref = (match.group(1) or source, match.group(2), match.group(3))
+            rules[fname] = FieldRule(
+                name=fname,
+                type=ftype,
+                required=bool(fspec.get("required", False)),
+                pattern=pattern,
+                enum=tuple(str(v) for v in enum) if enum else None,
+                references=ref,
+                minimum=fspec.get("minimum"),
+            )
+        key = spec.get("key", ())
+        key = (key,) if isinstance(key, str) else tuple(key)
+        for k in key:
+            if k not in rules:
+                fail(f"key field {k!r} is not declared in 'fields'", "key")
+        parent = spec.get("parent")
+        record_sets[name] = RecordSet(
+            source=source,
+            name=name,
+            file=spec["file"],
+            format=fmt,
+            fields=rules,
+            key=key,
+            iterator=iterator,
+            parent=parent,
+        )
+    for rs in record_sets.values():
+        if rs.parent and rs.parent not in record_sets:
+            raise CxGraphError(
+                f"record set {rs.name!r}: parent {rs.parent!r} is not a record set of this contract",
+                path,
+                _line_of(text, rs.parent),
+            )
+    return Contract(source=source, path=path, record_sets=record_sets)
+
+
+def load_contracts(project: Project) -> dict[str, Contract]:
+    """Every source's contract, with cross-contract references and file lists checked."""
+    contracts = {name: load_contract(src.contract, name) for name, src in project.sources.items()}
+    for name, contract in contracts.items():
+        listed = set(project.sources[name].files)
+        covered = {rs.file for rs in contract.record_sets.values()}
+        for missing in sorted(covered - listed):
+            raise CxGraphError(
+                f"contract reads {missing!r}, which sources.yaml does not list for source {name!r}",
+                contract.path,
+                _line_of(contract.path.read_text(encoding="utf-8"), missing),
+            )
+        for extra in sorted(listed - covered):
+            raise CxGraphError(
+                f"source {name!r} lists {extra!r} but its contract {contract.path.name} has no record set for it",
+                project.registry,
+            )
+        for rs in contract.record_sets.values():
+            for rule in rs.fields.values():
+                if not rule.references:
+                    continue
+                src, target_rs, target_field = rule.references
+                target = contracts.get(src)
+                if target is None or target_rs not in target.record_sets:
+                    raise CxGraphError(
+                        f"field {rule.name!r} references {src}:{target_rs}, which no contract declares",
+                        contract.path,
+                        _line_of(contract.path.read_text(encoding="utf-8"), rule.name),
+                    )
+                if target_field not in target.record_sets[target_rs].fields:
+                    raise CxGraphError(
+                        f"field {rule.name!r} references {src}:{target_rs}.{target_field}, an undeclared field",
+                        contract.path,
+                        _line_of(contract.path.read_text(encoding="utf-8"), rule.name),
+                    )
+    return contracts
+
+
+def _text(value: Any) -> str | None:
+    """A scalar as the text a mapping engine will see; None for absent or empty."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    return text if text.strip() != "" else None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str) and any("\udc80" <= ch <= "\udcff" for ch in value):
+        raw = value.encode("utf-8", errors="surrogateescape")
+        return repr(raw)[2:-1]
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def check_value(rule: FieldRule, raw: Any) -> tuple[str, str] | None:
+    """(rule id, message) when `raw` breaks the field rule, else None."""
+    if rule.type == "list":
+        if raw is None:
+            return ("required", "required value is missing") if rule.required else None
+        if not isinstance(raw, list) or not all(isinstance(v, str) and v for v in raw):
+            return ("type", "expected a list of non-empty strings")
+        if rule.required and not raw:
+            return ("required", "required list is empty")
+        return None
+    if isinstance(raw, (dict, list)):
+        return ("type", f"expected a single {rule.type} value, found a JSON {type(raw).__name__}")
+    value = _text(raw)
+    if value is None:
+        return ("required", "required value is missing") if rule.required else None
+    if any("\udc80" <= ch <= "\udcff" for ch in value):
+        return ("encoding", "value is not valid UTF-8")
+    kind = rule.type
+    if isinstance(raw, bool) and kind != "boolean":
+        return ("type", f"expected {kind}, found a JSON boolean")
+    if kind == "integer" and not _INTEGER.fullmatch(value):
+        return ("type", "expected an integer")
+    if kind == "decimal" and not _DECIMAL.fullmatch(value):
+        return ("type", "expected a decimal number such as 12.50")
+    if kind == "boolean" and value not in ("true", "false", "1", "0"):
+        return ("type", "expected true or false")
+    if kind == "date":
+        if not _DATE.fullmatch(value):
+            return ("type", "expected a date YYYY-MM-DD")
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return ("type", "not a calendar date")
+    if kind == "datetime":
+        if not _DATETIME.fullmatch(value):
+            return ("type", "expected an ISO 8601 timestamp such as 2026-11-03T14:22:01+00:00")
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return ("type", "not a valid timestamp")
+        if parsed.tzinfo is None:
+            return ("timezone", "timestamp has no time zone; the instant is ambiguous")
+    if kind == "email" and not _EMAIL.fullmatch(value.strip()):
+        return ("type", "expected an e-mail address")
+    if kind == "currency" and not _CURRENCY.fullmatch(value):
+        return ("type", "expected an ISO 4217 currency code such as GBP")
+    if kind == "iri" and not _IRI.fullmatch(value):
+        return ("type", "expected an absolute IRI")
+    if rule.minimum is not None and kind in ("integer", "decimal") and float(value) < rule.minimum:
+        return ("minimum", f"must be at least {rule.minimum}")
+    if rule.enum is not None and value not in rule.enum:
+        return ("enum", f"not one of the allowed values: {', '.join(rule.enum)}")
+    if rule.pattern is not None and not rule.pattern.fullmatch(value):
+        return ("pattern", f"does not match {rule.pattern.pattern}")
+    return None
+
+
+@dataclass
+class _Checked:
+    record_set: RecordSet
+    records: list[Record]
+    bad: dict[int, Issue] = field(default_factory=dict)  # index -> first issue
+
+
+def _field(rs: RecordSet, record: Record, name: str) -> Any:
+    return json_value(record.values, name) if rs.format == "json" else record.values.get(name)
+
+
+def _to_check(project: Project, contracts: dict[str, Contract], selected: set[str]) -> tuple[list[str], list[str]]:
+    """The selected sources plus those their references point into, when their exports are present."""
+    wanted, skipped = list(selected), []
+    frontier = list(selected)
+    while frontier:
+        name = frontier.pop()
+        for rs in contracts[name].record_sets.values():
+            for rule in rs.fields.values():
+                target = rule.references[0] if rule.references else None
+                if target is None or target in wanted or target in skipped:
+                    continue
+                present = all((project.data_root / f).exists() for f in project.sources[target].files)
+                (wanted if present else skipped).append(target)
+                if present:
+                    frontier.append(target)
+    order = list(contracts)
+    return sorted(wanted, key=order.index), skipped
+
+
+def check(
+    project: Project, contracts: dict[str, Contract], selected: set[str] | None = None,
+) -> tuple[CheckResult, dict[Path, SourceFile], dict]:
+    """Check the records of the selected sources (and those they reference) against their contracts.
+
+    References are resolved against accepted records only. A reference into a source whose exports
+    are not in the data folder is left unchecked and said so in `result.unchecked`.
+    """
+    result = CheckResult()
+    files: dict[Path, SourceFile] = {}
+    checked: dict[tuple[str, str], _Checked] = {}
+    names, result.unchecked = _to_check(project, contracts, set(selected or contracts))
+    skip = set(result.unchecked)
+    for source in names:
+        contract = contracts[source]
+        for rs in contract.record_sets.values():
+            path = project.data_root / rs.file
+            if path not in files:
+                files[path] = read_file(path, rs.format)
+            parsed = files[path]
+            count = RecordSetCount(source=source, record_set=rs.name, file=rs.file)
+            result.counts[(source, rs.name)] = count
+            if parsed.problem:
+                problem = Issue(source, rs.name, rs.file, parsed.problem_line, "file", "", "",
+                                "unreadable-file" if parsed.problem != "empty file" else "empty-file",
+                                parsed.problem)
+                if problem not in result.file_problems:
+                    result.file_problems.append(problem)
+                checked[(source, rs.name)] = _Checked(rs, [])
+                continue
+            records = parsed.rows if rs.format == "csv" else json_records(parsed, rs.iterator or "$")
+            count.read = len(records)
+            state = _Checked(rs, records)
+            checked[(source, rs.name)] = state
+            missing_columns = (
+                [f for f in rs.fields if f not in parsed.header] if rs.format == "csv" else []
+            )
+            seen_keys: dict[tuple[str, ...], int] = {}
+            for index, record in enumerate(records):
+                issue = _check_record(rs, record, missing_columns)
+                if issue is None and rs.key:
+                    key = tuple(str(_text(_field(rs, record, k))) for k in rs.key)
+                    if key in seen_keys:
+                        issue = Issue(source, rs.name, rs.file, record.row, record.locator, ",".join(rs.key),
+                                      "|".join(key), "duplicate-key",
+                                      f"duplicate key; first seen in row {seen_keys[key]}")
+                    else:
+                        seen_keys[key] = record.row
+                if issue:
+                    state.bad[index] = issue
+    # Parents first, then references, repeated until nothing changes (a quarantined record can leave
+    # another record's reference dangling).
+    changed = True
+    while changed:
+        changed = False
+        accepted_values: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        for (source, name), state in checked.items():
+            for index, record in enumerate(state.records):
+                if index in state.bad:
+                    continue
+                for fname in state.record_set.fields:
+                    text = _text(_field(state.record_set, record, fname))
+                    if text is not None:
+                        accepted_values[(source, name, fname)].add(text)
+        for (source, _name), state in checked.items():
+            rs = state.record_set
+            parent_state = checked.get((source, rs.parent)) if rs.parent else None
+            bad_parents = (
+                {parent_state.records[i].pointer for i in parent_state.bad} if parent_state else set()
+            )
+            for index, record in enumerate(state.records):
+                if index in state.bad:
+                    continue
+                issue = None
+                if bad_parents and any(record.pointer[: len(p)] == p for p in bad_parents):
+                    issue = Issue(source, rs.name, rs.file, record.row, record.locator, "", "",
+                                  "parent-quarantined", f"its {rs.parent} record was quarantined")
+                for rule in rs.fields.values():
+                    if issue or not rule.references or rule.references[0] in skip:
+                        continue
+                    raw = _field(rs, record, rule.name)
+                    values = raw if isinstance(raw, list) else [raw]
+                    for value in values:
+                        text = _text(value)
+                        if text is not None and text not in accepted_values[rule.references]:
+                            src, target_rs, target_field = rule.references
+                            issue = Issue(source, rs.name, rs.file, record.row, record.locator, rule.name, text,
+                                          "dangling-reference",
+                                          f"no accepted {src} {target_rs} record has {target_field} = {text}")
+                            break
+                if issue:
+                    state.bad[index] = issue
+                    changed = True
+    for (source, name), state in checked.items():
+        result.counts[(source, name)].quarantined = len(state.bad)
+        result.issues.extend(state.bad[i] for i in sorted(state.bad))
+    return result, files, checked
+
+
+def _check_record(rs: RecordSet, record: Record, missing_columns: list[str]) -> Issue | None:
+    if rs.format == "csv" and "__width__" in record.values:
+        return Issue(rs.source, rs.name, rs.file, record.row, record.locator, "", str(record.values["__width__"]),
+                     "row-width", "row has a different number of cells than the header")
+    if rs.format == "json" and not isinstance(record.values, dict):
+        return Issue(rs.source, rs.name, rs.file, record.row, record.locator, "", _show(record.values),
+                     "type", "expected a JSON object")
+    for name, rule in rs.fields.items():
+        if name in missing_columns:
+            if rule.required:
+                return Issue(rs.source, rs.name, rs.file, record.row, record.locator, name, "",
+                             "missing-column", "the export has no such column")
+            continue
+        raw = _field(rs, record, name)
+        broken = check_value(rule, raw)
+        if broken:
+            return Issue(rs.source, rs.name, rs.file, record.row, record.locator, name,
+                         "" if raw is None else _show(raw), broken[0], broken[1])
+    return None
+
+
+def stage(
+    sources: list[Source], contracts: dict[str, Contract], files: dict[Path, SourceFile], checked: dict,
+    project: Project, staging_root: Path,
+) -> None:
+    """Write each selected source's accepted records to the staging copy the mapping engine reads."""
+    for source in sources:
+        by_file: dict[str, list[_Checked]] = defaultdict(list)
+        for rs in contracts[source.name].record_sets.values():
+            by_file[rs.file].append(checked[(source.name, rs.name)])
+        for rel, states in by_file.items():
+            parsed = files[project.data_root / rel]
+            target = staging_root / rel
+            if parsed.problem:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                header = ",".join(dict.fromkeys(f for s in states for f in s.record_set.fields))
+                target.write_text(header + "\n" if parsed.format == "csv" else "{}", encoding="utf-8")
+                continue
+            if parsed.format == "csv":
+                bad_rows = {s.records[i].row for s in states for i in s.bad}
+                keep = {r.row for r in parsed.rows if r.row not in bad_rows}
+                write_csv(parsed, keep, target)
+            else:
+                drop = {s.records[i].pointer for s in states for i in s.bad}
+                write_json(parsed, drop, target)

@@ -1,0 +1,20 @@
+"""Errors the CLI turns into a one-line message and exit code 2 (pySHACL's convention)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class CxGraphError(Exception):
+    """A usage or input error: bad configuration, contract, mapping or parameter."""
+
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
+        return where + super().__str__()

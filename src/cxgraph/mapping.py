@@ -1,0 +1,197 @@
+"""Running the YARRRML mappings with morph-kgc, isolated in its own virtual environment.
+
+morph-kgc 2.10 pins rdflib<7.3 and pyoxigraph<0.4, which would downgrade the store and conflict with
+pySHACL; so it runs as a subprocess from a private venv (created on first use, or given by
+CXGRAPH_MORPH_PYTHON) and hands back N-Quads. Before it runs, each mapping is checked against its
+record contract so that a typo stops the run with the mapping file and line, not a pandas traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import Source
+from .contracts import Contract, RecordSet
+from .errors import CxGraphError
+from .yamlio import LineList, line_of, load_yaml
+
+MORPH_REQUIREMENT = os.environ.get("CXGRAPH_MORPH_REQUIREMENT", "morph-kgc==2.10.0")
+_REFERENCE = re.compile(r"\$\(([^)]*)\)")
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cxgraph"
+
+
+def engine_python(install: bool = True, echo: Any = print) -> Path:
+    """The Python interpreter that has morph-kgc, creating its private venv when missing."""
+    configured = os.environ.get("CXGRAPH_MORPH_PYTHON")
+    if configured:
+        path = Path(configured)
+        if not path.exists():
+            raise CxGraphError(f"CXGRAPH_MORPH_PYTHON points at {path}, which does not exist")
+        return path
+    env_dir = cache_dir() / ("engine-" + re.sub(r"[^\w.]+", "-", MORPH_REQUIREMENT))
+    python = env_dir / "bin" / "python"
+    marker = env_dir / ".installed"
+    if marker.exists() and python.exists():
+        return python
+    if not install:
+        raise CxGraphError(f"the mapping engine is not installed; run `cxgraph setup` (it goes to {env_dir})")
+    echo(f"Installing the mapping engine ({MORPH_REQUIREMENT}) into its own environment {env_dir} (once)...")
+    venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+    proc = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", MORPH_REQUIREMENT],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
+        raise CxGraphError(f"could not install {MORPH_REQUIREMENT} into {env_dir}:\n{tail}")
+    marker.write_text(MORPH_REQUIREMENT + "\n", encoding="utf-8")
+    return python
+
+
+@dataclass(frozen=True)
+class MappingRule:
+    """One YARRRML mapping: which record set it iterates and which fields it reads."""
+
+    name: str
+    record_set: RecordSet
+    line: int | None
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _source_spec(entry: Any, named: dict[str, Any], path: Path, line: int | None) -> tuple[str, str | None]:
+    """(file, iterator) of one YARRRML source entry."""
+    if isinstance(entry, str) and entry in named:
+        entry = named[entry]
+    if isinstance(entry, list) and entry and isinstance(entry[0], str):
+        access, _, formulation = entry[0].partition("~")
+        iterator = entry[1] if len(entry) > 1 else None
+        return access, iterator if formulation.lower() in ("jsonpath", "json") else None
+    if isinstance(entry, dict) and "access" in entry:
+        return str(entry["access"]), entry.get("iterator")
+    raise CxGraphError("cannot read this source; use ['file.csv~csv'] or ['file.json~jsonpath', '$.x[*]']",
+                       path, line)
+
+
+def check_mapping(source: Source, contract: Contract) -> tuple[Any, list[MappingRule]]:
+    """Parse one mapping file and check every source and $(reference) against the contract."""
+    path = source.mapping
+    doc = load_yaml(path)
+    if not isinstance(doc, dict):
+        raise CxGraphError("a YARRRML document must be a mapping", path, 1)
+    mappings = doc.get("mappings", doc.get("mapping", doc.get("m")))
+    if not isinstance(mappings, dict) or not mappings:
+        raise CxGraphError("no 'mappings' section", path, line_of(doc))
+    named = doc.get("sources", {}) if isinstance(doc.get("sources"), dict) else {}
+    by_file = {(rs.file, rs.iterator if rs.format == "json" else None): rs for rs in contract.record_sets.values()}
+    rules = []
+    for name, body in mappings.items():
+        line = line_of(mappings, name)
+        if not isinstance(body, dict):
+            raise CxGraphError(f"mapping {name!r}: expected a mapping", path, line)
+        for key in ("graphs", "graph", "g"):
+            if key in body:
+                raise CxGraphError(
+                    f"mapping {name!r}: remove '{key}:' — the engine writes each source into its named graph",
+                    path, line_of(body, key))
+        entries = body.get("sources", body.get("source"))
+        if entries is None:
+            raise CxGraphError(f"mapping {name!r}: no 'sources'", path, line)
+        if isinstance(entries, str) or (isinstance(entries, list) and entries and isinstance(entries[0], str)
+                                        and "~" in entries[0]):
+            entries = [entries]
+        if not any(k in body for k in ("s", "subject", "subjects")):
+            raise CxGraphError(f"mapping {name!r}: no subject ('s')", path, line)
+        for index, entry in enumerate(entries):
+            entry_line = entries.lines[index] if isinstance(entries, LineList) else line
+            file, iterator = _source_spec(entry, named, path, entry_line)
+            rs = by_file.get((file, iterator))
+            if rs is None:
+                known = ", ".join(f if not it else f"{f} {it}" for f, it in by_file)
+                raise CxGraphError(
+                    f"mapping {name!r} reads {file}" + (f" with iterator {iterator}" if iterator else "")
+                    + f", which no record set of contract {contract.path.name} declares (declared: {known})",
+                    path, entry_line)
+            body_without_sources = {k: v for k, v in body.items() if k not in ("sources", "source")}
+            for ref in _REFERENCE.findall(yaml.safe_dump(_plain(body_without_sources))):
+                if ref not in rs.fields:
+                    raise CxGraphError(
+                        f"mapping {name!r} reads $({ref}), which record set {rs.name!r} of contract "
+                        f"{contract.path.name} does not declare (declared: {', '.join(rs.fields)})",
+                        path, _find_line(path, f"$({ref})", line))
+            rules.append(MappingRule(name=str(name), record_set=rs, line=line))
+    return doc, rules
+
+
+def _find_line(path: Path, needle: str, default: int | None) -> int | None:
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in text:
+            return number
+    return default
+
+
+def write_staged_mapping(doc: Any, graph: str, target: Path) -> None:
+    """A copy of the mapping whose every triples map writes into `graph`."""
+    plain = _plain(doc)
+    key = "mappings" if "mappings" in plain else ("mapping" if "mapping" in plain else "m")
+    for body in plain[key].values():
+        body["graphs"] = graph
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def run_morph(
+    jobs: list[tuple[Source, Path]], staging_root: Path, output: Path, processes: int = 1, echo: Any = print,
+) -> None:
+    """Map all staged sources in one morph-kgc run (start-up costs ~3 s) into one N-Quads file."""
+    python = engine_python(echo=echo)
+    config = staging_root / "morph-kgc.ini"
+    lines = [
+        "[CONFIGURATION]",
+        f"output_file={output}",
+        "output_format=N-QUADS",
+        f"number_of_processes={processes}",
+        "na_values=",
+        "logging_level=WARNING",
+        "",
+    ]
+    for source, mapping in jobs:
+        lines += [f"[{source.name}]", f"mappings={mapping}", ""]
+    config.write_text("\n".join(lines), encoding="utf-8")
+    if output.exists():
+        output.unlink()
+    proc = subprocess.run(
+        [str(python), "-m", "morph_kgc", str(config)],
+        cwd=staging_root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    if proc.returncode != 0 or not output.exists():
+        names = ", ".join(str(source.mapping) for source, _ in jobs)
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-6:])
+        raise CxGraphError(f"morph-kgc failed on the mappings {names}:\n{tail}")
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m cxgraph.mapping` installs the engine
+    print(engine_python(), file=sys.stdout)

@@ -1,0 +1,167 @@
+"""Reading source exports as records: CSV rows and JSON objects reached by a JSONPath iterator.
+
+Only the JSONPath subset that YARRRML iterators in this project use is supported (`$`, `.name`,
+`[*]`), so that the record contracts see exactly the records the mapping engine will iterate.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import CxGraphError
+
+_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[\*\]")
+
+
+@dataclass
+class Record:
+    """One source record: where it is (line or JSON pointer) and its raw field values."""
+
+    row: int
+    locator: str
+    values: dict[str, Any]
+    pointer: tuple[Any, ...] = ()
+
+
+@dataclass
+class SourceFile:
+    """A parsed export file, kept so the accepted records can be written back unchanged."""
+
+    path: Path
+    format: str
+    header: list[str] = field(default_factory=list)
+    rows: list[Record] = field(default_factory=list)
+    document: Any = None
+    problem: str | None = None
+    problem_line: int | None = None
+
+
+def parse_iterator(iterator: str) -> list[str | None]:
+    """Split `$.orders[*].lines[*]` into ["orders", None, "lines", None] (None = every item)."""
+    if not iterator.startswith("$"):
+        raise ValueError(f"JSONPath iterator must start with '$': {iterator!r}")
+    rest = iterator[1:]
+    tokens: list[str | None] = []
+    pos = 0
+    while pos < len(rest):
+        match = _TOKEN.match(rest, pos)
+        if not match:
+            raise ValueError(f"unsupported JSONPath {iterator!r} (use only .name and [*])")
+        tokens.append(match.group(1))
+        pos = match.end()
+    return tokens
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def read_file(path: Path, fmt: str) -> SourceFile:
+    """Read an export; an unreadable file is reported on the result, never raised, so others still load."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CxGraphError("source export not found", path) from None
+    parsed = SourceFile(path=path, format=fmt)
+    if not data.strip():
+        parsed.problem = "empty file"
+        return parsed
+    text = _decode(data)
+    if fmt == "csv":
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            parsed.header = next(reader)
+            for values in reader:
+                if not values or values == [""]:
+                    continue
+                line = reader.line_num
+                row = dict(zip(parsed.header, values, strict=False))
+                if len(values) != len(parsed.header):
+                    row["__width__"] = len(values)
+                parsed.rows.append(Record(row=line, locator=f"line {line}", values=row))
+        except csv.Error as exc:
+            parsed.problem = f"CSV syntax error: {exc}"
+            parsed.problem_line = reader.line_num
+        return parsed
+    if fmt == "json":
+        try:
+            parsed.document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            parsed.problem = f"JSON syntax error: {exc.msg}"
+            parsed.problem_line = exc.lineno
+        return parsed
+    raise CxGraphError(f"unsupported format {fmt!r} (csv or json)", path)
+
+
+def iterate_json(document: Any, tokens: list[str | None]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """Yield (pointer, node) for every node the iterator reaches."""
+    frontier: list[tuple[tuple[Any, ...], Any]] = [((), document)]
+    for token in tokens:
+        nxt: list[tuple[tuple[Any, ...], Any]] = []
+        for pointer, node in frontier:
+            if token is None:
+                if isinstance(node, list):
+                    nxt.extend(((*pointer, i), item) for i, item in enumerate(node))
+            elif isinstance(node, dict) and token in node:
+                nxt.append(((*pointer, token), node[token]))
+        frontier = nxt
+    yield from frontier
+
+
+def pointer_text(pointer: tuple[Any, ...]) -> str:
+    return "/" + "/".join(str(p) for p in pointer)
+
+
+def json_value(record: Any, dotted: str) -> Any:
+    """A field of a JSON record by dotted path, or None when absent."""
+    node = record
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def json_records(source: SourceFile, iterator: str) -> list[Record]:
+    """The records an iterator reaches, numbered 1.. in document order."""
+    tokens = parse_iterator(iterator)
+    records = []
+    for number, (pointer, node) in enumerate(iterate_json(source.document, tokens), start=1):
+        records.append(Record(row=number, locator=pointer_text(pointer), values=node, pointer=pointer))
+    return records
+
+
+def write_csv(source: SourceFile, keep: set[int], target: Path) -> None:
+    """Write the header and the kept rows (by line number) to the staging copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(source.header)
+        for record in source.rows:
+            if record.row in keep:
+                writer.writerow([record.values.get(column, "") for column in source.header])
+
+
+def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path) -> None:
+    """Write the document without the dropped records (deepest first, so indexes stay valid)."""
+    document = copy.deepcopy(source.document)
+    def order(pointer: tuple[Any, ...]) -> tuple[Any, ...]:
+        return (len(pointer), tuple((0, x, "") if isinstance(x, int) else (1, 0, str(x)) for x in pointer))
+
+    for pointer in sorted(drop, key=order, reverse=True):
+        parent = document
+        for part in pointer[:-1]:
+            parent = parent[part]
+        del parent[pointer[-1]]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -1,0 +1,45 @@
+"""Shared fixtures: the real mapping engine (morph-kgc in its own venv) and the sample enterprise built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cxgraph.config import Project, load_project
+from cxgraph.load import BuildReport, build
+from cxgraph.mapping import engine_python
+from cxgraph.store import EmbeddedStore
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ID = "https://data.brightwater.example/id/"
+CX = "https://w3id.org/cxgraph/ontology#"
+
+
+@dataclass
+class Built:
+    project: Project
+    store: EmbeddedStore
+    report: BuildReport
+
+
+def build_memory(work: Path, data_root: Path | None = None, only: list[str] | None = None) -> Built:
+    """Build into an in-memory store, the way `cxgraph build` does on disk."""
+    project = load_project(ROOT, data_root)
+    store = EmbeddedStore()
+    report = build(project, store, work, only=only, echo=lambda _m: None)
+    return Built(project, store, report)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mapping_engine() -> Path:
+    """Install (once) and return the isolated morph-kgc interpreter."""
+    return engine_python()
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The whole sample enterprise, built once per test session."""
+    return build_memory(tmp_path_factory.mktemp("sample"))

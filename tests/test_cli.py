@@ -1,0 +1,220 @@
+"""The command line as a user runs it: real subprocesses, a real on-disk store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from conftest import FIXTURES, ROOT
+
+CXGRAPH = [sys.executable, "-m", "cxgraph"]
+
+
+def cx(*args: str, cwd: Path, store: Path, project: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CXGRAPH_PROJECT": str(project), "CXGRAPH_STORE": str(store), "COLUMNS": "200"}
+    return subprocess.run([*CXGRAPH, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`cxgraph demo`, the README's first command after installation, on an on-disk store."""
+    work = tmp_path_factory.mktemp("demo")
+    store = work / ".cxgraph" / "store"
+    proc = cx("demo", cwd=work, store=store)
+    assert proc.returncode == 0, proc.stderr
+    pytest.demo_output = proc.stdout  # type: ignore[attr-defined]
+    return store
+
+
+def test_demo_prints_loads_and_answers(demo_store: Path) -> None:
+    output = pytest.demo_output  # type: ignore[attr-defined]
+    assert "Sources loaded" in output
+    for source in ("crm", "commerce", "contact-center", "case-management", "wms", "logistics", "billing",
+                   "marketing", "monitoring", "catalog", "observations", "approvals-sheet", "stock-sheet"):
+        assert f"│ {source} " in output
+    assert "Quarantined rows: 0" in output
+    assert "Identity resolution:" in output
+    from cxgraph.queries import catalog
+
+    for query in catalog(ROOT / "queries").values():
+        assert query.title in output
+
+
+def _graphs(store: Path) -> dict[str, set[str]]:
+    reader = ox.Store.read_only(str(store))
+    graphs: dict[str, set[str]] = {}
+    for quad in reader.quads_for_pattern(None, None, None, None):
+        graphs.setdefault(str(quad.graph_name), set()).add(str(quad.triple))
+    return graphs
+
+
+def test_build_only_replaces_that_source_graph(demo_store: Path, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(demo_store, store)
+    before = _graphs(store)
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "sample", data)
+    contacts = data / "crm" / "contacts.csv"
+    lines = contacts.read_text(encoding="utf-8").splitlines(keepends=True)
+    contacts.write_text("".join(lines[:-1]), encoding="utf-8")  # the CRM export lost its last contact
+    proc = cx("build", "--only", "crm", "--data", str(data), cwd=tmp_path, store=store)
+    assert proc.returncode == 0, proc.stderr
+    after = _graphs(store)
+    crm = "<https://data.brightwater.example/graph/source/crm>"
+    assert len(after[crm]) < len(before[crm])
+    for graph, triples in before.items():
+        if graph in (crm, "<https://data.brightwater.example/graph/provenance>",
+                     "<https://data.brightwater.example/graph/identity>"):
+            continue
+        assert after[graph] == triples, graph
+    loads = [t for t in after["<https://data.brightwater.example/graph/provenance>"] if "loadsSource" in t]
+    assert sum("system/crm>" in t for t in loads) == 2
+    assert sum("system/billing>" in t for t in loads) == 1
+
+
+def test_stats_lists_every_graph_with_load_time(demo_store: Path, tmp_path: Path) -> None:
+    proc = cx("stats", cwd=tmp_path, store=demo_store)
+    assert proc.returncode == 0, proc.stderr
+    assert "graph/source/crm" in proc.stdout
+    assert "graph/identity" in proc.stdout
+    assert "2026-" in proc.stdout or "20" in proc.stdout
+
+
+@pytest.mark.parametrize("fmt,rdflib_format", [("nquads", "nquads"), ("trig", "trig")])
+def test_export_round_trips_every_named_graph(demo_store: Path, tmp_path: Path, fmt: str, rdflib_format: str) -> None:
+    target = tmp_path / f"dump.{fmt}"
+    proc = cx("export", "--format", fmt, str(target), cwd=tmp_path, store=demo_store)
+    assert proc.returncode == 0, proc.stderr
+    dataset = rdflib.Dataset()
+    dataset.parse(target, format=rdflib_format)
+    exported = {str(g.identifier): len(g) for g in dataset.graphs() if len(g)}
+    reader = ox.Store.read_only(str(demo_store))
+    expected = {g.value: len(list(reader.quads_for_pattern(None, None, None, g))) for g in reader.named_graphs()}
+    assert exported == expected
+
+
+def test_queries_lists_every_query(tmp_path: Path, demo_store: Path) -> None:
+    proc = cx("queries", cwd=tmp_path, store=demo_store)
+    assert proc.returncode == 0, proc.stderr
+    for path in (ROOT / "queries").glob("*.rq"):
+        assert path.stem in proc.stdout
+
+
+def test_query_json_is_sparql_results_json(demo_store: Path, tmp_path: Path) -> None:
+    from cxgraph.queries import catalog
+
+    query = catalog(ROOT / "queries")["customer-records"]
+    args = [part for k, v in query.examples.items() for part in ("--param", f"{k}={v}")]
+    proc = cx("query", "customer-records", *args, "--format", "json",
+              cwd=tmp_path, store=demo_store)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["head"]["vars"][:1] == ["record"]
+    assert doc["results"]["bindings"]
+    assert doc["results"]["bindings"][0]["record"]["type"] == "uri"
+    csv_proc = cx("query", "customer-records", *args, "--format", "csv",
+                  cwd=tmp_path, store=demo_store)
+    assert csv_proc.returncode == 0
+    assert csv_proc.stdout.splitlines()[0].startswith("record,")
+    assert len(csv_proc.stdout.splitlines()) == len(doc["results"]["bindings"]) + 1
+
+
+@pytest.mark.parametrize("args,message", [
+    (["query", "no-such-query"], "no query named 'no-such-query'"),
+    (["query", "customer-records"], "needs parameter 'customer'"),
+    (["query", "customer-records", "--param", "customer=not an iri"], "expects an IRI"),
+    (["query", "customer-records", "--param", "colour=blue"], "has no parameter 'colour'"),
+    (["query", "customer-records", "--param", "customer"], "--param takes key=value"),
+    (["query", "customer-records", "--param", "customer=id:x", "--format", "xml"], "unknown format 'xml'"),
+    (["build", "--only", "erp"], "unknown source erp"),
+])
+def test_usage_errors_exit_2_with_a_clear_message(demo_store: Path, tmp_path: Path, args: list[str],
+                                                  message: str) -> None:
+    proc = cx(*args, cwd=tmp_path, store=demo_store)
+    assert proc.returncode == 2
+    assert message in " ".join(proc.stderr.split())
+    assert "Traceback" not in proc.stderr
+
+
+def test_injection_attempt_is_bound_as_a_term_not_spliced(demo_store: Path, tmp_path: Path) -> None:
+    evil = "https://x.example/a> } UNION { ?record ?p ?o } #"
+    proc = cx("query", "customer-records", "--param", f"customer={evil}", cwd=tmp_path, store=demo_store)
+    assert proc.returncode == 2
+    assert "expects an IRI" in proc.stderr
+    legal = "https://data.brightwater.example/id/crm/contact/0000000000"
+    proc = cx("query", "customer-records", "--param", f"customer={legal}", "--format", "json",
+              cwd=tmp_path, store=demo_store)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["results"]["bindings"] == []
+
+
+def _broken_project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "loaders", project / "loaders")
+    shutil.copytree(ROOT / "queries", project / "queries")
+    reg = project / "loaders" / "sources.yaml"
+    reg.write_text(reg.read_text(encoding="utf-8").replace("data_root: ../data/sample",
+                                                           f"data_root: {ROOT / 'data' / 'sample'}"),
+                   encoding="utf-8")
+    return project
+
+
+def _line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line)
+
+
+def test_broken_mapping_stops_the_run_naming_file_and_line(tmp_path: Path) -> None:
+    project = _broken_project(tmp_path)
+    mapping = project / "loaders" / "mappings" / "crm.yml"
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace("$(Email)", "$(Emial)", 1), encoding="utf-8")
+    proc = cx("build", cwd=tmp_path, store=tmp_path / "store", project=project)
+    assert proc.returncode == 2
+    line = _line_of(mapping, "$(Emial)")
+    assert f"crm.yml:{line}:" in proc.stderr and "$(Emial)" in proc.stderr
+
+
+def test_broken_contract_stops_the_run_naming_file_and_line(tmp_path: Path) -> None:
+    project = _broken_project(tmp_path)
+    contract = project / "loaders" / "contracts" / "billing.json"
+    text = contract.read_text(encoding="utf-8")
+    contract.write_text(text.replace('"type": "decimal"', '"type": "money"', 1), encoding="utf-8")
+    proc = cx("build", cwd=tmp_path, store=tmp_path / "store", project=project)
+    assert proc.returncode == 2
+    assert "billing.json:" in proc.stderr and "unknown type 'money'" in proc.stderr
+    contract.write_text(text[:-20], encoding="utf-8")
+    proc = cx("build", cwd=tmp_path, store=tmp_path / "store", project=project)
+    assert proc.returncode == 2 and "billing.json:" in proc.stderr and "invalid JSON" in proc.stderr
+
+
+def test_broken_registry_stops_the_run_naming_file_and_line(tmp_path: Path) -> None:
+    project = _broken_project(tmp_path)
+    reg = project / "loaders" / "sources.yaml"
+    text = reg.read_text(encoding="utf-8")
+    reg.write_text(text.replace("    mapping: mappings/wms.yml", "    mappings: mappings/wms.yml"), encoding="utf-8")
+    proc = cx("build", cwd=tmp_path, store=tmp_path / "store", project=project)
+    assert proc.returncode == 2
+    assert f"sources.yaml:{_line_of(reg, 'mappings: mappings/wms.yml')}:" in proc.stderr
+    reg.write_text(text.replace("  crm:\n", "  crm:\n   bad: [\n"), encoding="utf-8")
+    proc = cx("build", cwd=tmp_path, store=tmp_path / "store", project=project)
+    assert proc.returncode == 2 and "sources.yaml:" in proc.stderr and "invalid YAML" in proc.stderr
+
+
+def test_missing_export_file_is_named(tmp_path: Path) -> None:
+    project = _broken_project(tmp_path)
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "sample", data)
+    (data / "wms" / "inventory.csv").unlink()
+    proc = cx("build", "--data", str(data), cwd=tmp_path, store=tmp_path / "store", project=project)
+    assert proc.returncode == 2
+    assert "wms/inventory.csv" in proc.stderr and "not found" in proc.stderr
+
+
+assert FIXTURES.exists()

@@ -1,0 +1,85 @@
+"""Broken rows are quarantined with file, row, column, value and rule; the good rows still load."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from conftest import CX, FIXTURES, build_memory
+
+QUARANTINE = FIXTURES / "quarantine"
+
+
+def _count(built, cls: str) -> int:
+    rows = built.store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{CX}{cls}> }}")
+    return int(next(iter(rows))["n"].value)
+
+
+def test_bad_csv_rows_are_quarantined_and_good_rows_load(tmp_path: Path) -> None:
+    built = build_memory(tmp_path, data_root=QUARANTINE / "bad-rows", only=["crm"])
+    issues = {(i.row, i.column, i.rule) for i in built.report.check.issues}
+    assert issues == {
+        (3, "ContactId", "required"),
+        (4, "CreatedDate", "type"),
+        (5, "LoyaltyTier", "enum"),
+        (6, "HouseholdId", "dangling-reference"),
+        (7, "FirstName", "encoding"),
+        (9, "CreatedDate", "timezone"),
+        (10, "ContactId", "duplicate-key"),
+        (11, "", "row-width"),
+    }
+    by_row = {i.row: i for i in built.report.check.issues}
+    assert by_row[7].value == "Ren\\xe9"
+    assert by_row[5].value == "platinum"
+    assert all(i.file == "crm/contacts.csv" for i in built.report.check.issues)
+    summary = built.report.sources[0]
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (11, 3, 8)
+    assert summary.rows_read == summary.rows_loaded + summary.rows_quarantined
+    loaded = {row["id"].value for row in built.store.query(
+        f"SELECT ?id WHERE {{ ?c a <{CX}ContractHolder> ; <{CX}hasSourceIdentifier> ?id }}")}
+    assert loaded == {"0030000101", "0030000107"}
+    assert _count(built, "Household") == 1
+    # the quarantine report holds the same rows, in CSV and JSON
+    with built.report.quarantine_csv.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(int(r["row"]) for r in rows) == [3, 4, 5, 6, 7, 9, 10, 11]
+    report = json.loads(built.report.quarantine_json.read_text(encoding="utf-8"))
+    counts = {r["record_set"]: (r["read"], r["loaded"], r["quarantined"]) for r in report["record_sets"]}
+    assert counts == {"contacts": (10, 2, 8), "households": (1, 1, 0)}
+    assert len(report["quarantined"]) == 8
+
+
+def test_empty_file_loads_nothing_and_dangling_references_are_quarantined(tmp_path: Path) -> None:
+    built = build_memory(tmp_path, data_root=QUARANTINE / "empty-file", only=["crm"])
+    problems = built.report.file_problems
+    assert [(p.file, p.rule) for p in problems] == [("crm/households.csv", "empty-file")]
+    issues = [(i.row, i.column, i.value, i.rule) for i in built.report.check.issues]
+    assert issues == [(3, "HouseholdId", "HH-00007", "dangling-reference")]
+    summary = built.report.sources[0]
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (2, 1, 1)
+    assert _count(built, "ContractHolder") == 1
+    assert _count(built, "Household") == 0
+
+
+def test_json_records_quarantine_children_with_their_parent(tmp_path: Path) -> None:
+    built = build_memory(tmp_path, data_root=QUARANTINE / "json-records", only=["commerce"])
+    issues = {(i.record_set, i.locator, i.column, i.value, i.rule) for i in built.report.check.issues}
+    assert issues == {
+        ("lines", "/orders/0/lines/1", "quantity", "two", "type"),
+        ("orders", "/orders/1", "total", "N/A", "type"),
+        ("lines", "/orders/1/lines/0", "", "", "parent-quarantined"),
+        ("orders", "/orders/2", "customer_id", "cus_Missing1", "dangling-reference"),
+    }
+    counts = {c.record_set: (c.read, c.loaded, c.quarantined) for c in built.report.check.for_source("commerce")}
+    assert counts == {"customers": (1, 1, 0), "orders": (3, 1, 2), "lines": (3, 1, 2), "products": (1, 1, 0)}
+    orders = {r["o"].value for r in built.store.query(f"SELECT ?o WHERE {{ ?o a <{CX}Order> }}")}
+    assert orders == {"https://data.brightwater.example/id/commerce/order/WEB-100001"}
+    lines = {r["l"].value for r in built.store.query(f"SELECT ?l WHERE {{ ?l a <{CX}OrderLine> }}")}
+    assert lines == {"https://data.brightwater.example/id/commerce/order-line/WEB-100001-1"}
+    # no ill-typed literal reached the graph
+    for quad in built.store.raw.quads_for_pattern(None, None, None, None):
+        if isinstance(quad.object, ox.Literal) and quad.object.datatype.value.endswith("#decimal"):
+            assert quad.object.value != "N/A"
