@@ -18,7 +18,8 @@ CASES = sorted(p.name for p in (FIXTURES / "mappings").iterdir() if (p / "expect
 def mapped_graph(work: Path) -> rdflib.Graph:
     """morph-kgc's own output (the store would canonicalize literals such as "59.00"^^xsd:decimal)."""
     dataset = rdflib.Dataset()
-    dataset.parse(work / "staging" / "mapped.nq", format="nquads")
+    for path in sorted((work / "staging").glob("mapped-*.nq")):
+        dataset.parse(path, format="nquads")
     graph = rdflib.Graph()
     for s, p, o, _g in dataset.quads((None, None, None, None)):
         graph.add((s, p, o))

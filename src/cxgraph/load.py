@@ -74,7 +74,7 @@ def build(
     work_dir: Path,
     only: list[str] | None = None,
     echo: Callable[[str], None] = print,
-    processes: int = 1,
+    workers: int | None = None,
 ) -> BuildReport:
     """Load the selected sources, each into its own named graph, replacing only those graphs."""
     started_all = time.perf_counter()
@@ -92,12 +92,12 @@ def build(
         mapping = staging_root / "mappings" / f"{source.name}.yml"
         write_staged_mapping(mappings[source.name], _staging_graph(project, source), mapping)
         jobs.append((source, mapping))
-    output = staging_root / "mapped.nq"
     echo(f"Mapping {len(selected)} source(s) with morph-kgc...")
-    run_morph(jobs, staging_root, output, processes=processes, echo=echo)
+    outputs = run_morph(jobs, staging_root, workers=workers, echo=echo)
     for source in selected:
         store.drop_graph(_staging_graph(project, source))
-    store.load_graph(output)
+    for output in outputs:
+        store.load_graph(output)
     summaries = []
     provenance = []
     for source in selected:
