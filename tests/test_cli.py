@@ -15,7 +15,9 @@ import rdflib
 
 from conftest import FIXTURES, ROOT
 
-CXGRAPH = [sys.executable, "-m", "cxgraph"]
+# The console script the README runs (`.venv/bin/cxgraph`), next to this interpreter once installed.
+_SCRIPT = Path(sys.executable).parent / "cxgraph"
+CXGRAPH = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "cxgraph"]
 
 
 def cx(*args: str, cwd: Path, store: Path, project: Path = ROOT) -> subprocess.CompletedProcess[str]:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import defaultdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +23,9 @@ from .mapping import engine_python
 from .queries import bind, catalog, parse_params, run
 from .render import FORMATS, to_csv, to_json, to_table
 from .store import EmbeddedStore, default_store_path
+
+if TYPE_CHECKING:
+    from .validate import Result, Validation
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="cxgraph: an enterprise context graph for customer experience.")
@@ -96,7 +100,9 @@ def _print_build(report: BuildReport) -> None:
 def _build(project: Project, store_path: Path, only: list[str] | None,
            store: EmbeddedStore | None = None) -> BuildReport:
     store = store or EmbeddedStore(store_path)
-    return build(project, store, _work_dir(store_path), only=only, echo=_echo)
+    with err.status("Building the context graph (contracts, mappings, identity)...", spinner="dots") as status:
+        return build(project, store, _work_dir(store_path), only=only,
+                     echo=lambda message: status.update(message))
 
 
 @app.command()
@@ -229,6 +235,78 @@ def query(
         sys.stdout.write(to_csv(answer))
     else:
         out.print(to_table(answer, {**_prefixes(proj), **named.prefixes}, title=named.title))
+
+
+REPORT_SUFFIX = {"turtle": ".ttl", "junit": ".xml", "html": ".html", "json": ".json"}
+
+
+@app.command()
+def validate(
+    fmt: Annotated[list[str] | None, typer.Option(
+        "--format", help="Report format: turtle (sh:ValidationReport), junit, html or json; repeatable.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", help="Report file (one format) or folder (several); default: standard output.")] = None,
+    fail_on: Annotated[str, typer.Option(
+        "--fail-on", help="Lowest severity that fails the run: violation, warning or info.")] = "violation",
+    shapes: Annotated[Path | None, typer.Option("--shapes", help="Shapes folder (default: shapes/).")] = None,
+    store: StoreOpt = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Validate the graph with the SHACL shapes (pySHACL). Exit 0 conforms, 1 does not, 2 error."""
+    from .validate import SEVERITIES, run_validation, to_junit
+
+    formats = fmt or []
+    try:
+        if fail_on.capitalize() not in SEVERITIES:
+            raise CxGraphError(f"--fail-on takes violation, warning or info, not {fail_on!r}")
+        unknown = [f for f in formats if f not in REPORT_SUFFIX]
+        if unknown:
+            raise CxGraphError(f"unknown report format {unknown[0]!r}; use {', '.join(REPORT_SUFFIX)}")
+        if len(formats) > 1 and output is None:
+            raise CxGraphError("several --format need --output FOLDER")
+        proj = _project(project)
+        with err.status("Validating with pySHACL...", spinner="dots"):
+            result = run_validation(EmbeddedStore(_store_path(store), read_only=True), proj, shapes)
+    except CxGraphError as exc:
+        _fail(exc)
+    from .validate import WRITERS
+
+    to_stdout = bool(formats) and output is None
+    summary = err if to_stdout else out
+    _print_validation(result, summary)
+    for name in formats:
+        text = to_junit(result, fail_on) if name == "junit" else WRITERS[name](result)
+        if to_stdout:
+            sys.stdout.write(text)
+            continue
+        target = output / f"validation{REPORT_SUFFIX[name]}" if len(formats) > 1 else output
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        summary.print(f"Wrote {target} ({name}).")
+    raise typer.Exit(1 if result.failing(fail_on) else 0)
+
+
+def _print_validation(result: Validation, console: Console) -> None:
+    """The grouped summary: per severity and shape, how many results and which focus nodes."""
+    groups: dict[tuple[str, str], list[Result]] = defaultdict(list)
+    for r in result.results:
+        groups[(r.severity, r.shape_label)].append(r)
+    table = Table(title="Validation results by shape", title_justify="left", show_lines=True)
+    for column in ("severity", "shape", "results", "focus nodes (source system)"):
+        table.add_column(column, overflow="fold")
+    colours = {"Violation": "red", "Warning": "yellow", "Info": "blue"}
+    for (severity, label), items in sorted(groups.items(), key=lambda g: (("Violation", "Warning", "Info")
+                                                                          .index(g[0][0]), g[0][1])):
+        shown = [f"{i.focus.rsplit('/id/', 1)[-1]} ({i.origin.source if i.origin else '?'})" for i in items[:6]]
+        if len(items) > 6:
+            shown.append(f"... and {len(items) - 6} more")
+        table.add_row(f"[{colours[severity]}]{severity}[/]", label, str(len(items)), "\n".join(shown))
+    if result.results:
+        console.print(table)
+    counts = ", ".join(f"{n} {s.lower()}{'s' if n != 1 else ''}" for s, n in result.counts.items())
+    verdict = "[green]conforms[/]" if not result.results else counts
+    console.print(f"Validated {result.data_triples} triples against {len(result.shapes)} shapes in "
+                  f"{result.seconds:.1f} s: {verdict}.")
 
 
 @app.callback(invoke_without_command=True)

@@ -46,6 +46,8 @@ class GraphStore(Protocol):
 
     def dump(self, path: Path, fmt: str) -> None: ...
 
+    def export_graph(self, graph: str) -> bytes: ...
+
     def finish_load(self) -> None: ...
 
 
@@ -113,6 +115,10 @@ class EmbeddedStore:
             raise CxGraphError(f"unknown export format {fmt!r}; use {' or '.join(DUMP_FORMATS)}")
         path.parent.mkdir(parents=True, exist_ok=True)
         self._store.dump(output=str(path), format=DUMP_FORMATS[fmt])
+
+    def export_graph(self, graph: str) -> bytes:
+        """One named graph as N-Triples (for pySHACL and other rdflib-based consumers)."""
+        return self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
 
     def finish_load(self) -> None:
         """Compact after a bulk load: on disk, queries were 3-10x slower without it."""
