@@ -21,7 +21,9 @@ from .errors import CxGraphError
 from .load import BuildReport, build
 from .mapping import engine_python
 from .queries import bind, catalog, parse_params, run
+from .remote import Endpoint, RemoteStore
 from .render import FORMATS, to_csv, to_json, to_table
+from .serve import push_graphs, serve_command
 from .store import EmbeddedStore, default_store_path
 
 if TYPE_CHECKING:
@@ -39,6 +41,11 @@ StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store folder; de
                                                ".cxgraph/store.")]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder holding the source exports "
                                               "(default: data_root of sources.yaml).")]
+EndpointOpt = Annotated[str | None, typer.Option(
+    "--endpoint", envvar="CXGRAPH_ENDPOINT",
+    help="SPARQL 1.1 query URL of a remote store (Fuseki, Oxigraph, GraphDB...) to use instead of the embedded "
+         "one; update/GSP URLs, credentials and the union-default-graph setting come from the root options or "
+         "CXGRAPH_* variables (see README).")]
 OnlyOpt = Annotated[list[str] | None, typer.Option("--only", help="Load only this source (repeatable); "
                                                    "the other sources' graphs stay as they are.")]
 
@@ -67,6 +74,16 @@ def _project(project: Path | None, data: Path | None = None) -> Project:
 
 def _store_path(store: Path | None) -> Path:
     return store or default_store_path()
+
+
+REMOTE: dict[str, object] = {}
+
+
+def _open(store: Path | None, endpoint: str | None, read_only: bool = True) -> EmbeddedStore | RemoteStore:
+    """The embedded store, or the remote endpoint when --endpoint (or CXGRAPH_ENDPOINT) is given."""
+    if endpoint:
+        return RemoteStore(Endpoint.from_options(endpoint, **REMOTE))  # type: ignore[arg-type]
+    return EmbeddedStore(_store_path(store), read_only=read_only)
 
 
 def _work_dir(store_path: Path) -> Path:
@@ -98,7 +115,7 @@ def _print_build(report: BuildReport) -> None:
 
 
 def _build(project: Project, store_path: Path, only: list[str] | None,
-           store: EmbeddedStore | None = None) -> BuildReport:
+           store: EmbeddedStore | RemoteStore | None = None) -> BuildReport:
     store = store or EmbeddedStore(store_path)
     with err.status("Building the context graph (contracts, mappings, identity)...", spinner="dots") as status:
         return build(project, store, _work_dir(store_path), only=only,
@@ -117,10 +134,11 @@ def setup() -> None:
 
 @app.command("build")
 def build_cmd(project: ProjectOpt = None, store: StoreOpt = None, data: DataOpt = None,
-              only: OnlyOpt = None) -> None:
+              only: OnlyOpt = None, endpoint: EndpointOpt = None) -> None:
     """Load every source (or --only some) through contracts and mappings into the store."""
     try:
-        report = _build(_project(project, data), _store_path(store), only)
+        target = _open(store, endpoint, read_only=False)
+        report = _build(_project(project, data), _store_path(store), only, target)
     except CxGraphError as exc:
         _fail(exc)
     _print_build(report)
@@ -147,11 +165,11 @@ def demo(project: ProjectOpt = None, store: StoreOpt = None) -> None:
 
 
 @app.command()
-def stats(store: StoreOpt = None, project: ProjectOpt = None) -> None:
+def stats(store: StoreOpt = None, project: ProjectOpt = None, endpoint: EndpointOpt = None) -> None:
     """Per named graph: triples and when it was last loaded."""
     try:
         proj = _project(project)
-        graph = EmbeddedStore(_store_path(store), read_only=True)
+        graph = _open(store, endpoint)
         loaded = {
             row["g"].value: row["t"].value
             for row in graph.query(
@@ -181,10 +199,11 @@ def export(
     file: Annotated[Path, typer.Argument(help="Output file.")],
     fmt: Annotated[str, typer.Option("--format", help="nquads or trig")] = "nquads",
     store: StoreOpt = None,
+    endpoint: EndpointOpt = None,
 ) -> None:
     """Dump every named graph (what Fuseki's TDB2 loader or any bulk loader takes)."""
     try:
-        graph = EmbeddedStore(_store_path(store), read_only=True)
+        graph = _open(store, endpoint)
         graph.dump(file, fmt)
     except CxGraphError as exc:
         _fail(exc)
@@ -214,6 +233,7 @@ def query(
     fmt: Annotated[str, typer.Option("--format", help="table, json (SPARQL results JSON) or csv")] = "table",
     store: StoreOpt = None,
     project: ProjectOpt = None,
+    endpoint: EndpointOpt = None,
 ) -> None:
     """Run one named query with its parameters bound as RDF terms."""
     try:
@@ -226,7 +246,7 @@ def query(
         values = parse_params(param or [])
         named = found[name]
         bind(named, values, _prefixes(proj))  # check parameters before opening the store
-        answer = run(EmbeddedStore(_store_path(store), read_only=True), named, values, _prefixes(proj))
+        answer = run(_open(store, endpoint), named, values, _prefixes(proj))
     except CxGraphError as exc:
         _fail(exc)
     if fmt == "json":
@@ -251,6 +271,7 @@ def validate(
     shapes: Annotated[Path | None, typer.Option("--shapes", help="Shapes folder (default: shapes/).")] = None,
     store: StoreOpt = None,
     project: ProjectOpt = None,
+    endpoint: EndpointOpt = None,
 ) -> None:
     """Validate the graph with the SHACL shapes (pySHACL). Exit 0 conforms, 1 does not, 2 error."""
     from .validate import SEVERITIES, run_validation, to_junit
@@ -266,7 +287,7 @@ def validate(
             raise CxGraphError("several --format need --output FOLDER")
         proj = _project(project)
         with err.status("Validating with pySHACL...", spinner="dots"):
-            result = run_validation(EmbeddedStore(_store_path(store), read_only=True), proj, shapes)
+            result = run_validation(_open(store, endpoint), proj, shapes)
     except CxGraphError as exc:
         _fail(exc)
     from .validate import WRITERS
@@ -309,8 +330,72 @@ def _print_validation(result: Validation, console: Console) -> None:
                   f"{result.seconds:.1f} s: {verdict}.")
 
 
+@app.command()
+def push(
+    endpoint: Annotated[str, typer.Option("--endpoint", envvar="CXGRAPH_ENDPOINT",
+                                          help="SPARQL query URL of the remote store.")],
+    store: StoreOpt = None,
+) -> None:
+    """Upload every named graph of the embedded store to a remote store (staged, then swapped in)."""
+    try:
+        local = EmbeddedStore(_store_path(store), read_only=True)
+        remote = _open(None, endpoint)
+        pushed = push_graphs(local, remote)
+    except CxGraphError as exc:
+        _fail(exc)
+    table = Table(title=f"Pushed to {endpoint}", title_justify="left")
+    table.add_column("graph")
+    table.add_column("triples", justify="right")
+    for graph, count in pushed:
+        table.add_row(graph, str(count))
+    out.print(table)
+
+
+@app.command()
+def serve(
+    store: StoreOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Address to bind; 127.0.0.1 keeps it on this machine.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 7878,
+    timeout: Annotated[int, typer.Option("--timeout", help="Query time limit in seconds.")] = 30,
+    writable: Annotated[bool, typer.Option("--writable", help="Accept SPARQL Update and Graph Store writes "
+                                           "(no authentication: keep it on loopback or behind a proxy).")] = False,
+) -> None:
+    """Serve the store as a SPARQL 1.1 endpoint (Oxigraph server): read-only, loopback, time-limited."""
+    try:
+        command = serve_command(_store_path(store), host, port, timeout, writable)
+    except CxGraphError as exc:
+        _fail(exc)
+    mode = "read-write" if writable else "read-only"
+    base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    out.print(f"SPARQL endpoint: {base}/query ({mode}, queries limited to {timeout} s; the default graph is the "
+              f"union of all named graphs). Ctrl-C stops it.", soft_wrap=True)
+    if writable:
+        out.print(f"Update: {base}/update  Graph Store: {base}/store", soft_wrap=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)  # the server itself gets Ctrl-C and SIGTERM, and its exit code is ours
+
+
 @app.callback(invoke_without_command=True)
-def _root(version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False) -> None:
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    update_endpoint: Annotated[str | None, typer.Option(
+        "--update-endpoint", envvar="CXGRAPH_UPDATE_ENDPOINT", help="SPARQL Update URL of the remote store.")] = None,
+    gsp_endpoint: Annotated[str | None, typer.Option(
+        "--gsp-endpoint", envvar="CXGRAPH_GSP_ENDPOINT", help="Graph Store Protocol URL of the remote store.")]
+    = None,
+    user: Annotated[str | None, typer.Option("--user", envvar="CXGRAPH_ENDPOINT_USER",
+                                             help="User for HTTP basic authentication.")] = None,
+    password: Annotated[str | None, typer.Option("--password", envvar="CXGRAPH_ENDPOINT_PASSWORD",
+                                                 help="Password for HTTP basic authentication.")] = None,
+    union_default_graph: Annotated[bool, typer.Option(
+        "--union-default-graph", envvar="CXGRAPH_UNION_DEFAULT_GRAPH",
+        help="The remote store already uses the union of its named graphs as default graph; otherwise every "
+             "query names all graphs explicitly.")] = False,
+) -> None:
+    REMOTE.update({"update": update_endpoint, "gsp": gsp_endpoint, "user": user, "password": password,
+                   "union_default_graph": union_default_graph})
     if version:
         out.print(f"cxgraph {__version__}")
         raise typer.Exit(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import shutil
@@ -94,28 +95,45 @@ def build(
         jobs.append((source, mapping))
     echo(f"Mapping {len(selected)} source(s) with morph-kgc...")
     outputs = run_morph(jobs, staging_root, workers=workers, echo=echo)
-    for source in selected:
-        store.drop_graph(_staging_graph(project, source))
-    for output in outputs:
-        store.load_graph(output)
+    try:
+        for source in selected:
+            store.drop_graph(_staging_graph(project, source))
+        for output in outputs:
+            store.load_graph(output)
+    except CxGraphError as exc:
+        _drop_staging(store, project, selected)
+        raise CxGraphError(f"{exc}\nNothing was replaced: the graphs of {', '.join(s.name for s in selected)} "
+                           "are as they were before this build.") from None
     summaries = []
     provenance = []
-    for source in selected:
-        triples = store.count(_staging_graph(project, source))
-        store.replace_graph(_staging_graph(project, source), source.graph)
-        counts = result.for_source(source.name)
-        read = sum(c.read for c in counts)
-        quarantined = sum(c.quarantined for c in counts)
-        summaries.append(SourceSummary(source.name, source.graph, read, read - quarantined, quarantined, triples))
-        checksums = [(name, sha256(project.data_root / name)) for name in source.files]
-        provenance += load_quads(project, LoadRecord(
-            source=source, started=started, ended=datetime.now(UTC), files=checksums, rows_read=read,
-            rows_loaded=read - quarantined, rows_quarantined=quarantined, triples=triples))
-    store.add_quads(provenance)
-    if not only or project.graph_iri("ontology") not in store.named_graphs():
-        load_ontology(store, project)  # a partial build leaves the ontology graph as it is
-    identity = resolve(store, project)
-    store.finish_load()
+    swapped: list[str] = []
+    try:
+        for source in selected:
+            triples = store.count(_staging_graph(project, source))
+            store.replace_graph(_staging_graph(project, source), source.graph)
+            swapped.append(source.name)
+            counts = result.for_source(source.name)
+            read = sum(c.read for c in counts)
+            quarantined = sum(c.quarantined for c in counts)
+            summaries.append(SourceSummary(source.name, source.graph, read, read - quarantined, quarantined,
+                                           triples))
+            checksums = [(name, sha256(project.data_root / name)) for name in source.files]
+            provenance += load_quads(project, LoadRecord(
+                source=source, started=started, ended=datetime.now(UTC), files=checksums, rows_read=read,
+                rows_loaded=read - quarantined, rows_quarantined=quarantined, triples=triples))
+    except CxGraphError as exc:
+        rest = [s.name for s in selected if s.name not in swapped]
+        raise CxGraphError(f"{exc}\nReplaced: {', '.join(swapped) or 'none'}; not replaced (left as before): "
+                           f"{', '.join(rest)}.") from None
+    try:
+        store.add_quads(provenance)
+        if not only or project.graph_iri("ontology") not in store.named_graphs():
+            load_ontology(store, project)  # a partial build leaves the ontology graph as it is
+        identity = resolve(store, project)
+        store.finish_load()
+    except CxGraphError as exc:
+        raise CxGraphError(f"{exc}\nThe source graphs of {', '.join(swapped)} were replaced, but the provenance, "
+                           "ontology or identity graph may be stale: run the build again.") from None
     names = {s.name for s in selected}
     issues = [i for i in result.issues if i.source in names]
     problems = [i for i in result.file_problems if i.source in names]
@@ -123,6 +141,13 @@ def build(
     csv_path, json_path = write_quarantine(reports, issues, problems, result, names)
     return BuildReport(summaries, result, identity, csv_path, json_path, time.perf_counter() - started_all,
                        problems)
+
+
+def _drop_staging(store: GraphStore, project: Project, sources: list[Source]) -> None:
+    """Best effort: remove half-loaded staging graphs after a failed upload."""
+    for source in sources:
+        with contextlib.suppress(CxGraphError):
+            store.drop_graph(_staging_graph(project, source))
 
 
 def write_quarantine(

@@ -191,7 +191,7 @@ def run(
         raise CxGraphError(f"query does not parse: {exc}", query.path) from None
     except RuntimeError as exc:  # e.g. a parameter that the SELECT clause does not project
         raise CxGraphError(f"query cannot run: {exc}", query.path) from None
-    if not isinstance(solutions, ox.QuerySolutions):
+    if not hasattr(solutions, "variables"):  # pyoxigraph's QuerySolutions or a remote store's
         raise CxGraphError("named queries must be SELECT queries", query.path)
     # Parameters are projected only because SEP-0007 substitution requires it; they are not answers.
     variables = [v.value for v in solutions.variables if v.value not in query.params]

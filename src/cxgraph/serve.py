@@ -1,0 +1,52 @@
+"""Serving the store over HTTP (Oxigraph's own server) and pushing it to a remote store."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import CxGraphError
+from .remote import RemoteStore
+from .store import EmbeddedStore
+
+
+def oxigraph_binary() -> str:
+    """The `oxigraph` server installed with the package (PyPI `oxigraph`), next to this interpreter first."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("oxigraph")
+    if not found:
+        raise CxGraphError("the `oxigraph` server is not installed; `pip install oxigraph` (a cxgraph dependency)")
+    return found
+
+
+def serve_command(store: Path, host: str, port: int, timeout: int, writable: bool) -> list[str]:
+    """The Oxigraph server command line: read-only unless asked, union default graph, time limit."""
+    if not store.exists():
+        raise CxGraphError("no store here yet; run `cxgraph build` first", store)
+    if not 0 < port < 65536:
+        raise CxGraphError(f"--port must be between 1 and 65535, not {port}")
+    if timeout <= 0:
+        raise CxGraphError("--timeout must be a positive number of seconds")
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return [oxigraph_binary(), "serve" if writable else "serve-read-only", "--location", str(store),
+            "--bind", bind, "--union-default-graph", "--timeout-s", str(timeout)]
+
+
+def push_graphs(local: EmbeddedStore, remote: RemoteStore) -> list[tuple[str, int]]:
+    """Upload each named graph into a staging graph in bounded chunks, then swap it in."""
+    pushed = []
+    for graph in local.named_graphs():
+        if "/graph/staging/" in graph:
+            continue
+        staging = graph + "#staging"
+        remote.drop_graph(staging)
+        quads = local.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+        remote.add_quads(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(staging)) for q in quads)
+        remote.replace_graph(staging, graph)
+        pushed.append((graph, local.count(graph)))
+    return pushed

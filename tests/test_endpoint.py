@@ -1,0 +1,366 @@
+"""The same answers embedded, over HTTP from a real Oxigraph server, and from `cxgraph serve`.
+
+Every server here is a real process on a loopback port: `oxigraph serve` for a remote store, and small
+Python HTTP servers where a test needs a server that misbehaves (slow, 401, 500, failing mid-load).
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+from conftest import ROOT, Built
+from cxgraph.queries import catalog, run
+from cxgraph.remote import Endpoint, RemoteStore
+from cxgraph.serve import oxigraph_binary
+from test_cli import cx
+
+QUERIES = catalog(ROOT / "queries")
+PREFIXES = {"id": "https://data.brightwater.example/id/", "cx": "https://w3id.org/cxgraph/ontology#"}
+# Every competency query with its example, plus further parameters from the sample's scenarios.
+CASES = [(q.name, q.examples) for q in QUERIES.values()] + [
+    ("customer-records", {"customer": "id:crm/contact/0030000103"}),
+    ("conflicting-values", {"customer": "id:billing/account/BA-500102"}),
+    ("workflows-in-motion", {"customer": "id:crm/contact/0030000101"}),
+    ("governing-rules", {"case": "id:case-management/case/CS0018812"}),
+    ("customer-journey", {"customer": "id:crm/contact/0030000102"}),
+    ("definition-in-context", {"context": "id:context/delivery"}),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes] | None = None, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@pytest.fixture(scope="module")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A read-write Oxigraph server (default graph NOT the union: cxgraph must name its dataset)."""
+    port = free_port()
+    location = tmp_path_factory.mktemp("oxigraph") / "db"
+    process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(location), "--bind",
+                                f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", process)
+        yield f"http://127.0.0.1:{port}/query"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def remote_built(oxigraph_server: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    work = tmp_path_factory.mktemp("remote-build")
+    proc = cx("build", "--endpoint", oxigraph_server, cwd=work, store=work / ".cxgraph" / "store")
+    assert proc.returncode == 0, proc.stderr
+    assert "Quarantined rows: 0" in proc.stdout
+    return oxigraph_server
+
+
+def rows(answer) -> list[tuple[str, ...]]:
+    return [tuple("" if t is None else str(t) for t in row) for row in answer.rows]
+
+
+@pytest.mark.parametrize("name,params", CASES)
+def test_remote_store_answers_equal_embedded(sample: Built, remote_built: str, name: str,
+                                             params: dict[str, str]) -> None:
+    remote = RemoteStore(Endpoint.from_options(remote_built))
+    embedded = rows(run(sample.store, QUERIES[name], params, PREFIXES))
+    assert embedded
+    assert rows(run(remote, QUERIES[name], params, PREFIXES)) == embedded
+
+
+def test_remote_graphs_equal_embedded_graphs(sample: Built, remote_built: str) -> None:
+    remote = RemoteStore(Endpoint.from_options(remote_built))
+    graphs = [g for g in sample.store.named_graphs() if "/graph/provenance" not in g]
+    for graph in graphs:
+        if graph.endswith("/graph/ontology"):
+            assert remote.count(graph) == sample.store.count(graph)  # blank nodes: compare sizes
+            continue
+        local = {str(q.triple) for q in sample.store.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+        theirs = ox.Store()
+        theirs.load(remote.export_graph(graph), format=ox.RdfFormat.N_TRIPLES)
+        assert {str(t) for t in theirs} == local, graph
+    assert not [g for g in remote.named_graphs() if "/staging/" in g]
+
+
+def test_remote_query_cli_with_union_default_graph_flag_misses_nothing(remote_built: str, tmp_path: Path) -> None:
+    # this server does not union its graphs: claiming it does must visibly change the answer (empty)
+    base = ["query", "customer-records", "--param", "customer=id:crm/contact/0030000101", "--format", "json"]
+    proc = cx(*base, "--endpoint", remote_built, cwd=tmp_path, store=tmp_path / "none")
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)["results"]["bindings"]) == 4
+    proc = cx("--union-default-graph", *base, "--endpoint", remote_built, cwd=tmp_path, store=tmp_path / "none")
+    assert json.loads(proc.stdout)["results"]["bindings"] == []
+
+
+def test_remote_validate_and_stats(remote_built: str, tmp_path: Path) -> None:
+    proc = cx("stats", "--endpoint", remote_built, cwd=tmp_path, store=tmp_path / "none")
+    assert proc.returncode == 0, proc.stderr
+    assert "graph/source/crm" in proc.stdout
+    proc = cx("validate", "--endpoint", remote_built, "--shapes", str(ROOT / "tests/fixtures/validation/warn"),
+              "--format", "json", cwd=tmp_path, store=tmp_path / "none")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["counts"]["Warning"] == 8
+
+
+# cxgraph serve -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def served(sample: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`cxgraph serve` over an on-disk copy of the sample store."""
+    work = tmp_path_factory.mktemp("serve")
+    dump = work / "all.nq"
+    sample.store.raw.dump(output=str(dump), format=ox.RdfFormat.N_QUADS)
+    disk = ox.Store(str(work / "store"))
+    disk.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    disk.flush()
+    del disk
+    port = free_port()
+    from test_cli import CXGRAPH
+
+    process = subprocess.Popen([*CXGRAPH, "serve", "--store", str(work / "store"), "--port", str(port),
+                                "--timeout", "20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", None)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+        assert f"SPARQL endpoint: http://127.0.0.1:{port}/query (read-only" in output
+
+
+@pytest.mark.parametrize("name,params", CASES)
+def test_served_answers_equal_embedded(sample: Built, served: str, name: str, params: dict[str, str]) -> None:
+    remote = RemoteStore(Endpoint.from_options(f"{served}/query", union_default_graph=True))
+    assert rows(run(remote, QUERIES[name], params, PREFIXES)) == rows(run(sample.store, QUERIES[name], params,
+                                                                          PREFIXES))
+
+
+def test_served_with_sparqlwrapper_as_clients_do(served: str) -> None:
+    client = SPARQLWrapper(f"{served}/query")
+    client.setReturnFormat(JSON)
+    client.setQuery("PREFIX cx: <https://w3id.org/cxgraph/ontology#> "
+                    "SELECT (COUNT(?p) AS ?n) WHERE { ?p a cx:Party }")
+    result = client.query().convert()
+    assert result["results"]["bindings"][0]["n"]["value"] == "152"
+
+
+@pytest.mark.parametrize("accept,marker", [
+    ("application/sparql-results+json", '"bindings"'),
+    ("application/sparql-results+xml", "<sparql"),
+    ("text/csv", "n\r\n152"),
+    ("text/tab-separated-values", "?n\n152"),
+])
+def test_served_select_content_negotiation(served: str, accept: str, marker: str) -> None:
+    query = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <https://w3id.org/cxgraph/ontology#Party> }"
+    for request in (
+        urllib.request.Request(f"{served}/query?{urllib.parse.urlencode({'query': query})}",
+                               headers={"Accept": accept}),
+        urllib.request.Request(f"{served}/query", data=query.encode(), method="POST",
+                               headers={"Accept": accept, "Content-Type": "application/sparql-query"}),
+    ):
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read().decode("utf-8")
+        assert marker in body
+
+
+@pytest.mark.parametrize("accept,fmt", [("text/turtle", ox.RdfFormat.TURTLE),
+                                        ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+                                        ("application/ld+json", ox.RdfFormat.JSON_LD)])
+def test_served_construct_content_negotiation(served: str, accept: str, fmt: ox.RdfFormat) -> None:
+    query = ("CONSTRUCT { ?r ?p ?o } WHERE { VALUES ?r { "
+             "<https://data.brightwater.example/id/crm/contact/0030000101> } ?r ?p ?o }")
+    request = urllib.request.Request(f"{served}/query?{urllib.parse.urlencode({'query': query})}",
+                                     headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    graph = ox.Store()
+    graph.load(body, format=fmt)
+    assert len(graph) >= 10
+
+
+def test_served_is_read_only(served: str, tmp_path: Path) -> None:
+    request = urllib.request.Request(f"{served}/update", data=b"DROP ALL", method="POST",
+                                     headers={"Content-Type": "application/sparql-update"})
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=10)
+    assert error.value.code == 403
+    proc = cx("build", "--only", "crm", "--endpoint", f"{served}/query", cwd=tmp_path, store=tmp_path / "s")
+    assert proc.returncode == 2
+    assert "HTTP 403" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# failures ------------------------------------------------------------------------------------------
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """A misbehaving SPARQL server: its behaviour is set per test on the server object."""
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+    def _answer(self) -> None:
+        mode = self.server.mode  # type: ignore[attr-defined]
+        if mode == "slow":
+            time.sleep(3)
+        status = {"401": 401, "500": 500, "slow": 200}[mode]
+        body = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
+        self.send_response(status)
+        if status == 401:
+            self.send_header("WWW-Authenticate", 'Basic realm="cx"')
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that gave up (the timeout test) is expected here."""
+
+
+@pytest.fixture
+def bad_server() -> Iterator[http.server.ThreadingHTTPServer]:
+    server = _QuietServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+@pytest.mark.parametrize("mode,message", [("401", "HTTP 401"), ("500", "HTTP 500"), ("slow", "timed out")])
+def test_endpoint_failures_are_one_clear_line(bad_server: http.server.ThreadingHTTPServer, tmp_path: Path,
+                                              mode: str, message: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad_server.mode = mode  # type: ignore[attr-defined]
+    url = f"http://127.0.0.1:{bad_server.server_address[1]}/query"
+    monkeypatch.setenv("CXGRAPH_ENDPOINT_TIMEOUT", "1")
+    proc = cx("query", "customer-records", "--param", "customer=id:crm/contact/0030000101", "--endpoint", url,
+              cwd=tmp_path, store=tmp_path / "none")
+    assert proc.returncode == 2
+    assert message in proc.stderr and url in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_endpoint_down_is_named(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/query"
+    proc = cx("stats", "--endpoint", url, cwd=tmp_path, store=tmp_path / "none")
+    assert proc.returncode == 2
+    assert f"cannot reach the endpoint {url}" in proc.stderr
+
+
+class _FailingProxy(http.server.BaseHTTPRequestHandler):
+    """Forwards to a real Oxigraph server but fails the Nth Graph Store upload with HTTP 500."""
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+    def _forward(self) -> None:
+        server = self.server
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if self.command == "POST" and self.path.startswith("/store"):
+            server.uploads += 1  # type: ignore[attr-defined]
+            if server.uploads == server.fail_at:  # type: ignore[attr-defined]
+                self.send_response(500)
+                self.send_header("Content-Length", "6")
+                self.end_headers()
+                self.wfile.write(b"broken")
+                return
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept", "authorization")}
+        request = urllib.request.Request(server.target + self.path, data=body, method=self.command,  # type: ignore
+                                         headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, payload, ctype = response.status, response.read(), response.headers.get("Content-Type")
+        except urllib.error.HTTPError as exc:
+            status, payload, ctype = exc.code, exc.read(), exc.headers.get("Content-Type")
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+
+def test_load_failing_midway_leaves_no_half_written_graph(remote_built: str, tmp_path: Path) -> None:
+    target = remote_built.rsplit("/", 1)[0]
+    before = RemoteStore(Endpoint.from_options(remote_built))
+    counts = {g: before.count(g) for g in before.named_graphs()}
+    proxy = _QuietServer(("127.0.0.1", 0), _FailingProxy)
+    proxy.target, proxy.uploads, proxy.fail_at = target, 0, 2  # type: ignore[attr-defined]
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        data = tmp_path / "data"
+        import shutil
+
+        shutil.copytree(ROOT / "data" / "sample", data)
+        contacts = data / "crm" / "contacts.csv"
+        contacts.write_text("".join(contacts.read_text(encoding="utf-8").splitlines(keepends=True)[:-5]),
+                            encoding="utf-8")
+        url = f"http://127.0.0.1:{proxy.server_address[1]}/query"
+        proc = cx("build", "--only", "crm", "--only", "billing", "--data", str(data), "--endpoint", url,
+                  cwd=tmp_path, store=tmp_path / ".cxgraph" / "store")
+    finally:
+        proxy.shutdown()
+    assert proc.returncode == 2
+    message = " ".join(proc.stderr.split())
+    assert "HTTP 500" in message and "Nothing was replaced: the graphs of crm, billing are as they were" in message
+    after = RemoteStore(Endpoint.from_options(remote_built))
+    assert {g: after.count(g) for g in after.named_graphs()} == counts
+
+
+def test_push_uploads_every_graph(sample: Built, oxigraph_server: str, tmp_path: Path,
+                                  tmp_path_factory: pytest.TempPathFactory) -> None:
+    port = free_port()
+    process = subprocess.Popen([oxigraph_binary(), "serve", "--bind", f"127.0.0.1:{port}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", process)
+        store = tmp_path / "store"
+        dump = tmp_path / "all.nq"
+        sample.store.raw.dump(output=str(dump), format=ox.RdfFormat.N_QUADS)
+        disk = ox.Store(str(store))
+        disk.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+        disk.flush()
+        del disk
+        proc = cx("push", "--endpoint", f"http://127.0.0.1:{port}/query", cwd=tmp_path, store=store)
+        assert proc.returncode == 0, proc.stderr
+        remote = RemoteStore(Endpoint.from_options(f"http://127.0.0.1:{port}/query"))
+        assert {g: remote.count(g) for g in remote.named_graphs()} == {
+            g: sample.store.count(g) for g in sample.store.named_graphs()}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
