@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_ontology import register as register_ontology
 from .config import Project, load_project
 from .errors import CxGraphError
 from .load import BuildReport, build
@@ -399,6 +400,9 @@ def _root(
     if version:
         out.print(f"cxgraph {__version__}")
         raise typer.Exit(0)
+
+
+register_ontology(app)
 
 
 def main() -> None:
