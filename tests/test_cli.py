@@ -74,7 +74,8 @@ def test_build_only_replaces_that_source_graph(demo_store: Path, tmp_path: Path)
     assert len(after[crm]) < len(before[crm])
     for graph, triples in before.items():
         if graph in (crm, "<https://data.brightwater.example/graph/provenance>",
-                     "<https://data.brightwater.example/graph/identity>"):
+                     "<https://data.brightwater.example/graph/identity>",
+                     "<https://data.brightwater.example/graph/inferred>"):
             continue
         assert after[graph] == triples, graph
     loads = [t for t in after["<https://data.brightwater.example/graph/provenance>"] if "loadsSource" in t]

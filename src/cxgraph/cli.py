@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import __version__
 from .cli_ontology import register as register_ontology
+from .cli_reason import register as register_reason
 from .config import Project, load_project
 from .errors import CxGraphError
 from .load import BuildReport, build
@@ -111,6 +112,9 @@ def _print_build(report: BuildReport) -> None:
     ident = report.identity
     out.print(f"Identity resolution: {ident['records']} customer records -> {ident['parties']} parties "
               f"({ident['linked']} linked across records).")
+    if report.inferred:
+        out.print(f"Reasoning: {report.inferred.get('triples', 0)} triples materialized into the inferred graph "
+                  f"in {report.inferred.get('milliseconds', 0)} ms.")
     out.print(f"Quarantined rows: {report.quarantined}; report: {report.quarantine_csv} and "
               f"{report.quarantine_json.name}. Built in {report.seconds:.1f} s.")
 
@@ -403,6 +407,7 @@ def _root(
 
 
 register_ontology(app)
+register_reason(app)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The build pipeline: contract check -> staging -> YARRRML mapping -> named graphs -> identity -> provenance."""
+"""The build pipeline: contracts -> staging -> YARRRML mapping -> named graphs -> provenance -> identity -> reasoning."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from .errors import CxGraphError
 from .identity import resolve
 from .mapping import check_mapping, run_morph, write_staged_mapping
 from .provenance import LoadRecord, load_quads, sha256
+from .reason import materialize
 from .store import GraphStore
 
 
@@ -42,6 +43,7 @@ class BuildReport:
     quarantine_json: Path
     seconds: float
     file_problems: list[Issue] = field(default_factory=list)
+    inferred: dict[str, int] = field(default_factory=dict)
 
     @property
     def quarantined(self) -> int:
@@ -130,17 +132,18 @@ def build(
         if not only or project.graph_iri("ontology") not in store.named_graphs():
             load_ontology(store, project)  # a partial build leaves the ontology graph as it is
         identity = resolve(store, project)
+        inferred = materialize(store, project)
         store.finish_load()
     except CxGraphError as exc:
         raise CxGraphError(f"{exc}\nThe source graphs of {', '.join(swapped)} were replaced, but the provenance, "
-                           "ontology or identity graph may be stale: run the build again.") from None
+                           "ontology, identity or inferred graph may be stale: run the build again.") from None
     names = {s.name for s in selected}
     issues = [i for i in result.issues if i.source in names]
     problems = [i for i in result.file_problems if i.source in names]
     reports = work_dir / "reports"
     csv_path, json_path = write_quarantine(reports, issues, problems, result, names)
     return BuildReport(summaries, result, identity, csv_path, json_path, time.perf_counter() - started_all,
-                       problems)
+                       problems, inferred)
 
 
 def _drop_staging(store: GraphStore, project: Project, sources: list[Source]) -> None:

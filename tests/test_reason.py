@@ -1,0 +1,243 @@
+"""Data reasoning: exact inferences on a small fixture, and the sample enterprise's inferred graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from conftest import CX, ID, ROOT, Built
+from cxgraph.cli_reason import register
+from cxgraph.config import Project
+from cxgraph.errors import CxGraphError
+from cxgraph.reason import data_graphs, inferred_graph, materialize
+from cxgraph.store import EmbeddedStore
+
+BASE = "https://example.org/"
+EX = "https://example.org/ns#"
+
+TBOX = """
+@prefix ex: <https://example.org/ns#> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+ex:A rdfs:subClassOf ex:B , [ a owl:Restriction ; owl:onProperty ex:p ; owl:someValuesFrom ex:C ] .
+ex:B rdfs:subClassOf ex:C .
+ex:D owl:equivalentClass ex:E .
+ex:U owl:equivalentClass [ a owl:Class ; owl:unionOf ( ex:U1 ex:U2 ) ] .
+ex:W rdfs:subClassOf [ a owl:Class ; owl:unionOf ( ex:W1 ex:W2 ) ] .
+ex:I owl:equivalentClass [ a owl:Class ; owl:intersectionOf ( ex:A ex:F ) ] ; rdfs:subClassOf ex:G .
+ex:L owl:equivalentClass [ a owl:Class ; owl:intersectionOf ( ex:G ex:C ) ] .
+ex:H owl:equivalentClass [ a owl:Restriction ; owl:onProperty ex:status ; owl:hasValue ex:severe ] .
+ex:J owl:equivalentClass [ a owl:Class ; owl:intersectionOf (
+    ex:K [ a owl:Restriction ; owl:onProperty ex:status ; owl:hasValue ex:severe ] ) ] .
+ex:N owl:equivalentClass [ a owl:Class ; owl:intersectionOf (
+    ex:K [ a owl:Restriction ; owl:onProperty ex:p ; owl:someValuesFrom ex:C ] ) ] .
+ex:X rdfs:subClassOf owl:Thing .
+ex:p rdfs:subPropertyOf ex:q . ex:q rdfs:subPropertyOf ex:r .
+ex:s owl:equivalentProperty ex:t .
+"""
+
+ONE = """
+@prefix ex: <https://example.org/ns#> .
+ex:a a ex:A .
+ex:a2 a ex:A , ex:F .
+ex:b a ex:B , ex:C .
+ex:d a ex:D .
+ex:u a ex:U1 .
+ex:w a ex:W .
+ex:h ex:status ex:severe .
+ex:k a ex:K ; ex:status ex:severe .
+ex:k2 a ex:K ; ex:status ex:mild ; ex:p ex:b .
+ex:thing a ex:X .
+ex:x ex:p ex:y ; ex:s ex:z .
+ex:x2 ex:q ex:y2 .
+"""
+
+TWO = """
+@prefix ex: <https://example.org/ns#> .
+ex:x2 ex:p ex:y2 .
+"""
+
+# Exactly what must be inferred, no more: no owl:Thing, nothing through someValuesFrom or a superclass union,
+# and ex:x2 ex:q ex:y2 is not repeated because graph one asserts it.
+EXPECTED = """
+@prefix ex: <https://example.org/ns#> .
+ex:a a ex:B , ex:C .
+ex:a2 a ex:B , ex:C , ex:I , ex:G , ex:L .
+ex:d a ex:E .
+ex:u a ex:U .
+ex:h a ex:H .
+ex:k a ex:H , ex:J .
+ex:k2 ex:q ex:b ; ex:r ex:b .
+ex:x ex:q ex:y ; ex:r ex:y ; ex:t ex:z .
+ex:x2 ex:r ex:y2 .
+"""
+
+
+def _project(tmp: Path) -> Project:
+    return Project(root=tmp, registry=tmp / "sources.yaml", data_root=tmp, base_iri=BASE,
+                   ontology=tmp / "ontology.ttl", identity=tmp / "identity.yaml")
+
+
+def _load(store: EmbeddedStore, text: str, graph: str) -> None:
+    store.raw.load(text.encode(), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(graph))
+
+
+def _graph(store: EmbeddedStore, graph: str) -> set[ox.Triple]:
+    return {q.triple for q in store.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph))}
+
+
+def _turtle(text: str) -> set[ox.Triple]:
+    return {q.triple for q in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)}
+
+
+@pytest.fixture
+def fixture_store(tmp_path: Path) -> tuple[Project, EmbeddedStore]:
+    project = _project(tmp_path)
+    store = EmbeddedStore()
+    _load(store, TBOX, project.graph_iri("ontology"))
+    _load(store, ONE, project.graph_iri("source/one"))
+    _load(store, TWO, project.graph_iri("source/two"))
+    return project, store
+
+
+def test_fixture_inferences_are_exactly_the_expected_ones(fixture_store: tuple[Project, EmbeddedStore]) -> None:
+    project, store = fixture_store
+    counts = materialize(store, project)
+    inferred = _graph(store, inferred_graph(project))
+    expected = _turtle(EXPECTED)
+    assert inferred - expected == set(), "unexpected inferences"
+    assert expected - inferred == set(), "missing inferences"
+    assert counts["triples"] == len(expected)
+    assert counts["types"] == sum(1 for t in expected if t.predicate.value.endswith("#type"))
+    assert counts["rounds"] >= 2  # ex:L needs ex:G, which needs ex:I from the first round
+
+
+def test_source_graphs_are_untouched_and_rebuild_is_stable(fixture_store: tuple[Project, EmbeddedStore]) -> None:
+    project, store = fixture_store
+    graphs = [project.graph_iri(n) for n in ("ontology", "source/one", "source/two")]
+    before = {g: _graph(store, g) for g in graphs}
+    materialize(store, project)
+    first = _graph(store, inferred_graph(project))
+    materialize(store, project)
+    assert _graph(store, inferred_graph(project)) == first
+    assert {g: _graph(store, g) for g in graphs} == before
+    assert sorted(store.named_graphs()) == sorted([*graphs, inferred_graph(project)])  # no staging left behind
+
+
+def test_rebuild_follows_the_data(fixture_store: tuple[Project, EmbeddedStore]) -> None:
+    project, store = fixture_store
+    materialize(store, project)
+    store.update(f"DELETE DATA {{ GRAPH <{project.graph_iri('source/one')}> {{ <{EX}a> a <{EX}A> }} }}")
+    store.update(f"INSERT DATA {{ GRAPH <{project.graph_iri('source/two')}> {{ <{EX}new> a <{EX}U2> }} }}")
+    inferred = materialize(store, project)
+    triples = _graph(store, inferred_graph(project))
+    assert ox.Triple(ox.NamedNode(EX + "a"), ox.NamedNode(RDF_TYPE), ox.NamedNode(EX + "B")) not in triples
+    assert ox.Triple(ox.NamedNode(EX + "new"), ox.NamedNode(RDF_TYPE), ox.NamedNode(EX + "U")) in triples
+    assert inferred["triples"] == len(_turtle(EXPECTED)) - 2 + 1
+
+
+def test_no_ontology_graph_is_an_error(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    store = EmbeddedStore()
+    _load(store, ONE, project.graph_iri("source/one"))
+    with pytest.raises(CxGraphError, match="no ontology graph"):
+        materialize(store, project)
+
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+@pytest.fixture(scope="module")
+def reasoned(sample: Built) -> tuple[Built, EmbeddedStore, dict[str, int]]:
+    """A copy of the sample store, so that the shared sample is not changed under other tests."""
+    store = EmbeddedStore()
+    store.raw.extend(q for q in sample.store.raw if q.graph_name != ox.NamedNode(inferred_graph(sample.project)))
+    return sample, store, materialize(store, sample.project)
+
+
+def _count(store: EmbeddedStore, sparql: str) -> int:
+    return int(next(iter(store.query(sparql)))["n"].value)
+
+
+def test_sample_customer_records_and_signals(reasoned: tuple[Built, EmbeddedStore, dict[str, int]]) -> None:
+    sample, store, _ = reasoned
+    records = _count(store, f"SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE {{ ?r a <{CX}CustomerRecord> }}")
+    households = _count(store, f"SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE {{ ?r a <{CX}Household> }}")
+    assert sample.report.identity["records"] == 504
+    assert households == 11
+    assert records == 504 + households
+    assert bool(store.query(f"ASK {{ GRAPH <{inferred_graph(sample.project)}> {{ "
+                       f"<{ID}crm/household/HH-30006> a <{CX}CustomerRecord>, <{CX}Record> }} }}"))
+    anomaly = _count(store, f"SELECT (COUNT(?s) AS ?n) WHERE {{ ?s a <{CX}ServiceAnomalySignal>, <{CX}Signal> }}")
+    assert anomaly == 1
+    # every record of any kind is a cx:Record, e.g. the 303 shipments
+    shipments = _count(store, f"SELECT (COUNT(?s) AS ?n) WHERE {{ ?s a <{CX}Shipment>, <{CX}Record> }}")
+    assert shipments == 303
+    # a subproperty: each prov:used of a source load is also a prov:wasInfluencedBy
+    used = _count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?a <http://www.w3.org/ns/prov#used> ?e }")
+    influenced = _count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?a <http://www.w3.org/ns/prov#wasInfluencedBy> ?e }")
+    assert used > 0 and influenced >= used
+
+
+def test_sample_signal_subclass_is_inferred_when_not_asserted(sample: Built) -> None:
+    """The monitoring mapping asserts cx:Signal itself; without it, reasoning must supply it."""
+    store = EmbeddedStore()
+    signal = ox.NamedNode(CX + "Signal")
+    monitoring = ox.NamedNode(sample.project.sources["monitoring"].graph)
+    store.raw.extend(q for q in sample.store.raw if q.object != signal or q.graph_name != monitoring)
+    materialize(store, sample.project)
+    inferred = inferred_graph(sample.project)
+    rows = store.query(f"SELECT ?s WHERE {{ GRAPH <{inferred}> {{ ?s a <{CX}Signal> }} }} ORDER BY ?s")
+    assert [r["s"].value for r in rows] == [f"{ID}monitoring/signal/SIG-000{i}" for i in (1, 2, 3, 4)]
+    anomaly = f"<{ID}monitoring/signal/SIG-0002>"
+    assert bool(store.query(f"ASK {{ {anomaly} a <{CX}ServiceAnomalySignal> "
+                            f"GRAPH <{inferred}> {{ {anomaly} a <{CX}Signal> }} }}"))
+
+
+def test_sample_inferred_graph_holds_nothing_asserted(reasoned: tuple[Built, EmbeddedStore, dict[str, int]]) -> None:
+    sample, store, counts = reasoned
+    inferred = inferred_graph(sample.project)
+    data = " ".join(f"<{g}>" for g in data_graphs(store, sample.project))
+    repeated = _count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{inferred}> {{ ?s ?p ?o }} "
+                             f"VALUES ?g {{ {data} }} GRAPH ?g {{ ?s ?p ?o }} }}")
+    assert repeated == 0
+    assert counts["triples"] == store.count(inferred) > 0
+    for source in sample.project.sources.values():
+        assert store.count(source.graph) == sample.store.count(source.graph)
+
+
+def test_sample_rebuild_gives_the_same_graph(reasoned: tuple[Built, EmbeddedStore, dict[str, int]]) -> None:
+    sample, store, counts = reasoned
+    inferred = ox.NamedNode(inferred_graph(sample.project))
+    first = set(store.raw.quads_for_pattern(None, None, None, inferred))
+    assert materialize(store, sample.project)["triples"] == counts["triples"]
+    assert set(store.raw.quads_for_pattern(None, None, None, inferred)) == first
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_reason_command(tmp_path: Path, reasoned: tuple[Built, EmbeddedStore, dict[str, int]]) -> None:
+    sample, store, counts = reasoned
+    disk = EmbeddedStore(tmp_path / "store")
+    disk.raw.extend(q for q in store.raw if q.graph_name != ox.NamedNode(inferred_graph(sample.project)))
+    disk.raw.flush()
+    del disk
+    result = CliRunner().invoke(_app(), ["reason", "--store", str(tmp_path / "store"), "--project", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    assert f"{counts['triples']}" in result.output
+    again = EmbeddedStore(tmp_path / "store", read_only=True)
+    assert again.count(inferred_graph(sample.project)) == counts["triples"]
+
+
+def test_reason_command_without_store(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["reason", "--store", str(tmp_path / "none"), "--project", str(ROOT)])
+    assert result.exit_code == 2
+    assert "run `cxgraph build` first" in result.output
