@@ -1,4 +1,4 @@
-"""The build pipeline: contracts -> staging -> YARRRML mapping -> named graphs -> provenance -> identity -> reasoning."""
+"""The build pipeline: contracts, staging, YARRRML mapping, named graphs, provenance, identity, reasoning."""
 
 from __future__ import annotations
 
