@@ -3265,6 +3265,100 @@ def write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
+# ------------------------------------------------------------------------------------------------
+# inconsistencies on purpose: one or two records per consistency shape (shapes/consistency.ttl) that
+# the story did not exercise yet. Added after every random draw, with fixed values and no rng call, so
+# that every other record stays exactly as it was; none touches a scenario person.
+# ------------------------------------------------------------------------------------------------
+ON_PURPOSE_ORDER_PERSON = 28  # Thomas Owen (GB, London): no case, no offer send, not in any scenario
+
+
+def on_purpose_inconsistencies(P: dict[int, Person]) -> None:
+    # (1) WEB-160001: the web shop shows "delivered" (a carrier-feed update for a mistyped tracking number)
+    # while logistics, the system of record for shipments, still has SHP-160001 in transit.
+    p = P[ON_PURPOSE_ORDER_PERSON]
+    placed = utc("2026-11-18T09:41:12")
+    sku = "BW-10019"
+    line = Line("WEB-160001-1", sku, 1, unit_price(sku, p.currency), p.currency)
+    line.ful_id, line.ful_status, line.ful_updated = "FUL-160001", "shipped", utc("2026-11-19T13:20:00")
+    order = Order("WEB-160001", p, "web", placed, "delivered", p.currency, [line])
+    shipped = utc("2026-11-19T14:05:00")
+    promised = date(2026, 11, 21)
+    tracking = "SP1600017340GB"
+    order.shipment = Shipment("SHP-160001", order, "swiftparcel", tracking, "in_transit", promised, promised, shipped)
+    order.shipment.events = [
+        ("PU", "Collected from Brightwater Leeds DC", "GB-LEEDS-DC", shipped),
+        ("IT", "Arrived at sorting hub", HUBS["swiftparcel"], utc("2026-11-19T20:30:00")),
+    ]
+    order.shipment.explicit_events = True
+    ORDERS.append(order)
+    ORDER_BY_NO[order.number] = order
+    invoice = Invoice(
+        "INV-1600010", p.paying_account, order.number, placed.date(), placed.date() + timedelta(days=14),
+        order.total, order.currency, "paid",
+    )
+    invoice.payments.append(Payment("PAY-1600011", order.total, "succeeded", "", placed + timedelta(seconds=45)))
+    order.invoice = invoice
+    INVOICES.append(invoice)
+    # (2) CS0030001: a complaint logged from a caller who was not identified: no profile, no billing account.
+    CASES.append(
+        {
+            "number": "CS0030001",
+            "category": "complaint",
+            "priority": "P3",
+            "severity": "low",
+            "state": "new",
+            "opened_at": ts_cet(utc("2026-11-19T15:40:00")),
+            "assignment_group": "tier2-escalations",
+            "_person": None,
+            "_opened": utc("2026-11-19T15:40:00"),
+        }
+    )
+    # (3) two decisions that cannot be explained: DEC-30001 names no rule, DEC-30002 names no records.
+    DECISIONS.append(
+        {
+            "sys_id": "DEC-30001",
+            "case_number": "CS0020004",
+            "action": "goodwill_credit",
+            "outcome": "Goodwill credit of 15.00 EUR for the late delivery of APP-150262; no policy rule recorded.",
+            "decided_by": "EMP-1004",
+            "decided_by_kind": "employee",
+            "amount": "15.00",
+            "currency": "EUR",
+            "decided_at": ts_cet(utc("2025-10-09T09:20:00")),
+            "used_records": ["commerce/order/APP-150262", "logistics/shipment/SHP-150262"],
+        }
+    )
+    DECISIONS.append(
+        {
+            "sys_id": "DEC-30002",
+            "case_number": "CS0020005",
+            "action": "goodwill_credit",
+            "outcome": "Automatic goodwill credit of 12.00 GBP for a late delivery; "
+            "the records it used were not exported.",
+            "decided_by": "case-management",
+            "decided_by_kind": "system",
+            "rule": "dr-goodwill",
+            "amount": "12.00",
+            "currency": "GBP",
+            "decided_at": ts_cet(utc("2025-12-29T08:05:00")),
+        }
+    )
+    # (4) WFI-30001: a complaint moved into the product-replacement workflow by hand and closed at
+    # "Close the case" of the account-recovery workflow (the same step name in another workflow).
+    WFIS.append(
+        {
+            "sys_id": "WFI-30001",
+            "workflow": "product-replacement",
+            "current_step": "account-recovery-close",
+            "case_number": "CS0020020",
+            "state": "completed",
+            "assignment_group": "tier2-escalations",
+            "started_at": ts_cet(utc("2025-06-09T11:05:00")),
+        }
+    )
+
+
 def strip_private(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
 
@@ -3299,6 +3393,7 @@ def main() -> None:
         fc = FIRST_CONTACT.get(p.idx, NOW - timedelta(days=rng.randint(5, 300)))
         p.profile_created = fc - timedelta(minutes=rng.randint(1, 5), days=rng.choice([0, 0, 30, 120]))
     P[4].billing_created = min(first_order[3], first_order[4]) - timedelta(days=3)
+    on_purpose_inconsistencies(P)
 
     # ---- crm
     households: dict[str, list[Person]] = {}
@@ -4089,6 +4184,84 @@ def write_readme(
         "from crm to marketing."
     )
     a("- Orders `WEB-109001`, `WEB-109002`.")
+    a("")
+    # ---- inconsistencies on purpose (shapes/)
+    owen = P[ON_PURPOSE_ORDER_PERSON]
+    a("## Inconsistencies on purpose")
+    a("")
+    a(
+        "The SHACL shapes in `shapes/` find exactly these results on the sample (shape, focus node, severity); "
+        "everything else conforms. `tests/test_shapes.py` pins the list. Focus nodes are IRIs below "
+        "`https://data.brightwater.example/id/`."
+    )
+    a("")
+    a("| shape | focus node | severity | why |")
+    a("| --- | --- | --- | --- |")
+    stock_disagree = [
+        (r["sku"], r["location"], r["available"], wms[(r["sku"], r["location"])]["available"])
+        for r in stock
+        if r["available"] != wms[(r["sku"], r["location"])]["available"]
+    ]
+    rows = [
+        ("CustomerCopyDisagreesShape", "billing/account/BA-500102", "Warning",
+         f"(b) billing e-mail `{dan.billing_email}` differs from the CRM's `{dan.email}`"),
+        ("CustomerCopyDisagreesShape", f"commerce/customer/{dan.cus_id}", "Warning",
+         f"(b) commerce e-mail `{dan.commerce_email}` differs from the CRM's `{dan.email}`"),
+        ("CustomerCopyDisagreesShape", f"commerce/customer/{s.cus_id}", "Warning",
+         f"(h) commerce keeps the old e-mail `{s.commerce_email}`; the CRM has `{s.email}`"),
+    ] + [
+        ("InventoryCopyDisagreesShape", f"stock-sheet/inventory/{sku}-{loc}", "Warning",
+         f"(f) the stock sheet shows {sheet} available, the WMS (system of record) {wms_value}")
+        for sku, loc, sheet, wms_value in sorted(stock_disagree)
+    ] + [
+        ("OfferDuringSevereCaseShape", "marketing/send/SND-101001", "Violation",
+         "(e) Emma de Vries has the open high-severity case CS0012001"),
+        ("OfferDuringSevereCaseShape", "marketing/send/SND-101002", "Violation",
+         "(e) Lucas Dubois has the open critical case CS0012002"),
+        ("OfferDuringLateDeliveryShape", "marketing/send/SND-101003", "Violation",
+         "(e) Aoife Kelly's shipment SHP-140201 is delayed"),
+        ("OfferDuringLateDeliveryShape", "marketing/send/SND-101004", "Violation",
+         "(e) Finn Becker's shipment SHP-140202 is delayed"),
+        ("RefundApprovalShape", "billing/refund/RF-122100", "Violation",
+         "(f) 119.00 GBP > 100 (dr-refund-approval): approved only in the approvals sheet (R0002)"),
+        ("RefundApprovalShape", "billing/refund/RF-122110", "Violation",
+         f"(f) {r3} EUR > 100 (dr-refund-approval): approved only in the approvals sheet (R0003)"),
+        ("ApprovalOnlyInShadowSourceShape", "approvals-sheet/approval/R0002", "Info",
+         "(f) no approval for CS0012210 in case management"),
+        ("ApprovalOnlyInShadowSourceShape", "approvals-sheet/approval/R0003", "Info",
+         "(f) no approval for CS0012211 in case management"),
+        ("DeliveredOrderShipmentShape", "commerce/order/WEB-160001", "Warning",
+         f"added: {owen.name}'s order shows `delivered` in the web shop (a carrier-feed update for a mistyped "
+         "tracking number) while logistics still has SHP-160001 `in_transit`"),
+        ("CaseOwnerAndCustomer-customer", "case-management/case/CS0030001", "Violation",
+         "added: a complaint logged for a caller who was not identified; it names no profile and no billing account"),
+        ("DecisionExplained-rule", "decision/DEC-30001", "Violation",
+         "added: a goodwill credit on CS0020004 recorded without the policy rule it applied"),
+        ("DecisionExplained-records", "decision/DEC-30002", "Violation",
+         "added: an automatic goodwill credit on CS0020005 exported without the records it used"),
+        ("WorkflowInstanceStepShape", "case-management/workflow-instance/WFI-30001", "Violation",
+         "added: complaint CS0020020 moved into product-replacement by hand and closed at `account-recovery-close`, "
+         "the same step name in another workflow"),
+    ]
+    for shape, focus, severity, why in rows:
+        a(f"| `{shape}` | `{focus}` | {severity} | {why} |")
+    a("")
+    a(
+        f"The added records are `WEB-160001` (line `WEB-160001-1`, fulfilment `FUL-160001`, shipment `SHP-160001` "
+        f"with events `EVT-1600011` PU and `EVT-1600012` IT, invoice `INV-1600010`, payment `PAY-1600011`; "
+        f"customer {owen.name}, `{owen.cus_id}`, `{owen.account_no}`), case `CS0030001`, decisions `DEC-30001` "
+        "and `DEC-30002`, and workflow instance `WFI-30001`. They pass every record contract and touch no "
+        "scenario person."
+    )
+    a("")
+    a(
+        "Not exercised by the sample, but by the test fixtures: a case with no owning team, or pointing at a "
+        "customer record that does not exist (the record contracts quarantine such rows, so they arise only when "
+        "a source is reloaded on its own after the records it points at were removed); a decision naming a record "
+        "that no source holds; and `PartyIdentityEvidenceShape` (a resolved party whose records have different "
+        "names and are tied only by a shared phone number), which needs new customer records, and those would "
+        "change the identity counts that the scenario tests pin."
+    )
     a("")
     a("## Value conventions not fixed by the spec")
     a("")

@@ -174,9 +174,9 @@ def test_sample_customer_records_and_signals(reasoned: tuple[Built, EmbeddedStor
                        f"<{ID}crm/household/HH-30006> a <{CX}CustomerRecord>, <{CX}Record> }} }}"))
     anomaly = _count(store, f"SELECT (COUNT(?s) AS ?n) WHERE {{ ?s a <{CX}ServiceAnomalySignal>, <{CX}Signal> }}")
     assert anomaly == 1
-    # every record of any kind is a cx:Record, e.g. the 303 shipments
+    # every record of any kind is a cx:Record, e.g. every shipment
     shipments = _count(store, f"SELECT (COUNT(?s) AS ?n) WHERE {{ ?s a <{CX}Shipment>, <{CX}Record> }}")
-    assert shipments == 303
+    assert shipments == _count(store, f"SELECT (COUNT(?s) AS ?n) WHERE {{ ?s a <{CX}Shipment> }}") == 304
     # a subproperty: each prov:used of a source load is also a prov:wasInfluencedBy
     used = _count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?a <http://www.w3.org/ns/prov#used> ?e }")
     influenced = _count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?a <http://www.w3.org/ns/prov#wasInfluencedBy> ?e }")
