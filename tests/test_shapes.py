@@ -19,27 +19,13 @@ from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
 
 from conftest import ROOT, Built
+from cxgraph.validate import PreparedQueryGraph
 
 SHAPES_DIR = ROOT / "shapes"
 CXSH = "https://w3id.org/cxgraph/shapes#"
 CX = "https://w3id.org/cxgraph/ontology#"
 ID = "https://data.brightwater.example/id/"
 Triple = tuple[str, str, str]  # (source shape, focus node, severity), shortened
-
-
-class PreparedQueryGraph(rdflib.Graph):
-    """An rdflib graph that parses each SPARQL text once; pySHACL sends the same text for every focus node."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._prepared: dict[str, Any] = {}
-
-    def query(self, query_object: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if isinstance(query_object, str):
-            if query_object not in self._prepared:
-                self._prepared[query_object] = prepareQuery(query_object)
-            query_object = self._prepared[query_object]
-        return super().query(query_object, *args, **kwargs)
 
 
 def load_shapes(*names: str) -> rdflib.Graph:
