@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_common import ProjectOpt, StoreOpt, err, out
+from .cli_common import fail as _fail
 from .cli_ontology import register as register_ontology
 from .cli_reason import register as register_reason
 from .config import Project, load_project
@@ -33,14 +35,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="cxgraph: an enterprise context graph for customer experience.")
-out = Console(soft_wrap=False)
-err = Console(stderr=True)
 
-ProjectOpt = Annotated[Path | None, typer.Option("--project", help="Project folder (holds loaders/sources.yaml); "
-                                                 "default: the nearest one above the working directory, "
-                                                 "or $CXGRAPH_PROJECT.")]
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store folder; default $CXGRAPH_STORE or "
-                                               ".cxgraph/store.")]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder holding the source exports "
                                               "(default: data_root of sources.yaml).")]
 EndpointOpt = Annotated[str | None, typer.Option(
@@ -65,9 +60,6 @@ def _prefixes(project: Project) -> dict[str, str]:
     return {**LABEL_PREFIXES, "id": project.id_iri("")}
 
 
-def _fail(exc: CxGraphError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def _project(project: Path | None, data: Path | None = None) -> Project:

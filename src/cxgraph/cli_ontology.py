@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_common import ProjectOpt, err, out
+from .cli_common import fail as _fail
 from .config import load_project
 from .errors import CxGraphError
 from .ontology_qc import (
@@ -32,9 +33,6 @@ from .ontology_qc import (
 )
 from .reasoner import CONSISTENCY, REASONER_CHECKS, Reasoning, classify, reasoning_findings
 
-out = Console(soft_wrap=False)
-err = Console(stderr=True)
-
 FORMATS = ("table", "json", "junit")
 STYLE = {"ERROR": "bold red", "WARN": "yellow", "INFO": "cyan"}
 
@@ -43,14 +41,8 @@ OntologyOpt = Annotated[Path | None, typer.Option(
                        "(default: the project's, from loaders/sources.yaml).")]
 ChecksOpt = Annotated[Path | None, typer.Option(
     "--checks", help="Folder of SPARQL checks (default: checks/ in the project's ontology folder).")]
-ProjectOpt = Annotated[Path | None, typer.Option(
-    "--project", help="Project folder (holds loaders/sources.yaml); default: the nearest one above the "
-                      "working directory, or $CXGRAPH_PROJECT.")]
 
 
-def _fail(exc: CxGraphError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def _paths(ontology: Path | None, checks: Path | None, project: Path | None) -> tuple[Path, Path]:

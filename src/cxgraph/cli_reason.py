@@ -6,29 +6,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from .cli_common import ProjectOpt, StoreOpt, out
+from .cli_common import fail as _fail
 from .config import load_project
 from .docs import write_docs
 from .errors import CxGraphError
 from .reason import inferred_graph, materialize
 from .store import EmbeddedStore, default_store_path
 
-out = Console(soft_wrap=False)
-err = Console(stderr=True)
-
-ProjectOpt = Annotated[Path | None, typer.Option("--project", help="Project folder (holds loaders/sources.yaml); "
-                                                 "default: the nearest one above the working directory, "
-                                                 "or $CXGRAPH_PROJECT.")]
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store folder; default $CXGRAPH_STORE or "
-                                               ".cxgraph/store.")]
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Folder to write index.html into.")]
 
 
-def _fail(exc: CxGraphError) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def reason(project: ProjectOpt = None, store: StoreOpt = None) -> None:

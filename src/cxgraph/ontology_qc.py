@@ -25,11 +25,11 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pyoxigraph as ox
-import yaml
 from rdflib import OWL, RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from .errors import CxGraphError
+from .yamlio import read_header
 
 SEVERITIES = ("ERROR", "WARN", "INFO")
 CATALOG = "catalog-v001.xml"
@@ -315,13 +315,7 @@ def _rel(path: Path) -> str:
 
 def parse_check(path: Path) -> Check:
     """Read one check file: its `#+ ` YAML header and its SPARQL, validated before anything runs."""
-    text = path.read_text(encoding="utf-8")
-    header_lines = [line[3:] if line.startswith("#+ ") else line[2:]
-                    for line in text.splitlines() if line.startswith("#+")]
-    try:
-        header = yaml.safe_load("\n".join(header_lines)) or {}
-    except yaml.YAMLError as exc:
-        raise CxGraphError(f"check header is not valid YAML: {exc}", path) from None
+    text, header, _ = read_header(path, "check")
     if not isinstance(header, dict):
         raise CxGraphError("check header must be '#+ key: value' lines", path, 1)
     missing = [key for key in ("id", "title", "severity") if key not in header]

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-import yaml
 
 from .errors import CxGraphError
 from .store import GraphStore
+from .yamlio import read_header
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 SCHEMES = {"urn", "mailto", "tag", "file", "http", "https"}
@@ -61,13 +61,7 @@ class NamedQuery:
 
 def parse_query(path: Path) -> NamedQuery:
     """Read a query file and its header; a malformed header names the file and line."""
-    text = path.read_text(encoding="utf-8")
-    header_lines = [line[3:] if line.startswith("#+ ") else line[2:]
-                    for line in text.splitlines() if line.startswith("#+")]
-    try:
-        header = yaml.safe_load("\n".join(header_lines)) or {}
-    except yaml.YAMLError as exc:
-        raise CxGraphError(f"query header is not valid YAML: {exc}", path) from None
+    text, header, header_size = read_header(path, "query")
     if not isinstance(header, dict) or "title" not in header:
         raise CxGraphError("query header needs at least '#+ title:'", path, 1)
     params = {}
@@ -77,7 +71,7 @@ def parse_query(path: Path) -> NamedQuery:
         if ptype not in PARAM_TYPES:
             raise CxGraphError(f"parameter {name!r} has unknown type {ptype!r} ({', '.join(sorted(PARAM_TYPES))})",
                                path)
-        if not re.search(rf"[?$]{re.escape(name)}\b", text.split("\n", len(header_lines))[-1]):
+        if not re.search(rf"[?$]{re.escape(name)}\b", text.split("\n", header_size)[-1]):
             raise CxGraphError(f"parameter {name!r} is declared but the query never uses ?{name}", path)
         params[name] = Param(name=name, type=ptype, description=str(spec.get("description", "")),
                              example=None if spec.get("example") is None else str(spec["example"]),

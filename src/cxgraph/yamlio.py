@@ -75,3 +75,15 @@ def line_of(node: Any, key: Any = None) -> int | None:
     if key is not None and isinstance(node, LineDict):
         return node.lines.get(key, node.line)
     return getattr(node, "line", None)
+
+
+def read_header(path: Path, what: str) -> tuple[str, Any, int]:
+    """A `.rq` file's text, its `#+ ` YAML header (queries and ontology checks use the same form, as
+    grlc's decorators do) and the number of header lines; malformed YAML names the file."""
+    text = path.read_text(encoding="utf-8")
+    lines = [line[3:] if line.startswith("#+ ") else line[2:] for line in text.splitlines() if line.startswith("#+")]
+    try:
+        header = yaml.safe_load("\n".join(lines)) or {}
+    except yaml.YAMLError as exc:
+        raise CxGraphError(f"{what} header is not valid YAML: {exc}", path) from None
+    return text, header, len(lines)

@@ -1,0 +1,26 @@
+"""What every group of `cxgraph` commands shares: the consoles, the common options, the error exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from .errors import CxGraphError
+
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+ProjectOpt = Annotated[Path | None, typer.Option("--project", help="Project folder (holds loaders/sources.yaml); "
+                                                 "default: the nearest one above the working directory, "
+                                                 "or $CXGRAPH_PROJECT.")]
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store folder; default $CXGRAPH_STORE or "
+                                               ".cxgraph/store.")]
+
+
+def fail(exc: CxGraphError) -> NoReturn:
+    """One line on stderr and exit code 2 (pySHACL's usage/input error), never a traceback."""
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(2)
