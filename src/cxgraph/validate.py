@@ -213,27 +213,35 @@ def locate(store: Any, project: Project, focus_nodes: Iterable[str]) -> dict[str
         contracts = load_contracts(project)
     except CxGraphError:
         return found
+    indexes: dict[str, dict[str, tuple[Path, str]]] = {}
     for iri, origin in list(found.items()):
-        if origin.identifier:
-            found[iri] = _find_row(project, contracts[origin.source], origin)
+        if not origin.identifier:
+            continue
+        if origin.source not in indexes:
+            indexes[origin.source] = _row_index(project, contracts[origin.source])
+        hit = indexes[origin.source].get(origin.identifier)
+        if hit:
+            found[iri] = SourceRecord(origin.source, origin.system, origin.identifier, *hit)
     return found
 
 
-def _find_row(project: Project, contract: Contract, origin: SourceRecord) -> SourceRecord:
-    """The export file and row whose key is the record's identifier (so reports can link to it)."""
+def _row_index(project: Project, contract: Contract) -> dict[str, tuple[Path, str]]:
+    """Key value -> (export file, row) for a source's singly keyed record sets, each file read once."""
+    index: dict[str, tuple[Path, str]] = {}
+    files: dict[Path, Any] = {}
     for rs in contract.record_sets.values():
-        if len(rs.key) != 1:
-            continue
         path = project.data_root / rs.file
-        if not path.exists():
+        if len(rs.key) != 1 or not path.exists():
             continue
-        parsed = read_file(path, rs.format)
+        if path not in files:
+            files[path] = read_file(path, rs.format)
+        parsed = files[path]
         records = parsed.rows if rs.format == "csv" else json_records(parsed, rs.iterator or "$")
         for record in records:
             value = record.values.get(rs.key[0]) if rs.format == "csv" else json_value(record.values, rs.key[0])
-            if value is not None and str(value) == origin.identifier:
-                return SourceRecord(origin.source, origin.system, origin.identifier, path, record.locator)
-    return origin
+            if value is not None:
+                index.setdefault(str(value), (path, record.locator))
+    return index
 
 
 # Reports -------------------------------------------------------------------------------------------
