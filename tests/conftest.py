@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +19,18 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ID = "https://data.brightwater.example/id/"
 CX = "https://w3id.org/cxgraph/ontology#"
+
+# The console script the README runs (`.venv/bin/cxgraph`), next to this interpreter once installed.
+_SCRIPT = Path(sys.executable).parent / "cxgraph"
+CXGRAPH = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "cxgraph"]
+
+
+def cx(*args: str, cwd: Path, store: Path, project: Path = ROOT, env: dict[str, str] | None = None,
+       ) -> subprocess.CompletedProcess[str]:
+    """Run the `cxgraph` command as a user would, in a real subprocess."""
+    full = {**os.environ, "CXGRAPH_PROJECT": str(project), "CXGRAPH_STORE": str(store), "COLUMNS": "200",
+            **(env or {})}
+    return subprocess.run([*CXGRAPH, *args], cwd=cwd, env=full, capture_output=True, text=True, timeout=600)
 
 
 @dataclass

@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
 import rdflib
 
-from conftest import FIXTURES, ROOT
-
-# The console script the README runs (`.venv/bin/cxgraph`), next to this interpreter once installed.
-_SCRIPT = Path(sys.executable).parent / "cxgraph"
-CXGRAPH = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "cxgraph"]
-
-
-def cx(*args: str, cwd: Path, store: Path, project: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CXGRAPH_PROJECT": str(project), "CXGRAPH_STORE": str(store), "COLUMNS": "200"}
-    return subprocess.run([*CXGRAPH, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+from conftest import FIXTURES, ROOT, cx
+from cxgraph.store import EmbeddedStore
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +39,11 @@ def test_demo_prints_loads_and_answers(demo_store: Path) -> None:
 
 
 def _graphs(store: Path) -> dict[str, set[str]]:
-    reader = ox.Store.read_only(str(store))
+    reader = EmbeddedStore(store)
     graphs: dict[str, set[str]] = {}
-    for quad in reader.quads_for_pattern(None, None, None, None):
+    for quad in reader.raw.quads_for_pattern(None, None, None, None):
         graphs.setdefault(str(quad.graph_name), set()).add(str(quad.triple))
+    reader.close()
     return graphs
 
 
@@ -99,7 +88,7 @@ def test_export_round_trips_every_named_graph(demo_store: Path, tmp_path: Path, 
     dataset = rdflib.Dataset()
     dataset.parse(target, format=rdflib_format)
     exported = {str(g.identifier): len(g) for g in dataset.graphs() if len(g)}
-    reader = ox.Store.read_only(str(demo_store))
+    reader = EmbeddedStore(demo_store).raw
     expected = {g.value: len(list(reader.quads_for_pattern(None, None, None, g))) for g in reader.named_graphs()}
     assert exported == expected
 

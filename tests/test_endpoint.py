@@ -22,11 +22,11 @@ import pyoxigraph as ox
 import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from conftest import ROOT, Built
+from conftest import CXGRAPH, ROOT, Built, cx
 from cxgraph.queries import catalog, run
 from cxgraph.remote import Endpoint, RemoteStore
 from cxgraph.serve import oxigraph_binary
-from test_cli import cx
+from cxgraph.store import EmbeddedStore
 
 QUERIES = catalog(ROOT / "queries")
 PREFIXES = {"id": "https://data.brightwater.example/id/", "cx": "https://w3id.org/cxgraph/ontology#"}
@@ -142,15 +142,11 @@ def test_remote_validate_and_stats(remote_built: str, tmp_path: Path) -> None:
 def served(sample: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`cxgraph serve` over an on-disk copy of the sample store."""
     work = tmp_path_factory.mktemp("serve")
-    dump = work / "all.nq"
-    sample.store.raw.dump(output=str(dump), format=ox.RdfFormat.N_QUADS)
-    disk = ox.Store(str(work / "store"))
-    disk.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
-    disk.flush()
-    del disk
+    disk = EmbeddedStore(work / "store")
+    with disk.workspace(work / "build.lock") as ws:
+        ws.store.raw.extend(sample.store.raw)
+        ws.publish([])
     port = free_port()
-    from test_cli import CXGRAPH
-
     process = subprocess.Popen([*CXGRAPH, "serve", "--store", str(work / "store"), "--port", str(port),
                                 "--timeout", "20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -340,7 +336,7 @@ def test_load_failing_midway_leaves_no_half_written_graph(remote_built: str, tmp
         proxy.shutdown()
     assert proc.returncode == 2
     message = " ".join(proc.stderr.split())
-    assert "HTTP 500" in message and "Nothing was replaced: the graphs of crm, billing are as they were" in message
+    assert "HTTP 500" in message and "Nothing was replaced: the store is as it was before this build" in message
     after = RemoteStore(Endpoint.from_options(remote_built))
     assert {g: after.count(g) for g in after.named_graphs()} == counts
 

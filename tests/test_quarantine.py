@@ -52,16 +52,20 @@ def test_bad_csv_rows_are_quarantined_and_good_rows_load(tmp_path: Path) -> None
     assert len(report["quarantined"]) == 8
 
 
-def test_empty_file_loads_nothing_and_dangling_references_are_quarantined(tmp_path: Path) -> None:
+def test_an_empty_file_refuses_its_source_and_nothing_cascades(tmp_path: Path) -> None:
+    """An empty export is refused: its source is not loaded (no graph emptied), no row is quarantined for it."""
     built = build_memory(tmp_path, data_root=QUARANTINE / "empty-file", only=["crm"])
     problems = built.report.file_problems
     assert [(p.file, p.rule) for p in problems] == [("crm/households.csv", "empty-file")]
-    issues = [(i.row, i.column, i.value, i.rule) for i in built.report.check.issues]
-    assert issues == [(3, "HouseholdId", "HH-00007", "dangling-reference")]
-    summary = built.report.sources[0]
-    assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (2, 1, 1)
-    assert _count(built, "ContractHolder") == 1
-    assert _count(built, "Household") == 0
+    assert list(built.report.refused) == ["crm"]
+    assert not built.report.ok
+    assert built.report.check.issues == []
+    assert built.report.sources == []
+    assert _count(built, "ContractHolder") == 0
+    report = json.loads(built.report.quarantine_json.read_text(encoding="utf-8"))
+    assert report["status"] == "published"
+    assert report["refused_sources"] == ["crm"]
+    assert report["file_problems"][0]["rule"] == "empty-file"
 
 
 def test_json_records_quarantine_children_with_their_parent(tmp_path: Path) -> None:

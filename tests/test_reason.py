@@ -227,9 +227,10 @@ def _app() -> typer.Typer:
 def test_reason_command(tmp_path: Path, reasoned: tuple[Built, EmbeddedStore, dict[str, int]]) -> None:
     sample, store, counts = reasoned
     disk = EmbeddedStore(tmp_path / "store")
-    disk.raw.extend(q for q in store.raw if q.graph_name != ox.NamedNode(inferred_graph(sample.project)))
-    disk.raw.flush()
-    del disk
+    with disk.workspace(tmp_path / "build.lock") as ws:
+        ws.store.raw.extend(q for q in store.raw if q.graph_name != ox.NamedNode(inferred_graph(sample.project)))
+        ws.publish([])
+    disk.close()
     result = CliRunner().invoke(_app(), ["reason", "--store", str(tmp_path / "store"), "--project", str(ROOT)])
     assert result.exit_code == 0, result.output
     assert f"{counts['triples']}" in result.output

@@ -12,8 +12,7 @@ import pytest
 import rdflib
 from rdflib.namespace import RDF, SH
 
-from conftest import FIXTURES, ROOT, Built
-from test_cli import cx
+from conftest import FIXTURES, ROOT, Built, cx
 
 SHAPES = FIXTURES / "validation"
 CASES = json.loads((ROOT / "data/sample/case-management/cases.json").read_text(encoding="utf-8"))["result"]

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
 from .cli_common import ProjectOpt, StoreOpt, err, out
@@ -25,9 +26,10 @@ from .errors import CxGraphError
 from .load import BuildReport, build
 from .mapping import engine_python
 from .queries import bind, catalog, parse_params, run
+from .query_pool import QueryPool
 from .remote import Endpoint, RemoteStore
 from .render import FORMATS, to_csv, to_json, to_table
-from .serve import push_graphs, serve_command
+from .serve import push_graphs
 from .store import EmbeddedStore, default_store_path
 
 if TYPE_CHECKING:
@@ -73,11 +75,29 @@ def _store_path(store: Path | None) -> Path:
 REMOTE: dict[str, object] = {}
 
 
-def _open(store: Path | None, endpoint: str | None, read_only: bool = True) -> EmbeddedStore | RemoteStore:
+def _open(store: Path | None, endpoint: str | None) -> EmbeddedStore | RemoteStore:
     """The embedded store, or the remote endpoint when --endpoint (or CXGRAPH_ENDPOINT) is given."""
     if endpoint:
         return RemoteStore(Endpoint.from_options(endpoint, **REMOTE))  # type: ignore[arg-type]
-    return EmbeddedStore(_store_path(store), read_only=read_only)
+    return EmbeddedStore(_store_path(store))
+
+
+def _query_timeout(given: float | None = None) -> float:
+    """A query's time limit: --timeout, else $CXGRAPH_QUERY_TIMEOUT, else 60 s."""
+    text = os.environ.get("CXGRAPH_QUERY_TIMEOUT", "60")
+    try:
+        value = given if given is not None else float(text)
+    except ValueError:
+        raise CxGraphError(f"CXGRAPH_QUERY_TIMEOUT must be a number of seconds, not {text!r}") from None
+    if value <= 0:
+        raise CxGraphError("the query time limit must be a positive number of seconds")
+    return value
+
+
+def _notices(graph: EmbeddedStore | RemoteStore) -> None:
+    """What opening the store cleared up (a killed build's left-overs), said once on stderr."""
+    for notice in getattr(graph, "notices", []):
+        err.print(Text.assemble(("note: ", "yellow"), notice), soft_wrap=True)
 
 
 def _work_dir(store_path: Path) -> Path:
@@ -88,19 +108,45 @@ def _echo(message: str) -> None:
     err.print(message, highlight=False, markup=False)
 
 
+def _warn(console: Console, *parts: str | Text) -> None:
+    console.print(Text.assemble(("warning: ", "yellow"), *parts), soft_wrap=True)
+
+
 def _print_build(report: BuildReport) -> None:
     table = Table(title="Sources loaded", title_justify="left")
     for column in ("source", "rows read", "loaded", "quarantined", "triples", "graph"):
         table.add_column(column, justify="right" if column not in ("source", "graph") else "left")
     for s in report.sources:
-        table.add_row(s.name, str(s.rows_read), str(s.rows_loaded),
-                      f"[red]{s.rows_quarantined}[/]" if s.rows_quarantined else "0", str(s.triples), s.graph)
+        table.add_row(Text(s.name), str(s.rows_read), str(s.rows_loaded),
+                      Text(str(s.rows_quarantined), style="red" if s.rows_quarantined else ""), str(s.triples),
+                      Text(s.graph))
+    for name in report.refused:
+        kept = report.previous.get(name)
+        table.add_row(Text(name), "-", "-", "-", Text("refused", style="bold red"),
+                      Text(f"kept as it was ({kept} triples)" if kept is not None else "no graph yet"))
     out.print(table)
+    for notice in report.notices:
+        out.print(Text.assemble(("note: ", "yellow"), notice), soft_wrap=True)
+    refused = {i for issues in report.refused.values() for i in issues}
     for problem in report.file_problems:
-        out.print(f"[yellow]warning:[/] {problem.file}: {problem.message} ({problem.source}/{problem.record_set})")
+        if problem not in refused:
+            _warn(out, f"{problem.file}: {problem.message} ({problem.source}/{problem.record_set})")
     for name in report.check.unchecked:
-        out.print(f"[yellow]warning:[/] references into {name!r} were not checked: "
-                  "its exports are not in the data folder")
+        why = "it was refused" if name in report.refused else "its exports are not in the data folder"
+        _warn(out, f"references into {name!r} were not checked: {why}")
+    if report.dangling:
+        by_source: dict[str, int] = defaultdict(int)
+        for link in report.dangling:
+            by_source[link.source] += 1
+        for source, count in by_source.items():
+            first = next(link for link in report.dangling if link.source == source)
+            where = f" ({first.record[1]} {first.record[2]})" if first.record else ""
+            _warn(out, f"{source}: {count} link(s) to resources nothing in the store describes, e.g. "
+                       f"<{first.target}> from <{first.subject}>{where}")
+    for graph in report.dropped_graphs:
+        _warn(out, f"removed graph <{graph}>: no source or engine of this project writes it")
+    for graph in report.unknown_graphs:
+        _warn(out, f"graph <{graph}> is not this project's (a full build removes it)")
     ident = report.identity
     out.print(f"Identity resolution: {ident['records']} customer records -> {ident['parties']} parties "
               f"({ident['linked']} linked across records).")
@@ -129,16 +175,35 @@ def setup() -> None:
     out.print(f"Mapping engine ready: {python}")
 
 
+def _refused(report: BuildReport) -> None:
+    """A refused source: one line per problem, exit 2 (the rest of the build was published)."""
+    if report.ok:
+        return
+    for name, problems in report.refused.items():
+        for problem in problems:
+            line = f":{problem.row}" if problem.row else ""
+            kept = report.previous.get(name)
+            kept_text = (f"its graph is kept as it was ({kept} triples)" if kept is not None
+                         else "it has no graph yet")
+            err.print(Text.assemble(("error: ", "bold red"),
+                                    f"{problem.file}{line}: {problem.message}: source {name!r} refused, {kept_text}"),
+                      soft_wrap=True)
+    loaded = ", ".join(s.name for s in report.sources) or "none"
+    err.print(Text(f"The other sources were loaded and published ({loaded})."), soft_wrap=True)
+    raise typer.Exit(2)
+
+
 @app.command("build")
 def build_cmd(project: ProjectOpt = None, store: StoreOpt = None, data: DataOpt = None,
               only: OnlyOpt = None, endpoint: EndpointOpt = None) -> None:
     """Load every source (or --only some) through contracts and mappings into the store."""
     try:
-        target = _open(store, endpoint, read_only=False)
+        target = _open(store, endpoint)
         report = _build(_project(project, data), _store_path(store), only, target)
     except CxGraphError as exc:
         _fail(exc)
     _print_build(report)
+    _refused(report)
 
 
 @app.command()
@@ -150,20 +215,22 @@ def demo(project: ProjectOpt = None, store: StoreOpt = None) -> None:
         graph = EmbeddedStore(store_path)
         report = _build(proj, store_path, None, graph)
         _print_build(report)
+        _refused(report)
         queries = catalog(proj.queries_dir)
-        for query in queries.values():
-            answer = run(graph, query, query.examples, _prefixes(proj))
-            shown = ", ".join(f"{k}={v}" for k, v in query.examples.items())
-            out.print()
-            out.print(f"[bold]{query.title}[/]  ({query.name}{': ' + shown if shown else ''})")
-            out.print(to_table(answer, {**_prefixes(proj), **query.prefixes}))
+        with QueryPool(store_path, size=1, timeout=_query_timeout()) as pool:
+            for query in queries.values():
+                answer = run(graph, query, query.examples, _prefixes(proj), pool=pool)
+                shown = ", ".join(f"{k}={v}" for k, v in query.examples.items())
+                out.print()
+                out.print(Text.assemble((query.title, "bold"), f"  ({query.name}{': ' + shown if shown else ''})"))
+                out.print(to_table(answer, {**_prefixes(proj), **query.prefixes}))
     except CxGraphError as exc:
         _fail(exc)
 
 
 @app.command()
 def stats(store: StoreOpt = None, project: ProjectOpt = None, endpoint: EndpointOpt = None) -> None:
-    """Per named graph: triples and when it was last loaded."""
+    """Per named graph: triples and when it was last loaded; graphs that are not this project's are flagged."""
     try:
         proj = _project(project)
         graph = _open(store, endpoint)
@@ -174,19 +241,26 @@ def stats(store: StoreOpt = None, project: ProjectOpt = None, endpoint: Endpoint
                 "SELECT ?g (MAX(?end) AS ?t) WHERE { ?a a cx:SourceLoad ; cx:hasTargetGraph ?gl ; "
                 "prov:endedAtTime ?end BIND(STR(?gl) AS ?g) } GROUP BY ?g")
         }
+        _notices(graph)
         table = Table(title="Named graphs", title_justify="left")
         table.add_column("graph")
         table.add_column("triples", justify="right")
         table.add_column("last loaded")
         total = 0
+        known = proj.known_graphs()
+        unknown = []
         for name in graph.named_graphs():
-            if name.startswith(proj.graph_iri("staging/")):
-                continue
             count = graph.count(name)
             total += count
-            table.add_row(name, str(count), loaded.get(name, ""))
-        table.add_row("[bold]total[/]", f"[bold]{total}[/]", "")
+            if name not in known:
+                unknown.append(name)
+            table.add_row(Text(name, style="" if name in known else "red"), str(count),
+                          loaded.get(name, "") if name in known else Text("not this project's", style="red"))
+        table.add_row(Text("total", style="bold"), Text(str(total), style="bold"), "")
         out.print(table)
+        for name in unknown:
+            _warn(err, f"graph <{name}> is not written by any source or by the engine of this project: queries "
+                       "read it; `cxgraph build` (a full build) removes it")
     except CxGraphError as exc:
         _fail(exc)
 
@@ -231,8 +305,11 @@ def query(
     store: StoreOpt = None,
     project: ProjectOpt = None,
     endpoint: EndpointOpt = None,
+    timeout: Annotated[float | None, typer.Option(
+        "--timeout", help="Time limit in seconds (default $CXGRAPH_QUERY_TIMEOUT or 60); the query is stopped then.")]
+    = None,
 ) -> None:
-    """Run one named query with its parameters bound as RDF terms."""
+    """Run one named query with its parameters bound as RDF terms, stopped at its time limit."""
     try:
         if fmt not in FORMATS:
             raise CxGraphError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
@@ -243,7 +320,14 @@ def query(
         values = parse_params(param or [])
         named = found[name]
         bind(named, values, _prefixes(proj))  # check parameters before opening the store
-        answer = run(_open(store, endpoint), named, values, _prefixes(proj))
+        graph = _open(store, endpoint)
+        if isinstance(graph, EmbeddedStore):
+            if not graph.exists():
+                raise CxGraphError("no store here yet; run `cxgraph build` first", graph.path)
+            with QueryPool(_store_path(store), size=1, timeout=_query_timeout(timeout)) as pool:
+                answer = run(graph, named, values, _prefixes(proj), pool=pool)
+        else:
+            answer = run(graph, named, values, _prefixes(proj))
     except CxGraphError as exc:
         _fail(exc)
     if fmt == "json":
@@ -354,24 +438,51 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to bind; 127.0.0.1 keeps it on this machine.")]
     = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 7878,
-    timeout: Annotated[int, typer.Option("--timeout", help="Query time limit in seconds.")] = 30,
-    writable: Annotated[bool, typer.Option("--writable", help="Accept SPARQL Update and Graph Store writes "
-                                           "(no authentication: keep it on loopback or behind a proxy).")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Query time limit in seconds; a query still running "
+                                           "then is stopped (HTTP 503).")] = 30,
+    workers: Annotated[int, typer.Option("--workers", help="Query worker processes (queries answered at once).")]
+    = 2,
+    memory_mb: Annotated[int, typer.Option("--memory-mb", help="Memory a query worker may use (MB); beyond it the "
+                                           "query is stopped (HTTP 507).")] = 2048,
+    max_answer_mb: Annotated[int, typer.Option("--max-answer-mb", help="Largest answer sent (MB).")] = 256,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        "--allow-host", help="Host name clients may use besides localhost and the bound address (repeatable).")]
+    = None,
+    allow_service: Annotated[bool, typer.Option("--allow-service", help="Let queries use SERVICE (the server then "
+                                                "fetches URLs that queries name).")] = False,
+    writable: Annotated[bool, typer.Option("--writable", help="Accept SPARQL Update and Graph Store writes, each "
+                                           "published whole (no authentication: keep it on loopback).")] = False,
 ) -> None:
-    """Serve the store as a SPARQL 1.1 endpoint (Oxigraph server): read-only, loopback, time-limited."""
+    """Serve the store as a SPARQL 1.1 endpoint: read-only, loopback, time- and memory-limited queries."""
+    import uvicorn
+
+    from .endpoint import EndpointConfig, create_app
+
     try:
-        command = serve_command(_store_path(store), host, port, timeout, writable)
+        path = _store_path(store)
+        if not EmbeddedStore(path).exists():
+            raise CxGraphError("no store here yet; run `cxgraph build` first", path)
+        if not 0 < port < 65536:
+            raise CxGraphError(f"--port must be between 1 and 65535, not {port}")
+        if timeout <= 0 or workers < 1 or memory_mb < 64 or max_answer_mb < 1:
+            raise CxGraphError("--timeout, --workers, --memory-mb (at least 64) and --max-answer-mb must be positive")
+        config = EndpointConfig(store=path, project_lock=path.resolve().parent / "build.lock", timeout=timeout,
+                                workers=workers, memory_mb=memory_mb, max_answer_mb=max_answer_mb, writable=writable,
+                                allow_service=allow_service, hosts=[host, *(allow_host or [])])
+        app = create_app(config)
     except CxGraphError as exc:
         _fail(exc)
     mode = "read-write" if writable else "read-only"
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-    out.print(f"SPARQL endpoint: {base}/query ({mode}, queries limited to {timeout} s; the default graph is the "
-              f"union of all named graphs). Ctrl-C stops it.", soft_wrap=True)
+    out.print(Text(f"SPARQL endpoint: {base}/query ({mode}, queries limited to {timeout:g} s and {memory_mb} MB; the "
+                   f"default graph is the union of all named graphs; answers follow each finished build). "
+                   "Ctrl-C stops it."), soft_wrap=True)
     if writable:
-        out.print(f"Update: {base}/update  Graph Store: {base}/store", soft_wrap=True)
+        out.print(Text(f"Update: {base}/update  Graph Store: {base}/store"), soft_wrap=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        _warn(err, f"bound to {host}: this endpoint has no authentication or TLS; put a proxy in front")
     sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(command[0], command)  # the server itself gets Ctrl-C and SIGTERM, and its exit code is ours
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
 
 
 @app.callback(invoke_without_command=True)

@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from .errors import CxGraphError
 
@@ -22,5 +23,5 @@ StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store folder; de
 
 def fail(exc: CxGraphError) -> NoReturn:
     """One line on stderr and exit code 2 (pySHACL's usage/input error), never a traceback."""
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    err.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
     raise typer.Exit(2)

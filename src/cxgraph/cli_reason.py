@@ -26,9 +26,12 @@ def reason(project: ProjectOpt = None, store: StoreOpt = None) -> None:
     try:
         proj = load_project(project)
         path = store or default_store_path()
-        if not path.exists():
+        graph = EmbeddedStore(path)
+        if not graph.exists():
             raise CxGraphError("no store here yet; run `cxgraph build` first", path)
-        counts = materialize(EmbeddedStore(path), proj)
+        with graph.workspace(path.resolve().parent / "build.lock") as ws:  # published whole, or not at all
+            counts = materialize(ws.store, proj)
+            ws.publish([inferred_graph(proj)])
     except CxGraphError as exc:
         _fail(exc)
     table = Table(title="Inferred graph rebuilt", title_justify="left")

@@ -10,6 +10,7 @@ from .errors import CxGraphError
 from .yamlio import LineDict, line_of, load_yaml
 
 SOURCES_FILE = Path("loaders") / "sources.yaml"
+DEFAULT_MAX_FIELD_CHARS = 4 * 1024 * 1024  # a longer value quarantines its row (sources.yaml: max_field_chars)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Project:
     ontology: Path
     identity: Path
     sources: dict[str, Source] = field(default_factory=dict)
+    max_field_chars: int = DEFAULT_MAX_FIELD_CHARS
 
     @property
     def queries_dir(self) -> Path:
@@ -44,6 +46,14 @@ class Project:
     def graph_iri(self, kind: str) -> str:
         """IRI of an engine-owned graph such as `identity`, `provenance`, `ontology`."""
         return f"{self.base_iri}graph/{kind}"
+
+    def engine_graphs(self) -> dict[str, str]:
+        """The graphs the engine itself writes, by kind."""
+        return {kind: self.graph_iri(kind) for kind in ("ontology", "provenance", "identity", "inferred")}
+
+    def known_graphs(self) -> set[str]:
+        """Every graph a build of this project writes: one per source plus the engine's own."""
+        return {s.graph for s in self.sources.values()} | set(self.engine_graphs().values())
 
     def id_iri(self, suffix: str) -> str:
         return f"{self.base_iri}id/{suffix}"
@@ -91,6 +101,9 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
     if not base_iri.endswith("/"):
         raise CxGraphError("base_iri must end with '/'", registry, line_of(doc, "base_iri"))
     loaders_dir = registry.parent
+    max_chars = doc.get("max_field_chars", DEFAULT_MAX_FIELD_CHARS)
+    if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1:
+        raise CxGraphError("max_field_chars must be a positive whole number", registry, line_of(doc, "max_field_chars"))
     data = data_root or (loaders_dir / str(doc.get("data_root", "../data/sample")))
     project = Project(
         root=root,
@@ -99,6 +112,7 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
         base_iri=base_iri,
         ontology=(loaders_dir / str(doc.get("ontology", "../ontology/cxgraph.ttl"))).resolve(),
         identity=(loaders_dir / str(doc.get("identity", "identity.yaml"))).resolve(),
+        max_field_chars=max_chars,
     )
     entries = _require(doc, "sources", registry, "registry")
     if not isinstance(entries, dict) or not entries:

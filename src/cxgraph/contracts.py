@@ -19,7 +19,18 @@ from typing import Any
 
 from .config import Project, Source
 from .errors import CxGraphError
-from .records import Record, SourceFile, json_records, json_value, parse_iterator, read_file, write_csv, write_json
+from .iri import raw_iri_value
+from .records import (
+    Record,
+    SourceFile,
+    json_records,
+    json_value,
+    parse_iterator,
+    read_file,
+    set_json_value,
+    write_csv,
+    write_json,
+)
 
 TYPES = {"string", "integer", "decimal", "boolean", "date", "datetime", "email", "currency", "iri", "list"}
 RULE_KEYS = {"type", "required", "pattern", "enum", "references", "description", "minimum"}
@@ -58,6 +69,7 @@ class RecordSet:
     key: tuple[str, ...] = ()
     iterator: str | None = None
     parent: str | None = None
+    allow_empty: bool = False
 
 
 @dataclass
@@ -97,14 +109,20 @@ class Issue:
 
 @dataclass
 class RecordSetCount:
+    """Rows of one record set: read, quarantined, and loaded as counted in the graph after mapping.
+
+    `loaded` is None until the build has looked for each accepted row's subject in the graph.
+    """
+
     source: str
     record_set: str
     file: str
     read: int = 0
     quarantined: int = 0
+    loaded: int | None = None
 
     @property
-    def loaded(self) -> int:
+    def accepted(self) -> int:
         return self.read - self.quarantined
 
 
@@ -116,6 +134,7 @@ class CheckResult:
     issues: list[Issue] = field(default_factory=list)
     file_problems: list[Issue] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
+    refused: dict[str, list[Issue]] = field(default_factory=dict)  # source -> the file problems that refused it
 
     def for_source(self, source: str) -> list[RecordSetCount]:
         return [c for (s, _), c in self.counts.items() if s == source]
@@ -213,6 +232,9 @@ def load_contract(path: Path, source: str) -> Contract:
             if k not in rules:
                 fail(f"key field {k!r} is not declared in 'fields'", "key")
         parent = spec.get("parent")
+        allow_empty = spec.get("allow_empty", False)
+        if not isinstance(allow_empty, bool):
+            fail("'allow_empty' must be true or false", "allow_empty")
         record_sets[name] = RecordSet(
             source=source,
             name=name,
@@ -222,6 +244,7 @@ def load_contract(path: Path, source: str) -> Contract:
             key=key,
             iterator=iterator,
             parent=parent,
+            allow_empty=allow_empty,
         )
     for rs in record_sets.values():
         if rs.parent and rs.parent not in record_sets:
@@ -354,6 +377,30 @@ class _Checked:
     bad: dict[int, Issue] = field(default_factory=dict)  # index -> first issue
 
 
+@dataclass
+class MappingNeeds:
+    """What the mapping of one record set needs from its records beyond the contract (mapping.py finds it).
+
+    `subject_fields`: fields of the subject template (a row without them would vanish silently);
+    `raw_iri`: fields written into IRIs without encoding ("whole" IRI or IRI "fragment").
+    """
+
+    subject_fields: tuple[str, ...] = ()
+    raw_iri: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Checked:
+    """The typed outcome of `check`: the decision per record, the parsed files and the per-record-set state."""
+
+    result: CheckResult
+    files: dict[Path, SourceFile]
+    states: dict[tuple[str, str], _Checked]
+
+    def __iter__(self) -> Any:  # (result, files, states), as the older tuple return value unpacked
+        return iter((self.result, self.files, self.states))
+
+
 def _field(rs: RecordSet, record: Record, name: str) -> Any:
     return json_value(record.values, name) if rs.format == "json" else record.values.get(name)
 
@@ -377,19 +424,43 @@ def _to_check(project: Project, contracts: dict[str, Contract], selected: set[st
     return sorted(wanted, key=order.index), skipped
 
 
+def _file_problem(rs: RecordSet, parsed: SourceFile, records: list[Record]) -> tuple[str, str, int | None] | None:
+    """(rule, message, line) when a file cannot be loaded as a whole: the source is refused, not emptied."""
+    if parsed.problem:
+        rule = {"empty file": "empty-file"}.get(parsed.problem, "unreadable-file")
+        return rule, parsed.problem, parsed.problem_line
+    if rs.format == "csv":
+        if any(_has_surrogates(h) for h in parsed.header):
+            return "encoding", "the header is not valid UTF-8 (is the export in another encoding?)", 1
+        missing = [f for f in rs.fields if f not in parsed.header]
+        if missing:
+            return ("missing-column", f"no column {', '.join(missing)} (declared in the contract); the header has: "
+                    f"{', '.join(parsed.header)}", 1)
+    if not records and not rs.allow_empty:
+        where = "only a header line" if rs.format == "csv" else f"no records at {rs.iterator}"
+        return ("no-records", f"{where}: refusing to replace the graph with nothing (set \"allow_empty\": true "
+                f"on record set {rs.name!r} if an empty export is normal)", None)
+    return None
+
+
 def check(
     project: Project, contracts: dict[str, Contract], selected: set[str] | None = None,
-) -> tuple[CheckResult, dict[Path, SourceFile], dict]:
+    needs: dict[tuple[str, str], MappingNeeds] | None = None, max_field_chars: int | None = None,
+) -> Checked:
     """Check the records of the selected sources (and those they reference) against their contracts.
 
-    References are resolved against accepted records only. A reference into a source whose exports
-    are not in the data folder is left unchecked and said so in `result.unchecked`.
+    A file that cannot be read as a whole (empty, header only, truncated, undecodable, missing a
+    declared column) refuses its source: `result.refused`; that source is not mapped and its graph
+    stays as it was. References into a refused source, or into one whose exports are not in the data
+    folder, are left unchecked (`result.unchecked`) rather than quarantining every row that uses them.
+    References are resolved against accepted records only.
     """
     result = CheckResult()
     files: dict[Path, SourceFile] = {}
     checked: dict[tuple[str, str], _Checked] = {}
+    needs = needs or {}
+    limit = max_field_chars or project.max_field_chars
     names, result.unchecked = _to_check(project, contracts, set(selected or contracts))
-    skip = set(result.unchecked)
     for source in names:
         contract = contracts[source]
         for rs in contract.record_sets.values():
@@ -399,24 +470,23 @@ def check(
             parsed = files[path]
             count = RecordSetCount(source=source, record_set=rs.name, file=rs.file)
             result.counts[(source, rs.name)] = count
-            if parsed.problem:
-                problem = Issue(source, rs.name, rs.file, parsed.problem_line, "file", "", "",
-                                "unreadable-file" if parsed.problem != "empty file" else "empty-file",
-                                parsed.problem)
-                if problem not in result.file_problems:
-                    result.file_problems.append(problem)
+            records = [] if parsed.problem else (
+                parsed.rows if rs.format == "csv" else json_records(parsed, rs.iterator or "$"))
+            problem = _file_problem(rs, parsed, records)
+            if problem:
+                issue = Issue(source, rs.name, rs.file, problem[2], "file", "", "", problem[0], problem[1])
+                if issue not in result.file_problems:
+                    result.file_problems.append(issue)
+                result.refused.setdefault(source, []).append(issue)
                 checked[(source, rs.name)] = _Checked(rs, [])
                 continue
-            records = parsed.rows if rs.format == "csv" else json_records(parsed, rs.iterator or "$")
             count.read = len(records)
             state = _Checked(rs, records)
             checked[(source, rs.name)] = state
-            missing_columns = (
-                [f for f in rs.fields if f not in parsed.header] if rs.format == "csv" else []
-            )
+            need = needs.get((source, rs.name), MappingNeeds())
             seen_keys: dict[tuple[str, ...], int] = {}
             for index, record in enumerate(records):
-                issue = _check_record(rs, record, missing_columns)
+                issue = _check_record(rs, record, need, limit)
                 if issue is None and rs.key:
                     key = tuple(str(_text(_field(rs, record, k))) for k in rs.key)
                     if key in seen_keys:
@@ -427,6 +497,14 @@ def check(
                         seen_keys[key] = record.row
                 if issue:
                     state.bad[index] = issue
+    for source in result.refused:
+        for rs_name in contracts[source].record_sets:
+            checked.pop((source, rs_name), None)
+            count = result.counts[(source, rs_name)]
+            count.read = count.quarantined = 0
+        if source not in result.unchecked:
+            result.unchecked.append(source)
+    skip = set(result.unchecked)
     # Parents first, then references, repeated until nothing changes (a quarantined record can leave
     # another record's reference dangling).
     changed = True
@@ -438,9 +516,11 @@ def check(
                 if index in state.bad:
                     continue
                 for fname in state.record_set.fields:
-                    text = _text(_field(state.record_set, record, fname))
-                    if text is not None:
-                        accepted_values[(source, name, fname)].add(text)
+                    raw = _field(state.record_set, record, fname)
+                    for value in raw if isinstance(raw, list) else [raw]:
+                        text = _text(value)
+                        if text is not None:
+                            accepted_values[(source, name, fname)].add(text)
         for (source, _name), state in checked.items():
             rs = state.record_set
             parent_state = checked.get((source, rs.parent)) if rs.parent else None
@@ -473,35 +553,78 @@ def check(
     for (source, name), state in checked.items():
         result.counts[(source, name)].quarantined = len(state.bad)
         result.issues.extend(state.bad[i] for i in sorted(state.bad))
-    return result, files, checked
+    return Checked(result, files, checked)
 
 
-def _check_record(rs: RecordSet, record: Record, missing_columns: list[str]) -> Issue | None:
+def _has_surrogates(value: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
+def _strings(node: Any) -> list[tuple[str, str]]:
+    """(dotted name, text) of every string in a JSON record, nested ones included."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any]] = [("", node)]
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, str):
+            found.append((name, value))
+        elif isinstance(value, dict):
+            stack.extend((f"{name}.{k}" if name else str(k), v) for k, v in value.items())
+        elif isinstance(value, list) and not any(isinstance(v, dict) for v in value):
+            stack.extend((name, v) for v in value)  # lists of objects are child records, checked as such
+    return found
+
+
+def _check_record(rs: RecordSet, record: Record, need: MappingNeeds, limit: int) -> Issue | None:
+    def issue(column: str, value: Any, rule: str, message: str) -> Issue:
+        return Issue(rs.source, rs.name, rs.file, record.row, record.locator, column,
+                     "" if value is None else _show(value)[:200], rule, message)
+
     if rs.format == "csv" and "__width__" in record.values:
-        return Issue(rs.source, rs.name, rs.file, record.row, record.locator, "", str(record.values["__width__"]),
-                     "row-width", "row has a different number of cells than the header")
+        return issue("", str(record.values["__width__"]), "row-width",
+                     "row has a different number of cells than the header")
     if rs.format == "json" and not isinstance(record.values, dict):
-        return Issue(rs.source, rs.name, rs.file, record.row, record.locator, "", _show(record.values),
-                     "type", "expected a JSON object")
-    for name, rule in rs.fields.items():
-        if name in missing_columns:
-            if rule.required:
-                return Issue(rs.source, rs.name, rs.file, record.row, record.locator, name, "",
-                             "missing-column", "the export has no such column")
+        return issue("", record.values, "type", "expected a JSON object")
+    # Every value of the row, read by the mapping or not, is written to the staging copy: it must be text.
+    texts = (list(record.values.items()) if rs.format == "csv" else _strings(record.values))
+    for name, value in texts:
+        if not isinstance(value, str):
             continue
+        if _has_surrogates(value):
+            return issue(name, value, "encoding", "value is not valid UTF-8")
+        if len(value) > limit:
+            return issue(name, value, "too-long", f"value has {len(value):,} characters; the limit is {limit:,} "
+                         "(max_field_chars in sources.yaml)")
+    for name, rule in rs.fields.items():
         raw = _field(rs, record, name)
         broken = check_value(rule, raw)
         if broken:
-            return Issue(rs.source, rs.name, rs.file, record.row, record.locator, name,
-                         "" if raw is None else _show(raw), broken[0], broken[1])
+            return issue(name, raw, broken[0], broken[1])
+    for name in need.subject_fields:
+        if _text(_field(rs, record, name)) is None:
+            return issue(name, None, "required", "the mapping's subject needs this value (the row would vanish)")
+    for name, kind in need.raw_iri.items():
+        raw = _field(rs, record, name)
+        for value in raw if isinstance(raw, list) else [raw]:
+            text = _text(value)
+            if text is None:
+                continue
+            _mapped, why = raw_iri_value(text, whole=kind == "whole")
+            if why:
+                return issue(name, text, "iri", why)
     return None
 
 
 def stage(
     sources: list[Source], contracts: dict[str, Contract], files: dict[Path, SourceFile], checked: dict,
-    project: Project, staging_root: Path,
+    project: Project, staging_root: Path, needs: dict[tuple[str, str], MappingNeeds] | None = None,
 ) -> None:
-    """Write each selected source's accepted records to the staging copy the mapping engine reads."""
+    """Write each source's accepted records to the staging copy the mapping engine reads.
+
+    Values the mapping writes into IRIs unencoded are percent-encoded here (iri.raw_iri_value), so that
+    no value can end an IRI and start a quad of its own.
+    """
+    needs = needs or {}
     for source in sources:
         by_file: dict[str, list[_Checked]] = defaultdict(list)
         for rs in contracts[source.name].record_sets.values():
@@ -509,15 +632,37 @@ def stage(
         for rel, states in by_file.items():
             parsed = files[project.data_root / rel]
             target = staging_root / rel
-            if parsed.problem:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                header = ",".join(dict.fromkeys(f for s in states for f in s.record_set.fields))
-                target.write_text(header + "\n" if parsed.format == "csv" else "{}", encoding="utf-8")
-                continue
             if parsed.format == "csv":
                 bad_rows = {s.records[i].row for s in states for i in s.bad}
                 keep = {r.row for r in parsed.rows if r.row not in bad_rows}
-                write_csv(parsed, keep, target)
+                encode = {name: kind for s in states
+                          for name, kind in needs.get((source.name, s.record_set.name), MappingNeeds()).raw_iri.items()}
+                write_csv(parsed, keep, target, {n: _encoder(k) for n, k in encode.items()})
             else:
                 drop = {s.records[i].pointer for s in states for i in s.bad}
-                write_json(parsed, drop, target)
+                rewrites = []
+                for s in states:
+                    need = needs.get((source.name, s.record_set.name), MappingNeeds())
+                    if need.raw_iri:
+                        rewrites.append((s, need))
+                write_json(parsed, drop, target, lambda doc, r=rewrites, d=drop: _encode_json(doc, r, d))
+
+
+def _encoder(kind: str) -> Any:
+    def encode(value: str) -> str:
+        mapped, _why = raw_iri_value(value, whole=kind == "whole")
+        return mapped if mapped is not None else value
+    return encode
+
+
+def _encode_json(document: Any, rewrites: list[tuple[_Checked, MappingNeeds]], drop: set[tuple[Any, ...]]) -> None:
+    """Encode raw IRI values in place in the copy of a JSON document (before dropped records go)."""
+    for state, need in rewrites:
+        for index, record in enumerate(state.records):
+            if index in state.bad or record.pointer in drop:
+                continue
+            node = document
+            for part in record.pointer:
+                node = node[part]
+            for name, kind in need.raw_iri.items():
+                set_json_value(node, name, _encoder(kind))

@@ -1,30 +1,47 @@
-"""The build pipeline: contracts, staging, YARRRML mapping, named graphs, provenance, identity, reasoning."""
+"""The build pipeline: contracts, staging, YARRRML mapping, named graphs, provenance, identity, reasoning.
+
+A build works in a private workspace (store.py) and publishes every graph it touches (the sources it
+loads, their provenance, the identity, inferred and ontology graphs) in one step that readers see
+wholly or not at all. A source whose exports cannot be read is refused: it is not mapped, its graph
+stays as it was, references into it are not checked (so nothing cascades), and the build says so and
+exits non-zero. Every row is either quarantined with its reason or counted in the graph: a row whose
+subject does not reach the graph fails the build.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
+import secrets
 import shutil
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from . import faults
 from .config import Project, Source
-from .contracts import CheckResult, Issue, check, load_contracts, stage
+from .contracts import Checked, CheckResult, Contract, Issue, MappingNeeds, check, load_contracts, stage
+from .contracts import _field as record_field
+from .contracts import _text as record_text
 from .errors import CxGraphError
 from .identity import resolve
-from .mapping import check_mapping, run_morph, write_staged_mapping
+from .ingest import Ingested, ingest, staging_graph
+from .iri import expand_template
+from .mapping import MappingRule, check_mapping, run_morph, write_staged_mapping
 from .provenance import LoadRecord, load_quads, sha256
 from .reason import materialize
-from .store import GraphStore
+from .store import EmbeddedStore, Workspace
+
+ENGINE_STAGING = ("graph/staging/",)  # graphs older cxgraph versions left behind
 
 
 @dataclass
 class SourceSummary:
-    """Per source: rows read / loaded / quarantined and the triples now in its graph."""
+    """Per source: rows read / loaded (counted in the graph) / quarantined and the triples in its graph."""
 
     name: str
     graph: str
@@ -32,6 +49,17 @@ class SourceSummary:
     rows_loaded: int
     rows_quarantined: int
     triples: int
+
+
+@dataclass
+class DanglingLink:
+    """A link a source wrote to a resource that nothing in the store describes."""
+
+    source: str
+    subject: str
+    predicate: str
+    target: str
+    record: tuple[str, str, str] | None = None  # (record set, file, locator) of the row that wrote it
 
 
 @dataclass
@@ -44,124 +72,298 @@ class BuildReport:
     seconds: float
     file_problems: list[Issue] = field(default_factory=list)
     inferred: dict[str, int] = field(default_factory=dict)
+    refused: dict[str, list[Issue]] = field(default_factory=dict)
+    previous: dict[str, int] = field(default_factory=dict)  # refused source -> triples kept in its graph
+    dangling: list[DanglingLink] = field(default_factory=list)
+    unknown_graphs: list[str] = field(default_factory=list)
+    dropped_graphs: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
     @property
     def quarantined(self) -> int:
         return sum(s.rows_quarantined for s in self.sources)
 
+    @property
+    def ok(self) -> bool:
+        """False when a source was refused: the build published the rest but must not exit 0."""
+        return not self.refused
 
-def _staging_graph(project: Project, source: Source) -> str:
-    return project.graph_iri(f"staging/source/{source.name}")
 
-
-def load_ontology(store: GraphStore, project: Project) -> int:
+def load_ontology(store: EmbeddedStore, project: Project) -> int:
     """The ontology and its vendored imports, in their own graph, so queries can read labels."""
     folder = project.ontology.parent
+    target = project.graph_iri("ontology")
+    store.drop_graph(target)
     if not project.ontology.exists():
         return 0
-    target = project.graph_iri("ontology")
-    staging = project.graph_iri("staging/ontology")
-    store.drop_graph(staging)
     for path in sorted(folder.rglob("*.ttl")):
         try:
-            store.load_graph(path, staging)
+            store.load_graph(path, target)
         except SyntaxError as exc:
             raise CxGraphError(f"ontology file does not parse: {exc}", path) from None
-    store.replace_graph(staging, target)
     return store.count(target)
+
+
+def mapping_needs(plans: dict[str, list[MappingRule]]) -> dict[tuple[str, str], MappingNeeds]:
+    """Per record set: the fields its subject templates need and the fields written raw into IRIs."""
+    needs: dict[tuple[str, str], MappingNeeds] = {}
+    for source, rules in plans.items():
+        for rule in rules:
+            need = needs.setdefault((source, rule.record_set.name), MappingNeeds())
+            if rule.subject:
+                refs = tuple(r for r in _references(rule.subject) if r not in need.subject_fields)
+                need.subject_fields = need.subject_fields + refs
+            for name, kind in rule.raw_iri.items():
+                if need.raw_iri.get(name) != "whole":
+                    need.raw_iri[name] = kind
+    return needs
+
+
+def _references(template: str) -> list[str]:
+    import re
+
+    return re.findall(r"\$\(([^)]*)\)", template)
+
+
+def expected_subjects(source: str, rules: list[MappingRule], checked: Checked) -> dict[str, list[tuple[str, int]]]:
+    """subject IRI -> the accepted rows (record set, index) whose subject templates give it."""
+    subjects: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for rule in rules:
+        if not rule.subject:
+            continue
+        state = checked.states.get((source, rule.record_set.name))
+        if state is None:
+            continue
+        refs = _references(rule.subject)
+        for index, record in enumerate(state.records):
+            if index in state.bad:
+                continue
+            values = {r: record_text(record_field(state.record_set, record, r)) or "" for r in refs}
+            iri = expand_template(rule.subject, rule.prefixes, values)
+            if iri is not None:
+                subjects[iri].append((rule.record_set.name, index))
+    return subjects
 
 
 def build(
     project: Project,
-    store: GraphStore,
+    store: Any,
     work_dir: Path,
     only: list[str] | None = None,
     echo: Callable[[str], None] = print,
     workers: int | None = None,
 ) -> BuildReport:
-    """Load the selected sources, each into its own named graph, replacing only those graphs."""
+    """Load the selected sources, each into its own named graph, and publish them in one step."""
     started_all = time.perf_counter()
     contracts = load_contracts(project)
     selected = project.select(only)
-    mappings = {s.name: check_mapping(s, contracts[s.name])[0] for s in selected}
-    started = datetime.now(UTC)
-    result, files, checked = check(project, contracts, {s.name for s in selected})
+    checked_mappings = {s.name: check_mapping(s, contracts[s.name]) for s in selected}
+    docs = {name: doc for name, (doc, _rules) in checked_mappings.items()}
+    plans = {name: rules for name, (_doc, rules) in checked_mappings.items()}
+    needs = mapping_needs(plans)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    reports = work_dir / "reports"
+    names = {s.name for s in selected}
+    with store.workspace(work_dir / "build.lock") as ws:
+        started = datetime.now(UTC)
+        checked = check(project, contracts, names, needs)
+        result = checked.result
+        loadable = [s for s in selected if s.name not in result.refused]
+        write_quarantine(reports, result, names, "building")
+        faults.point("checked")
+        try:
+            report = _load(project, ws, work_dir, only, echo, workers, contracts, checked, loadable, plans, docs,
+                           started)
+        except CxGraphError as exc:
+            write_quarantine(reports, result, names, f"failed: {exc}")
+            raise CxGraphError(f"{exc}\nNothing was replaced: the store is as it was before this build.") from None
+        except BaseException:
+            write_quarantine(reports, result, names, "failed: interrupted")
+            raise
+        report.notices = ws.notices
+    csv_path, json_path = write_quarantine(reports, result, names, "published")
+    report.quarantine_csv, report.quarantine_json = csv_path, json_path
+    report.seconds = time.perf_counter() - started_all
+    return report
+
+
+def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | None, echo: Callable[[str], None],
+          workers: int | None, contracts: dict[str, Contract], checked: Checked, loadable: list[Source],
+          plans: dict[str, list[MappingRule]], docs: dict[str, Any], started: datetime) -> BuildReport:
+    result = checked.result
     staging_root = work_dir / "staging"
     if staging_root.exists():
         shutil.rmtree(staging_root)
-    stage(selected, contracts, files, checked, project, staging_root)
+    needs = mapping_needs(plans)
+    stage(loadable, contracts, checked.files, checked.states, project, staging_root, needs)
+    nonce = secrets.token_hex(16)
     jobs = []
-    for source in selected:
+    for source in loadable:
         mapping = staging_root / "mappings" / f"{source.name}.yml"
-        write_staged_mapping(mappings[source.name], _staging_graph(project, source), mapping)
+        write_staged_mapping(docs[source.name], staging_graph(nonce, source.name), mapping)
         jobs.append((source, mapping))
-    echo(f"Mapping {len(selected)} source(s) with morph-kgc...")
-    outputs = run_morph(jobs, staging_root, workers=workers, echo=echo)
-    try:
-        for source in selected:
-            store.drop_graph(_staging_graph(project, source))
-        for output in outputs:
-            store.load_graph(output)
-    except CxGraphError as exc:
-        _drop_staging(store, project, selected)
-        raise CxGraphError(f"{exc}\nNothing was replaced: the graphs of {', '.join(s.name for s in selected)} "
-                           "are as they were before this build.") from None
-    summaries = []
+    faults.point("staged")
+    outputs: list[Path] = []
+    if jobs:
+        echo(f"Mapping {len(jobs)} source(s) with morph-kgc...")
+        outputs = run_morph(jobs, staging_root, workers=workers, echo=echo)
+    work = ws.store
+    engine = project.engine_graphs()
+    present = set(ws.target_graphs)
+    untouched = [s.graph for s in project.sources.values() if s not in loadable and s.graph in present]
+    ws.fetch(untouched + ([engine["ontology"]] if only and engine["ontology"] in present else []))
+    previous = {name: work.count(project.sources[name].graph) for name in result.refused
+                if project.sources[name].graph in present}
+    for source in loadable:
+        work.drop_graph(source.graph)
+    faults.point("dropped")
+    echo("Loading the mapped quads...")
+    expected = {s.name: expected_subjects(s.name, plans[s.name], checked) for s in loadable}
+    known = {iri for subjects in expected.values() for iri in subjects}
+    ingested = ingest(outputs, {staging_graph(nonce, s.name): s.name for s in loadable},
+                      {s.name: s.graph for s in loadable}, work.raw, known)
+    _quarantine_bad_lines(project, work, ingested, expected, checked, loadable)
+    faults.point("ingested")
+    summaries = _reconcile(project, work, ingested, expected, checked, loadable)
+    dangling = find_dangling(work, project, loadable, expected, checked)
+    # what is not this project's: left-over staging always goes; other unknown graphs go on a full build
+    unknown = sorted(g for g in present if g not in project.known_graphs())
+    leftovers = [g for g in unknown if any(g.startswith(project.graph_iri(p)) for p in ENGINE_STAGING)
+                 or g.startswith("https://cxgraph.invalid/")]
+    dropped = unknown if not only else leftovers
+    for graph in dropped:
+        work.drop_graph(graph)
     provenance = []
-    swapped: list[str] = []
-    try:
-        for source in selected:
-            triples = store.count(_staging_graph(project, source))
-            store.replace_graph(_staging_graph(project, source), source.graph)
-            swapped.append(source.name)
-            counts = result.for_source(source.name)
-            read = sum(c.read for c in counts)
-            quarantined = sum(c.quarantined for c in counts)
-            summaries.append(SourceSummary(source.name, source.graph, read, read - quarantined, quarantined,
-                                           triples))
-            checksums = [(name, sha256(project.data_root / name)) for name in source.files]
-            provenance += load_quads(project, LoadRecord(
-                source=source, started=started, ended=datetime.now(UTC), files=checksums, rows_read=read,
-                rows_loaded=read - quarantined, rows_quarantined=quarantined, triples=triples))
-    except CxGraphError as exc:
-        rest = [s.name for s in selected if s.name not in swapped]
-        raise CxGraphError(f"{exc}\nReplaced: {', '.join(swapped) or 'none'}; not replaced (left as before): "
-                           f"{', '.join(rest)}.") from None
-    try:
-        store.add_quads(provenance)
-        if not only or project.graph_iri("ontology") not in store.named_graphs():
-            load_ontology(store, project)  # a partial build leaves the ontology graph as it is
-        identity = resolve(store, project)
-        inferred = materialize(store, project)
-        store.finish_load()
-    except CxGraphError as exc:
-        raise CxGraphError(f"{exc}\nThe source graphs of {', '.join(swapped)} were replaced, but the provenance, "
-                           "ontology, identity or inferred graph may be stale: run the build again.") from None
-    names = {s.name for s in selected}
-    issues = [i for i in result.issues if i.source in names]
+    for summary in summaries:
+        source = project.sources[summary.name]
+        checksums = [(name, sha256(project.data_root / name)) for name in source.files]
+        provenance += load_quads(project, LoadRecord(
+            source=source, started=started, ended=datetime.now(UTC), files=checksums, rows_read=summary.rows_read,
+            rows_loaded=summary.rows_loaded, rows_quarantined=summary.rows_quarantined, triples=summary.triples))
+    work.add_quads(provenance)
+    faults.point("provenance")
+    replaced = [s.graph for s in loadable]
+    if not only or engine["ontology"] not in work.named_graphs():
+        echo("Loading the ontology...")
+        load_ontology(work, project)
+        replaced.append(engine["ontology"])
+    echo("Resolving identities...")
+    identity = resolve(work, project)
+    faults.point("identity")
+    echo("Reasoning...")
+    inferred = materialize(work, project)
+    faults.point("reasoned")
+    replaced += [engine["identity"], engine["inferred"]]
+    echo("Publishing...")
+    ws.publish(replaced, dropped, [engine["provenance"]])
+    names = {s.name for s in loadable} | set(result.refused)
     problems = [i for i in result.file_problems if i.source in names]
-    reports = work_dir / "reports"
-    csv_path, json_path = write_quarantine(reports, issues, problems, result, names)
-    return BuildReport(summaries, result, identity, csv_path, json_path, time.perf_counter() - started_all,
-                       problems, inferred)
+    return BuildReport(summaries, result, identity, Path(), Path(), 0.0, problems, inferred,
+                       refused=dict(result.refused), previous=previous, dangling=dangling,
+                       unknown_graphs=[g for g in unknown if g not in dropped], dropped_graphs=dropped)
 
 
-def _drop_staging(store: GraphStore, project: Project, sources: list[Source]) -> None:
-    """Best effort: remove half-loaded staging graphs after a failed upload."""
-    for source in sources:
-        with contextlib.suppress(CxGraphError):
-            store.drop_graph(_staging_graph(project, source))
+def _quarantine_bad_lines(project: Project, work: EmbeddedStore, ingested: Ingested,
+                          expected: dict[str, dict[str, list[tuple[str, int]]]], checked: Checked,
+                          loadable: list[Source]) -> None:
+    """A row whose mapping produced a line the store refused is quarantined, and its quads removed."""
+    for bad in ingested.bad_lines:
+        for source in loadable:
+            rows = expected[source.name].get(bad.subject or "")
+            if not rows:
+                continue
+            for rs_name, index in rows:
+                state = checked.states[(source.name, rs_name)]
+                if index in state.bad:
+                    continue
+                record = state.records[index]
+                issue = Issue(source.name, rs_name, state.record_set.file, record.row, record.locator, "",
+                              bad.text[:200], "invalid-iri",
+                              f"the mapping made a term the store cannot read ({bad.error})")
+                state.bad[index] = issue
+                checked.result.issues.append(issue)
+                checked.result.counts[(source.name, rs_name)].quarantined += 1
+            work.update(f"DELETE WHERE {{ GRAPH <{source.graph}> {{ <{bad.subject}> ?p ?o }} }}")
+            ingested.subjects[source.name].discard(bad.subject or "")
 
 
-def write_quarantine(
-    folder: Path, issues: list[Issue], problems: list[Issue], result: CheckResult, names: set[str],
-) -> tuple[Path, Path]:
-    """The quarantine report: one row per quarantined record (CSV), plus counts and file problems (JSON)."""
+def _reconcile(project: Project, work: EmbeddedStore, ingested: Ingested,
+               expected: dict[str, dict[str, list[tuple[str, int]]]], checked: Checked,
+               loadable: list[Source]) -> list[SourceSummary]:
+    """Count loaded rows in the graph; rows read must equal rows loaded plus rows quarantined."""
+    summaries = []
+    lost: list[str] = []
+    for source in loadable:
+        found: dict[str, set[int]] = defaultdict(set)
+        for iri, rows in expected[source.name].items():
+            if iri in ingested.subjects[source.name]:
+                for rs_name, index in rows:
+                    found[rs_name].add(index)
+        with_subjects = {rs for rows in expected[source.name].values() for rs, _ in rows}
+        for count in checked.result.for_source(source.name):
+            state = checked.states[(source.name, count.record_set)]
+            if count.record_set in with_subjects:
+                count.loaded = len(found[count.record_set])
+            else:
+                count.loaded = count.accepted  # no subject template to look for (a blank or function subject)
+            if count.loaded != count.accepted:
+                missing = [state.records[i] for i in range(len(state.records))
+                           if i not in state.bad and i not in found[count.record_set]]
+                where = ", ".join(r.locator for r in missing[:3])
+                lost.append(f"{count.file} ({count.record_set}): {count.accepted - count.loaded} accepted row(s) "
+                            f"did not reach the graph, e.g. {where}")
+        counts = checked.result.for_source(source.name)
+        read = sum(c.read for c in counts)
+        loaded = sum(c.loaded or 0 for c in counts)
+        quarantined = sum(c.quarantined for c in counts)
+        summaries.append(SourceSummary(source.name, source.graph, read, loaded, quarantined,
+                                       work.count(source.graph)))
+    if lost:
+        raise CxGraphError("rows were lost between the contract check and the graph (read != loaded + "
+                           "quarantined):\n  " + "\n  ".join(lost))
+    return summaries
+
+
+def find_dangling(work: EmbeddedStore, project: Project, loadable: list[Source],
+                  expected: dict[str, dict[str, list[tuple[str, int]]]], checked: Checked,
+                  limit: int = 1000) -> list[DanglingLink]:
+    """Links from the loaded sources to resources in the project's namespace that nothing describes."""
+    if not loadable:
+        return []
+    found = []
+    values = " ".join(f"<{s.graph}>" for s in loadable)
+    rows = work.raw.query(
+        f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+        f"FILTER(isIRI(?o) && STRSTARTS(STR(?o), \"{project.id_iri('')}\")) "
+        f"FILTER NOT EXISTS {{ GRAPH ?any {{ ?o ?p2 ?o2 }} }} }} ORDER BY ?g ?s ?p ?o LIMIT {limit}")
+    by_graph = {s.graph: s.name for s in loadable}
+    for row in rows:
+        source = by_graph[row["g"].value]
+        record = None
+        origin = expected[source].get(row["s"].value)
+        if origin:
+            rs_name, index = origin[0]
+            state = checked.states[(source, rs_name)]
+            record = (rs_name, state.record_set.file, state.records[index].locator)
+        found.append(DanglingLink(source, row["s"].value, row["p"].value, row["o"].value, record))
+    return found
+
+
+def write_quarantine(folder: Path, result: CheckResult, names: set[str], status: str) -> tuple[Path, Path]:
+    """The quarantine report of this build (whatever its outcome): one row per quarantined record or refused file.
+
+    CSV: the rows; JSON: the build's status, per record set read / loaded / quarantined, file problems
+    and the rows. Written when the records are checked and again when the build ends, so a failed build
+    never leaves the previous build's report behind.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / "quarantine.csv"
     json_path = folder / "quarantine.json"
+    issues = [i for i in result.issues if i.source in names]
+    problems = [i for i in result.file_problems if i.source in names]
     columns = ["source", "record_set", "file", "row", "locator", "column", "value", "rule", "message"]
-    with csv_path.open("w", encoding="utf-8", newline="") as handle:
+    tmp_csv = csv_path.with_suffix(".csv.tmp")
+    with tmp_csv.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for issue in [*problems, *issues]:
@@ -171,9 +373,16 @@ def write_quarantine(
          "quarantined": c.quarantined}
         for c in result.counts.values() if c.source in names
     ]
-    json_path.write_text(json.dumps({
+    tmp_json = json_path.with_suffix(".json.tmp")
+    tmp_json.write_text(json.dumps({
+        "status": status,
+        "written": datetime.now(UTC).isoformat(),
+        "refused_sources": sorted(s for s in result.refused if s in names),
         "record_sets": counts,
         "file_problems": [p.as_dict() for p in problems],
         "quarantined": [i.as_dict() for i in issues],
     }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp_csv.replace(csv_path)
+    tmp_json.replace(json_path)
     return csv_path, json_path
+

@@ -8,13 +8,17 @@ record contract so that a typo stops the run with the mapping file and line, not
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import os
 import re
+import signal
 import subprocess
 import sys
 import venv
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,7 @@ import yaml
 from .config import Source
 from .contracts import Contract, RecordSet
 from .errors import CxGraphError
+from .iri import is_template
 from .yamlio import LineList, line_of, load_yaml
 
 MORPH_REQUIREMENT = os.environ.get("CXGRAPH_MORPH_REQUIREMENT", "morph-kgc==2.10.0")
@@ -65,11 +70,62 @@ def engine_python(install: bool = True, echo: Any = print) -> Path:
 
 @dataclass(frozen=True)
 class MappingRule:
-    """One YARRRML mapping: which record set it iterates and which fields it reads."""
+    """One YARRRML mapping: which record set it iterates, its subject template and its raw IRI fields.
+
+    `raw_iri` maps each field the mapping writes into an IRI without encoding it (a whole `$(x)~iri`
+    reference: "whole"; a parameter of a function that builds an IRI: "fragment") to that kind.
+    """
 
     name: str
     record_set: RecordSet
     line: int | None
+    subject: str | None = None
+    prefixes: dict[str, str] = field(default_factory=dict)
+    raw_iri: dict[str, str] = field(default_factory=dict)
+
+
+def _raw_iri_fields(body: dict[str, Any]) -> dict[str, str]:
+    """Fields whose values the mapping engine writes into IRIs as they are (see iri.py)."""
+    found: dict[str, str] = {}
+
+    def visit_object(term: Any, is_iri_function: bool = False) -> None:
+        if isinstance(term, str):
+            refs = _REFERENCE.findall(term)
+            if is_iri_function:
+                found.update({r: "fragment" for r in refs if found.get(r) != "whole"})
+            elif term.endswith("~iri") and refs and not is_template(term):
+                found.update({r: "whole" for r in refs})
+        elif isinstance(term, dict):
+            if "function" in term or "fn" in term:
+                iri = str(term.get("type", term.get("termType", ""))).lower() == "iri"
+                for param in term.get("parameters", term.get("pms", [])) or []:
+                    visit_object(param, iri)
+            else:
+                for key in ("value", "v", "o", "objects", "object"):
+                    if key in term:
+                        visit_object(term[key], is_iri_function)
+                if str(term.get("type", "")).lower() == "iri" and isinstance(term.get("value"), str):
+                    refs = _REFERENCE.findall(term["value"])
+                    if refs and not is_template(term["value"] + "~iri"):
+                        found.update({r: "whole" for r in refs})
+        elif isinstance(term, list):
+            for item in term:
+                visit_object(item, is_iri_function)
+
+    subject = body.get("s", body.get("subject", body.get("subjects")))
+    if isinstance(subject, str) and _REFERENCE.findall(subject) and not is_template(subject):
+        found.update({r: "whole" for r in _REFERENCE.findall(subject)})
+    elif isinstance(subject, dict):
+        visit_object(subject)
+    for entry in body.get("po", body.get("predicateobjects", [])) or []:
+        if isinstance(entry, list):
+            for term in entry[1:2]:
+                visit_object(term)
+        elif isinstance(entry, dict):
+            for key in ("o", "objects", "object"):
+                if key in entry:
+                    visit_object(entry[key])
+    return found
 
 
 def _plain(node: Any) -> Any:
@@ -140,7 +196,11 @@ def check_mapping(source: Source, contract: Contract) -> tuple[Any, list[Mapping
                         f"mapping {name!r} reads $({ref}), which record set {rs.name!r} of contract "
                         f"{contract.path.name} does not declare (declared: {', '.join(rs.fields)})",
                         path, _find_line(path, f"$({ref})", line))
-            rules.append(MappingRule(name=str(name), record_set=rs, line=line))
+            subject = body.get("s", body.get("subject"))
+            prefixes = {str(k): str(v) for k, v in (doc.get("prefixes") or {}).items()}
+            rules.append(MappingRule(name=str(name), record_set=rs, line=line,
+                                     subject=subject if isinstance(subject, str) and is_template(subject) else None,
+                                     prefixes=prefixes, raw_iri=_raw_iri_fields(body)))
     return doc, rules
 
 
@@ -159,6 +219,15 @@ def write_staged_mapping(doc: Any, graph: str, target: Path) -> None:
         body["graphs"] = graph
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: be killed when the parent dies, so a killed build leaves no workers."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl: do not outlive it
+            os._exit(1)
 
 
 def _rule_count(mapping: Path) -> int:
@@ -185,6 +254,7 @@ def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Pat
         "output_format=N-QUADS",
         "number_of_processes=1",
         "na_values=",
+        "safe_percent_encoding=~",  # exactly urllib's quote(value, safe=""), which iri.template_value mirrors
         "logging_level=WARNING",
         "",
     ]
@@ -199,6 +269,7 @@ def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Pat
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        preexec_fn=die_with_parent,
     )
     if proc.returncode != 0 or not output.exists():
         names = ", ".join(str(source.mapping) for source, _ in group)

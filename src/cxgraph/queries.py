@@ -24,6 +24,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import CxGraphError
+from .query_pool import QueryError, QueryPool, Request
 from .store import GraphStore
 from .yamlio import read_header
 
@@ -176,9 +177,26 @@ class Answer:
 
 def run(
     store: GraphStore, query: NamedQuery, values: dict[str, str], prefixes: dict[str, str] | None = None,
+    pool: QueryPool | None = None,
 ) -> Answer:
-    """Run a named query with its parameters substituted as RDF terms."""
+    """Run a named query with its parameters substituted as RDF terms.
+
+    With a `pool` (an on-disk store) the query runs in a worker process stopped at the pool's time and
+    memory limits; otherwise in this process (in-memory stores) or on the remote endpoint.
+    """
     bindings = bind(query, values, prefixes)
+    if pool is not None:
+        try:
+            result = pool.run(Request(query.text, dict(bindings), rows=True))
+        except QueryError as exc:
+            if exc.status == 400:
+                raise CxGraphError(str(exc), query.path) from None
+            raise CxGraphError(f"query {query.name!r}: {exc}") from None
+        if result.kind != "solutions":
+            raise CxGraphError("named queries must be SELECT queries", query.path)
+        keep = [i for i, v in enumerate(result.variables) if v not in query.params]
+        return Answer(variables=[result.variables[i] for i in keep],
+                      rows=[[row[i] for i in keep] for row in result.rows])
     try:
         solutions = store.query(query.text, bindings)
     except SyntaxError as exc:
@@ -195,10 +213,13 @@ def run(
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
     """`key=value` pairs from the command line."""
-    values = {}
+    values: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise CxGraphError(f"--param takes key=value, got {pair!r}")
+        if key.strip() in values:
+            raise CxGraphError(f"--param {key.strip()} is given twice ({values[key.strip()]!r} and {value!r}); "
+                               "give each parameter once")
         values[key.strip()] = value
     return values

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,11 @@ def parse_iterator(iterator: str) -> list[str | None]:
     return tokens
 
 
+# Whole fields are read whatever their size (the file is in memory already); rows with a value over the
+# project's max_field_chars are quarantined by the contract check, not the file refused.
+csv.field_size_limit(2**31 - 1)
+
+
 def _decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -76,6 +81,10 @@ def read_file(path: Path, fmt: str) -> SourceFile:
     if not data.strip():
         parsed.problem = "empty file"
         return parsed
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:200].count(b"\x00") > 10:
+        parsed.problem = "not UTF-8 (looks like UTF-16): export it as UTF-8"
+        parsed.problem_line = 1
+        return parsed
     text = _decode(data)
     if fmt == "csv":
         reader = csv.reader(io.StringIO(text, newline=""))
@@ -90,15 +99,18 @@ def read_file(path: Path, fmt: str) -> SourceFile:
                     row["__width__"] = len(values)
                 parsed.rows.append(Record(row=line, locator=f"line {line}", values=row))
         except csv.Error as exc:
-            parsed.problem = f"CSV syntax error: {exc}"
+            parsed.problem = f"CSV syntax error (truncated or damaged?): {exc}"
             parsed.problem_line = reader.line_num
         return parsed
     if fmt == "json":
         try:
             parsed.document = json.loads(text)
         except json.JSONDecodeError as exc:
-            parsed.problem = f"JSON syntax error: {exc.msg}"
+            truncated = " (the file ends too early: truncated?)" if exc.pos >= len(text.rstrip()) else ""
+            parsed.problem = f"JSON syntax error: {exc.msg}{truncated}"
             parsed.problem_line = exc.lineno
+        except RecursionError:
+            parsed.problem = "JSON nested too deeply to read"
         return parsed
     raise CxGraphError(f"unsupported format {fmt!r} (csv or json)", path)
 
@@ -132,6 +144,23 @@ def json_value(record: Any, dotted: str) -> Any:
     return node
 
 
+def set_json_value(record: Any, dotted: str, change: Any) -> None:
+    """Replace a field of a JSON record (each item of a list of strings) by `change(value)`."""
+    node = record
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return
+        node = node[part]
+    if not isinstance(node, dict) or parts[-1] not in node:
+        return
+    value = node[parts[-1]]
+    if isinstance(value, str):
+        node[parts[-1]] = change(value)
+    elif isinstance(value, list):
+        node[parts[-1]] = [change(v) if isinstance(v, str) else v for v in value]
+
+
 def json_records(source: SourceFile, iterator: str) -> list[Record]:
     """The records an iterator reaches, numbered 1.. in document order."""
     tokens = parse_iterator(iterator)
@@ -141,20 +170,32 @@ def json_records(source: SourceFile, iterator: str) -> list[Record]:
     return records
 
 
-def write_csv(source: SourceFile, keep: set[int], target: Path) -> None:
-    """Write the header and the kept rows (by line number) to the staging copy."""
+def write_csv(source: SourceFile, keep: set[int], target: Path,
+              encode: dict[str, Callable[[str], str]] | None = None) -> None:
+    """Write the header and the kept rows (by line number) to the staging copy, `encode`-ing some columns."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    encode = encode or {}
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(source.header)
         for record in source.rows:
             if record.row in keep:
-                writer.writerow([record.values.get(column, "") for column in source.header])
+                writer.writerow([
+                    encode[column](value) if column in encode and value else value
+                    for column, value in ((c, record.values.get(c, "")) for c in source.header)
+                ])
 
 
-def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path) -> None:
-    """Write the document without the dropped records (deepest first, so indexes stay valid)."""
+def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path,
+               transform: Callable[[Any], None] | None = None) -> None:
+    """Write the document without the dropped records (deepest first, so indexes stay valid).
+
+    `transform` changes the copy in place first (while record pointers still hold). Written as ASCII
+    JSON, so that text outside any record that is not valid UTF-8 cannot stop the write.
+    """
     document = copy.deepcopy(source.document)
+    if transform:
+        transform(document)
     def order(pointer: tuple[Any, ...]) -> tuple[Any, ...]:
         return (len(pointer), tuple((0, x, "") if isinstance(x, int) else (1, 0, str(x)) for x in pointer))
 
@@ -164,4 +205,4 @@ def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path) -> 
             parent = parent[part]
         del parent[pointer[-1]]
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+    target.write_text(json.dumps(document, ensure_ascii=True, indent=1), encoding="utf-8")

@@ -10,9 +10,11 @@ answer silently misses a source graph whatever the server's setting.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
+import secrets
 import socket
 import urllib.error
 import urllib.parse
@@ -25,9 +27,11 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import CxGraphError
-from .store import DUMP_FORMATS, Term
+from .generations import BuildLock
+from .store import DUMP_FORMATS, EmbeddedStore, Term, Workspace
 
 CHUNK_TRIPLES = 20_000
+STAGING_PREFIX = "https://cxgraph.invalid/remote-staging/"  # never a graph a reader should see
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -218,11 +222,16 @@ class RemoteStore:
                       what="update")
         self._graphs = None
 
-    def named_graphs(self) -> list[str]:
+    def all_graphs(self) -> list[str]:
+        """Every named graph on the server, a build's staging graphs included."""
         if self._graphs is None:
             result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", dataset=False)
             self._graphs = sorted(row["g"].value for row in result if isinstance(row["g"], ox.NamedNode))
         return list(self._graphs)
+
+    def named_graphs(self) -> list[str]:
+        """The named graphs readers should see: never a build's staging graphs."""
+        return [g for g in self.all_graphs() if not g.startswith(STAGING_PREFIX)]
 
     def count(self, graph: str) -> int:
         rows = list(self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", dataset=False))
@@ -275,6 +284,66 @@ class RemoteStore:
 
     def finish_load(self) -> None:
         """Nothing to compact from here (Fuseki's TDB2 compaction is an admin operation)."""
+
+    # -- writing --------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def workspace(self, lock: Path) -> Iterator[Workspace]:
+        """A private in-memory store to build in, published by one SPARQL Update that swaps every graph.
+
+        The workspace starts empty; `fetch` downloads the graphs the build reads but does not replace
+        (for `--only`). Publishing uploads each replaced graph into a staging graph (Graph Store
+        Protocol, bounded chunks), then one update request, one transaction on Fuseki and Oxigraph,
+        moves them all into place, adds the new provenance and drops what the build drops. A build that
+        fails before that request leaves the store as it was (its staging graphs are removed, or by the
+        next build if it was killed).
+        """
+        build_lock = BuildLock(lock)
+        build_lock.acquire()
+        nonce = secrets.token_hex(8)
+        staged: list[str] = []
+        try:
+            present = self.all_graphs()
+            notices = []
+            leftovers = [g for g in present if g.startswith(STAGING_PREFIX)]
+            for graph in leftovers:
+                self.drop_graph(graph)
+            if leftovers:
+                notices.append(f"removed {len(leftovers)} staging graph(s) a killed build left on the remote store")
+            private = EmbeddedStore()
+
+            def fetch(graphs: list[str]) -> None:
+                for graph in graphs:
+                    if graph not in private.named_graphs():
+                        private.raw.load(self.export_graph(graph), format=ox.RdfFormat.N_TRIPLES,
+                                         to_graph=ox.NamedNode(graph))
+
+            def publish(replaced: list[str], dropped: list[str], appended: list[str]) -> None:
+                operations = []
+                for graph in [*replaced, *appended]:
+                    staging = f"{STAGING_PREFIX}{nonce}/{len(staged)}"
+                    quads = private.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+                    staged.append(staging)
+                    self.add_quads(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(staging)) for q in quads)
+                    has_data = self.count(staging) > 0
+                    if graph in appended:
+                        operations.append(f"ADD SILENT GRAPH <{staging}> TO GRAPH <{graph}>" if has_data else "")
+                    elif has_data:
+                        operations.append(f"MOVE GRAPH <{staging}> TO GRAPH <{graph}>")
+                    else:
+                        operations.append(f"DROP SILENT GRAPH <{graph}>")
+                operations += [f"DROP SILENT GRAPH <{g}>" for g in dropped]
+                operations += [f"DROP SILENT GRAPH <{g}>" for g in staged]
+                self.update(" ;\n".join(op for op in operations if op))
+                staged.clear()
+
+            ws = Workspace(private, publish, fetch, notices)
+            ws.target_graphs = [g for g in present if g not in leftovers]
+            yield ws
+        finally:
+            for graph in staged:
+                with contextlib.suppress(CxGraphError):
+                    self.drop_graph(graph)
+            build_lock.release()
 
 
 def _strip_prologue(text: str) -> str:

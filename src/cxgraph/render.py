@@ -9,6 +9,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from rich.table import Table
+from rich.text import Text
 
 from .queries import Answer
 
@@ -64,9 +65,9 @@ def compact(term: Any, prefixes: dict[str, str]) -> str:
 
 
 def to_table(answer: Answer, prefixes: dict[str, str], title: str | None = None) -> Table:
-    table = Table(title=title, show_lines=False, title_justify="left")
+    table = Table(title=Text(title) if title else None, show_lines=False, title_justify="left")
     for var in answer.variables:
         table.add_column(var, overflow="fold")
     for row in answer.rows:
-        table.add_row(*(compact(term, prefixes) for term in row))
+        table.add_row(*(Text(compact(term, prefixes)) for term in row))  # data is never Rich markup
     return table
