@@ -35,7 +35,7 @@ from .store import EmbeddedStore, default_store_path
 if TYPE_CHECKING:
     from .validate import Result, Validation
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
                   help="cxgraph: an enterprise context graph for customer experience.")
 
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder holding the source exports "
@@ -158,11 +158,11 @@ def _print_build(report: BuildReport) -> None:
 
 
 def _build(project: Project, store_path: Path, only: list[str] | None,
-           store: EmbeddedStore | RemoteStore | None = None) -> BuildReport:
+           store: EmbeddedStore | RemoteStore | None = None, allow_shrink: bool = False) -> BuildReport:
     store = store or EmbeddedStore(store_path)
     with err.status("Building the context graph (contracts, mappings, identity)...", spinner="dots") as status:
         return build(project, store, _work_dir(store_path), only=only,
-                     echo=lambda message: status.update(message))
+                     echo=lambda message: status.update(Text(message)), allow_shrink=allow_shrink)
 
 
 @app.command()
@@ -195,11 +195,14 @@ def _refused(report: BuildReport) -> None:
 
 @app.command("build")
 def build_cmd(project: ProjectOpt = None, store: StoreOpt = None, data: DataOpt = None,
-              only: OnlyOpt = None, endpoint: EndpointOpt = None) -> None:
+              only: OnlyOpt = None, endpoint: EndpointOpt = None,
+              allow_shrink: Annotated[bool, typer.Option(
+                  "--allow-shrink", help="Load a source even when it has far fewer rows than its last load "
+                                         "(max_shrink in sources.yaml).")] = False) -> None:
     """Load every source (or --only some) through contracts and mappings into the store."""
     try:
         target = _open(store, endpoint)
-        report = _build(_project(project, data), _store_path(store), only, target)
+        report = _build(_project(project, data), _store_path(store), only, target, allow_shrink)
     except CxGraphError as exc:
         _fail(exc)
     _print_build(report)
@@ -293,7 +296,7 @@ def list_queries(project: ProjectOpt = None) -> None:
         table.add_column(column, overflow="fold")
     for q in found.values():
         params = "\n".join(f"{p.name} ({p.type}), e.g. {p.example}" for p in q.params.values())
-        table.add_row(q.name, f"{q.title}\n[dim]{q.question}[/]", params or "-")
+        table.add_row(Text(q.name), Text.assemble(q.title, "\n", (q.question, "dim")), Text(params or "-"))
     out.print(table)
 
 
@@ -402,13 +405,16 @@ def _print_validation(result: Validation, console: Console) -> None:
         shown = [f"{i.focus.rsplit('/id/', 1)[-1]} ({i.origin.source if i.origin else '?'})" for i in items[:6]]
         if len(items) > 6:
             shown.append(f"... and {len(items) - 6} more")
-        table.add_row(f"[{colours[severity]}]{severity}[/]", label, str(len(items)), "\n".join(shown))
+        table.add_row(Text(severity, style=colours[severity]), Text(label), str(len(items)), Text("\n".join(shown)))
     if result.results:
         console.print(table)
     counts = ", ".join(f"{n} {s.lower()}{'s' if n != 1 else ''}" for s, n in result.counts.items())
-    verdict = "[green]conforms[/]" if not result.results else counts
-    console.print(f"Validated {result.data_triples} triples against {len(result.shapes)} shapes in "
-                  f"{result.seconds:.1f} s: {verdict}.")
+    verdict = Text("conforms", style="green") if not result.results else Text(counts)
+    console.print(Text.assemble(f"Validated {result.data_triples} triples against {len(result.shapes)} shapes in "
+                                f"{result.seconds:.1f} s: ", verdict, "."))
+    for graph in result.unknown_graphs:
+        _warn(console, f"graph <{graph}> is not written by any source or by the engine of this project; it was "
+                       "validated with the rest (a full `cxgraph build` removes it)")
 
 
 @app.command()
@@ -514,6 +520,17 @@ register_reason(app)
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: an unexpected error is one line and exit 2 (CXGRAPH_DEBUG=1: traceback)."""
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    app()
+    if os.environ.get("CXGRAPH_DEBUG"):
+        app()
+        return
+    try:
+        app(standalone_mode=True)
+    except KeyboardInterrupt:
+        err.print("interrupted", style="bold red")
+        sys.exit(130)
+    except Exception as exc:  # a bug or an environment failure: say what, not a wall of traceback
+        err.print(Text.assemble(("error: ", "bold red"), f"{type(exc).__name__}: {exc} (internal error; run with "
+                                "CXGRAPH_DEBUG=1 to see where)"), soft_wrap=True)
+        sys.exit(2)

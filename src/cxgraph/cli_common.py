@@ -11,8 +11,10 @@ from rich.text import Text
 
 from .errors import CxGraphError
 
-out = Console(soft_wrap=False)
-err = Console(stderr=True)
+# Markup is off: data and parameters (a value such as "[/]" or "[red]") are always printed literally;
+# styles are given as rich.text.Text objects.
+out = Console(soft_wrap=False, markup=False)
+err = Console(stderr=True, markup=False)
 
 ProjectOpt = Annotated[Path | None, typer.Option("--project", help="Project folder (holds loaders/sources.yaml); "
                                                  "default: the nearest one above the working directory, "

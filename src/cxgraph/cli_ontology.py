@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .cli_common import ProjectOpt, err, out
 from .cli_common import fail as _fail
@@ -98,7 +98,7 @@ def _print_table(report: QcReport) -> None:
             for f in rows:
                 cells = (f.check, show(f.entity, graph, prefixes), show(f.property, graph, prefixes),
                          show(f.value, graph, prefixes), _where(f.file, f.line), f.message or titles.get(f.check, ""))
-                table.add_row(f"[{STYLE[severity]}]{severity}[/]", *(escape(cell) for cell in cells))
+                table.add_row(Text(severity, style=STYLE[severity]), *(Text(cell) for cell in cells))
             if rows:
                 table.add_section()
         out.print(table)
@@ -115,16 +115,17 @@ def _print_reasoning(result: Reasoning | None) -> None:
         out.print("HermiT: not run (--no-reason).", soft_wrap=True)
         return
     if result.error:
-        state = "[bold red]failed[/]"
+        state = Text("failed", style="bold red")
     elif result.consistent:
-        state = "[green]consistent[/]" if not result.unsatisfiable else "consistent"
+        state = Text("consistent", style="green" if not result.unsatisfiable else "")
     else:
-        state = "[bold red]inconsistent[/]"
+        state = Text("inconsistent", style="bold red")
     detail = "" if result.error or not result.consistent else (
         f"; {len(result.unsatisfiable)} unsatisfiable classes; {len(result.inferred_subclasses)} inferred subclass "
         f"relations and {len(result.inferred_equivalences)} equivalences not asserted")
     runs = f", {result.runs} runs to find the cause" if result.runs > 1 else ""
-    out.print(f"HermiT: {state}{detail} (classified in {result.seconds:.1f} s{runs}).", soft_wrap=True)
+    out.print(Text.assemble("HermiT: ", state, f"{detail} (classified in {result.seconds:.1f} s{runs})."),
+              soft_wrap=True)
 
 
 def check_ontology(

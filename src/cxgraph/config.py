@@ -11,6 +11,13 @@ from .yamlio import LineDict, line_of, load_yaml
 
 SOURCES_FILE = Path("loaders") / "sources.yaml"
 DEFAULT_MAX_FIELD_CHARS = 4 * 1024 * 1024  # a longer value quarantines its row (sources.yaml: max_field_chars)
+DEFAULT_MAX_SHRINK = 0.5  # a source reading less than half the rows of its last load is refused (max_shrink)
+
+
+def _fraction(value: object, registry: Path, line: int | None) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise CxGraphError("max_shrink must be a fraction between 0 and 1 (1 turns the guard off)", registry, line)
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,7 @@ class Source:
     contract: Path
     mapping: Path
     graph: str
+    max_shrink: float | None = None  # this source's own shrink guard (else the registry's)
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class Project:
     identity: Path
     sources: dict[str, Source] = field(default_factory=dict)
     max_field_chars: int = DEFAULT_MAX_FIELD_CHARS
+    max_shrink: float = DEFAULT_MAX_SHRINK
 
     @property
     def queries_dir(self) -> Path:
@@ -113,6 +122,7 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
         ontology=(loaders_dir / str(doc.get("ontology", "../ontology/cxgraph.ttl"))).resolve(),
         identity=(loaders_dir / str(doc.get("identity", "identity.yaml"))).resolve(),
         max_field_chars=max_chars,
+        max_shrink=_fraction(doc.get("max_shrink", DEFAULT_MAX_SHRINK), registry, line_of(doc, "max_shrink")),
     )
     entries = _require(doc, "sources", registry, "registry")
     if not isinstance(entries, dict) or not entries:
@@ -125,7 +135,7 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
         files = _require(entry, "files", registry, where)
         if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
             raise CxGraphError(f"{where}: 'files' must be a list of paths", registry, line_of(entry, "files"))
-        known = {"title", "system", "files", "contract", "mapping", "graph", "format"}
+        known = {"title", "system", "files", "contract", "mapping", "graph", "format", "max_shrink"}
         extra = sorted(set(entry) - known)
         if extra:
             raise CxGraphError(
@@ -146,5 +156,7 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
             contract=contract.resolve(),
             mapping=mapping.resolve(),
             graph=str(entry.get("graph", f"{base_iri}graph/source/{name}")),
+            max_shrink=_fraction(entry["max_shrink"], registry, line_of(entry, "max_shrink"))
+            if "max_shrink" in entry else None,
         )
     return project

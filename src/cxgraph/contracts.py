@@ -446,6 +446,7 @@ def _file_problem(rs: RecordSet, parsed: SourceFile, records: list[Record]) -> t
 def check(
     project: Project, contracts: dict[str, Contract], selected: set[str] | None = None,
     needs: dict[tuple[str, str], MappingNeeds] | None = None, max_field_chars: int | None = None,
+    refused: set[str] | None = None,
 ) -> Checked:
     """Check the records of the selected sources (and those they reference) against their contracts.
 
@@ -461,7 +462,13 @@ def check(
     needs = needs or {}
     limit = max_field_chars or project.max_field_chars
     names, result.unchecked = _to_check(project, contracts, set(selected or contracts))
+    for source in sorted(refused or ()):  # refused before (the shrink guard): as unreadable, not checked
+        result.refused[source] = []
     for source in names:
+        if source in result.refused:
+            for rs in contracts[source].record_sets.values():
+                result.counts[(source, rs.name)] = RecordSetCount(source=source, record_set=rs.name, file=rs.file)
+            continue
         contract = contracts[source]
         for rs in contract.record_sets.values():
             path = project.data_root / rs.file

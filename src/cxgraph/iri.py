@@ -37,6 +37,8 @@ def raw_iri_value(value: str, whole: bool) -> tuple[str | None, str | None]:
     appended to a namespace (e.g. a path such as `logistics/shipment/SHP-1`).
     """
     encoded = encode_illegal(value)
+    if not whole:  # a path below a namespace: a `?` or `#` would start a query or fragment, i.e. structure
+        encoded = encoded.replace("?", "%3F").replace("#", "%23")
     try:
         ox.NamedNode(encoded if whole else _PROBE_BASE + encoded)
     except ValueError as exc:

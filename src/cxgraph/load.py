@@ -145,6 +145,47 @@ def expected_subjects(source: str, rules: list[MappingRule], checked: Checked) -
     return subjects
 
 
+def previous_rows(store: Any, project: Project) -> dict[str, int]:
+    """Rows read by the last load of each source graph, from the provenance graph (empty on a new store)."""
+    try:
+        if not store.exists():
+            return {}
+    except AttributeError:
+        pass
+    query = (
+        "PREFIX cx: <https://w3id.org/cxgraph/ontology#> PREFIX prov: <http://www.w3.org/ns/prov#> "
+        f"SELECT ?g ?read WHERE {{ GRAPH <{project.graph_iri('provenance')}> {{ ?a a cx:SourceLoad ; "
+        "cx:hasTargetGraph ?gl ; cx:hasRowsRead ?read ; prov:endedAtTime ?end . FILTER NOT EXISTS { "
+        "?b a cx:SourceLoad ; cx:hasTargetGraph ?gl ; prov:endedAtTime ?later FILTER(?later > ?end) } } "
+        "BIND(STR(?gl) AS ?g) }")
+    try:
+        return {row["g"].value: int(row["read"].value) for row in store.query(query)}
+    except CxGraphError:
+        return {}  # an unreadable store: the workspace says so (a full build starts afresh)
+
+
+def shrink_guard(project: Project, result: CheckResult, selected: list[Source], previous: dict[str, int]) -> None:
+    """Refuse a source that reads far fewer rows than its last load: an export cut at a row boundary.
+
+    Such a file parses, so nothing else notices; mapped, it would shrink the source's graph and leave
+    every reference into the missing rows dangling (thousands of quarantined rows elsewhere).
+    """
+    for source in selected:
+        if source.name in result.refused or source.graph not in previous:
+            continue
+        before = previous[source.graph]
+        now = sum(c.read for c in result.for_source(source.name))
+        limit = source.max_shrink if source.max_shrink is not None else project.max_shrink
+        if before and now < before * (1 - limit):
+            issue = Issue(source.name, "", ", ".join(source.files), None, "file", "", str(now), "shrunk",
+                          f"{now} rows where the last load read {before} ({(now - before) / before:+.0%}): an export "
+                          f"cut short? (max_shrink {limit:g}; `cxgraph build --allow-shrink` accepts it)")
+            result.file_problems.append(issue)
+            result.refused[source.name] = [issue]
+            if source.name not in result.unchecked:
+                result.unchecked.append(source.name)
+
+
 def build(
     project: Project,
     store: Any,
@@ -152,6 +193,7 @@ def build(
     only: list[str] | None = None,
     echo: Callable[[str], None] = print,
     workers: int | None = None,
+    allow_shrink: bool = False,
 ) -> BuildReport:
     """Load the selected sources, each into its own named graph, and publish them in one step."""
     started_all = time.perf_counter()
@@ -164,10 +206,18 @@ def build(
     work_dir.mkdir(parents=True, exist_ok=True)
     reports = work_dir / "reports"
     names = {s.name for s in selected}
-    with store.workspace(work_dir / "build.lock") as ws:
+    with store.workspace(work_dir / "build.lock", fresh_if_damaged=not only) as ws:
         started = datetime.now(UTC)
+        previous = {} if allow_shrink else previous_rows(store, project)
         checked = check(project, contracts, names, needs)
         result = checked.result
+        shrink_guard(project, result, selected, previous)
+        if any(name in result.refused for name in names):  # references into a refused source: unchecked
+            first = result
+            checked = check(project, contracts, names, needs, refused=set(first.refused))
+            result = checked.result
+            result.refused.update(first.refused)
+            result.file_problems[:0] = [p for p in first.file_problems if p not in result.file_problems]
         loadable = [s for s in selected if s.name not in result.refused]
         write_quarantine(reports, result, names, "building")
         faults.point("checked")

@@ -113,7 +113,10 @@ def to_term(param: Param, value: str, prefixes: dict[str, str] | None = None) ->
                                    f"(known: {', '.join(sorted(known))}); or give a full IRI")
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+", iri):
             raise bad("an IRI (https://... or a prefixed name such as id:crm/contact/0030000101)")
-        return ox.NamedNode(iri)
+        try:
+            return ox.NamedNode(iri)
+        except ValueError as exc:
+            raise bad(f"a valid IRI ({exc})") from None
     if kind == "string":
         return ox.Literal(value)
     if kind == "integer":

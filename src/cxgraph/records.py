@@ -87,7 +87,7 @@ def read_file(path: Path, fmt: str) -> SourceFile:
         return parsed
     text = _decode(data)
     if fmt == "csv":
-        reader = csv.reader(io.StringIO(text, newline=""))
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # an unclosed quote is an error
         try:
             parsed.header = next(reader)
             for values in reader:

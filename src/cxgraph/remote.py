@@ -287,7 +287,7 @@ class RemoteStore:
 
     # -- writing --------------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def workspace(self, lock: Path) -> Iterator[Workspace]:
+    def workspace(self, lock: Path, fresh_if_damaged: bool = False) -> Iterator[Workspace]:
         """A private in-memory store to build in, published by one SPARQL Update that swaps every graph.
 
         The workspace starts empty; `fetch` downloads the graphs the build reads but does not replace

@@ -129,10 +129,10 @@ class EmbeddedStore:
         lease = folder.lease()
         try:
             self._store = ox.Store.read_only(str(lease.generation))
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # pyoxigraph reports a damaged RocksDB folder as RuntimeError
             lease.release()
-            raise CxGraphError(f"cannot open the store ({_first_line(exc)}); rebuild it with `cxgraph build`",
-                               lease.generation) from None
+            raise CxGraphError(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
+                               "`cxgraph build`", lease.generation) from None
         self._lease = lease
         return self._store
 
@@ -168,9 +168,9 @@ class EmbeddedStore:
         store = self._open()
         try:
             return store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions or None)
-        except OSError as exc:
-            raise CxGraphError(f"cannot read the store ({_first_line(exc)}); rebuild it with `cxgraph build`",
-                               self.path) from None
+        except (OSError, RuntimeError) as exc:
+            raise CxGraphError(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
+                               "`cxgraph build`", self.path) from None
 
     def update(self, sparql: str) -> None:
         self._writable().update(sparql)
@@ -221,10 +221,12 @@ class EmbeddedStore:
 
     # -- writing ----------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def workspace(self, lock: Path) -> Iterator[Workspace]:
+    def workspace(self, lock: Path, fresh_if_damaged: bool = False) -> Iterator[Workspace]:
         """A private copy to change, published by `Workspace.publish`, else discarded.
 
         Holds the build lock (`lock`) throughout: a second writer is told which process it waits for.
+        `fresh_if_damaged`: when the live store cannot be read, start from an empty one (a full build
+        replaces everything but the load history) instead of failing.
         """
         build_lock = BuildLock(lock)
         build_lock.acquire()
@@ -232,7 +234,7 @@ class EmbeddedStore:
             if self.path is None:
                 yield from self._memory_workspace()
             else:
-                yield from self._disk_workspace()
+                yield from self._disk_workspace(fresh_if_damaged)
         finally:
             build_lock.release()
 
@@ -248,7 +250,7 @@ class EmbeddedStore:
         ws.target_graphs = self.named_graphs()
         yield ws
 
-    def _disk_workspace(self) -> Iterator[Workspace]:
+    def _disk_workspace(self, fresh_if_damaged: bool) -> Iterator[Workspace]:
         assert self.path is not None
         folder = StoreFolder(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
@@ -259,7 +261,13 @@ class EmbeddedStore:
         published = False
         try:
             if folder.exists():
-                _checkpoint(folder, partial)
+                try:
+                    _checkpoint(folder, partial)
+                except CxGraphError as exc:
+                    if not fresh_if_damaged:
+                        raise
+                    shutil.rmtree(partial, ignore_errors=True)
+                    notices.append(f"{exc}; this full build starts from an empty store (the load history is lost)")
             private = EmbeddedStore.private(ox.Store(str(partial)))
 
             def publish(_replaced: list[str], _dropped: list[str], _appended: list[str]) -> None:
@@ -297,9 +305,9 @@ def _checkpoint(folder: StoreFolder, partial: Path) -> None:
     lease = folder.lease()
     try:
         ox.Store.read_only(str(lease.generation)).backup(str(partial))
-    except OSError as exc:
-        raise CxGraphError(f"cannot copy the live store ({_first_line(exc)}); remove the store folder "
-                           "and build again", lease.generation) from None
+    except (OSError, RuntimeError) as exc:
+        raise CxGraphError(f"the live store is damaged or unreadable ({_first_line(exc)[:300]}); a full build "
+                           "(`cxgraph build` without --only) starts afresh", lease.generation) from None
     finally:
         gc.collect()
         lease.release()

@@ -1,0 +1,291 @@
+"""Every bad input of issue 7, reproduced on a copy of the sample: refused or quarantined, never lost.
+
+Each case copies a built store and the sample's exports, breaks one export the way real exports
+break, runs `cxgraph build` as a user would, and compares every graph's size before and after.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, cx
+from cxgraph.store import EmbeddedStore
+
+BASE = "https://data.brightwater.example/"
+GRAPH = BASE + "graph/source/"
+CRM = GRAPH + "crm"
+
+
+def counts(store: Path) -> dict[str, int]:
+    reader = EmbeddedStore(store)
+    found = {g: reader.count(g) for g in reader.named_graphs()}
+    reader.close()
+    return found
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    work = tmp_path_factory.mktemp("bad-input")
+    store = work / ".cxgraph" / "store"
+    proc = cx("build", cwd=work, store=store)
+    assert proc.returncode == 0, proc.stderr
+    return store, counts(store)
+
+
+@pytest.fixture
+def case(built: tuple[Path, dict[str, int]], tmp_path: Path) -> tuple[Path, Path]:
+    """(store, data): a private copy of the built store and of the sample's exports."""
+    store = tmp_path / ".cxgraph" / "store"
+    shutil.copytree(built[0].parent, store.parent)
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "sample", data)
+    return store, data
+
+
+def build(store: Path, data: Path, *args: str):  # type: ignore[no-untyped-def]
+    return cx("build", "--data", str(data), *args, cwd=store.parent.parent, store=store)
+
+
+def one_line_errors(stderr: str) -> list[str]:
+    assert "Traceback" not in stderr
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def assert_refused(proc, store: Path, before: dict[str, int], source: str, *needles: str) -> None:  # type: ignore[no-untyped-def]
+    """The build exits 2, names the file and the problem, keeps the source's graph, cascades nothing."""
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    text = " ".join(" ".join(one_line_errors(proc.stderr)).split())
+    for needle in needles:
+        assert needle in text, text
+    assert f"source {source!r} refused, its graph is kept as it was ({before[GRAPH + source]} triples)" in text
+    after = counts(store)
+    assert after[GRAPH + source] == before[GRAPH + source]
+    for name, size in before.items():
+        if name.startswith(GRAPH):
+            assert after.get(name) == size, name  # nothing cascades into the other sources
+    report = json.loads((store.parent / "reports" / "quarantine.json").read_text(encoding="utf-8"))
+    assert report["status"] == "published" and source in report["refused_sources"]
+    assert report["quarantined"] == []
+
+
+def test_a_truncated_json_export_refuses_its_source_only(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    path = data / "commerce" / "customers.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: len(text) // 2], encoding="utf-8")
+    proc = build(store, data)
+    assert_refused(proc, store, built[1], "commerce", "commerce/customers.json:", "JSON syntax error", "truncated")
+
+
+@pytest.mark.parametrize("cut", ["empty", "header-only", "blank-lines"])
+def test_an_empty_or_header_only_csv_refuses_its_source(built, case, cut: str) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    path = data / "crm" / "contacts.csv"
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    path.write_text({"empty": "", "header-only": header + "\n", "blank-lines": "\n\n  \n"}[cut], encoding="utf-8")
+    proc = build(store, data)
+    needle = "only a header line" if cut == "header-only" else "empty file"
+    assert_refused(proc, store, built[1], "crm", "crm/contacts.csv", needle)
+
+
+def test_a_missing_column_refuses_the_file_naming_the_column(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    path = data / "crm" / "contacts.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("LoyaltyTier", "Tier", 1), encoding="utf-8")
+    proc = build(store, data)
+    assert_refused(proc, store, built[1], "crm", "crm/contacts.csv:1", "no column LoyaltyTier")
+    assert "Usecols" not in proc.stderr
+
+
+def test_a_csv_cut_inside_a_quoted_field_refuses_its_source(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    path = data / "crm" / "contacts.csv"
+    text = path.read_text(encoding="utf-8")
+    cut = text.index('"14 Grosvenor Road') + 5
+    path.write_text(text[:cut], encoding="utf-8")
+    proc = build(store, data)
+    assert_refused(proc, store, built[1], "crm", "crm/contacts.csv", "CSV syntax error")
+
+
+def test_an_export_cut_at_a_row_boundary_is_refused_by_the_shrink_guard(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    path = data / "crm" / "contacts.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:11]), encoding="utf-8")  # the header and 10 of 152 contacts
+    proc = build(store, data)
+    assert_refused(proc, store, built[1], "crm", "crm/contacts.csv, crm/households.csv", "21 rows where the last "
+                   "load read 155 (-86%)", "--allow-shrink")
+    proc = build(store, data, "--allow-shrink")
+    assert proc.returncode == 0, proc.stderr
+    assert counts(store)[CRM] < built[1][CRM]
+
+
+def test_a_utf16_export_refuses_its_source(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    path = data / "crm" / "households.csv"
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    proc = build(store, data)
+    assert_refused(proc, store, built[1], "crm", "crm/households.csv", "UTF-16")
+
+
+def _rewrite_contacts(data: Path, change) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    path = data / "crm" / "contacts.csv"
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    change(rows)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return rows
+
+
+def test_a_long_field_is_read_and_a_field_over_the_limit_quarantines_only_its_row(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    mib = "x" * (1024 * 1024)
+
+    def change(rows: list[dict[str, str]]) -> None:
+        rows[0]["MailingStreet"] = mib  # 1 MiB, over Python's csv limit of 131,072 but under the project's
+        rows[1]["MailingStreet"] = "y" * (5 * 1024 * 1024)  # over max_field_chars (4 MiB)
+
+    _rewrite_contacts(data, change)
+    proc = build(store, data)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((store.parent / "reports" / "quarantine.json").read_text(encoding="utf-8"))
+    own = [q for q in report["quarantined"] if q["source"] == "crm"]  # rows elsewhere that refer to it follow it
+    assert [(q["row"], q["column"], q["rule"]) for q in own] == [(3, "MailingStreet", "too-long")]
+    assert {q["rule"] for q in report["quarantined"] if q["source"] != "crm"} <= {"dangling-reference",
+                                                                                  "parent-quarantined"}
+    reader = EmbeddedStore(store)
+    streets = [r["v"].value for r in reader.query(
+        f"SELECT ?v WHERE {{ GRAPH <{CRM}> {{ <{BASE}id/crm/contact/0030000101> ?p ?v "
+        "FILTER(STRLEN(STR(?v)) > 1000) } }")]
+    assert streets == [mib]
+    crm = next(r for r in report["record_sets"] if r["record_set"] == "contacts")
+    assert crm["read"] == crm["loaded"] + crm["quarantined"] and crm["quarantined"] == 1
+
+
+def test_invalid_utf8_in_an_unchecked_column_quarantines_the_row(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    path = data / "crm" / "contacts.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b"Grosvenor", b"Gros\xe9venor")  # MailingStreet: no contract rule reads it
+    path.write_bytes(b"\n".join(lines))
+    proc = build(store, data)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((store.parent / "reports" / "quarantine.json").read_text(encoding="utf-8"))
+    assert [(q["row"], q["column"], q["rule"], q["value"]) for q in report["quarantined"] if q["source"] == "crm"] \
+        == [(3, "MailingStreet", "encoding", "14 Gros\\xe9venor Road, Rathgar")]
+
+
+def test_a_used_records_item_cannot_write_a_quad_of_its_own(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    path = data / "case-management" / "decisions.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    evil = ('commerce/order/X> <https://w3id.org/cxgraph/ontology#hasEmail> "attacker@evil.example" '
+            '<https://evil.example/graph> .\n<https://data.brightwater.example/id/crm/contact/0030000101> '
+            '<https://w3id.org/cxgraph/ontology#hasEmail> "attacker@evil.example" <https://evil.example/g2> .\n#')
+    doc["result"][0]["used_records"].append(evil)
+    doc["result"][1]["decided_by"] = 'EMP 1002>"x'
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    proc = build(store, data)
+    assert proc.returncode == 0, proc.stderr
+    after = counts(store)
+    assert set(after) == set(built[1])  # no new graph
+    reader = EmbeddedStore(store)
+    assert not list(reader.query('SELECT ?s WHERE { ?s ?p "attacker@evil.example" }'))
+    used = [r["o"].value for r in reader.query(
+        f"SELECT ?o WHERE {{ <{BASE}id/decision/DEC-10421> <http://www.w3.org/ns/prov#used> ?o "
+        "FILTER(CONTAINS(STR(?o), 'order/X')) }")]
+    assert len(used) == 1 and ">" not in used[0] and "\n" not in used[0] and " " not in used[0]
+    text = " ".join(proc.stdout.split())
+    assert "case-management: 2 link(s) to resources nothing in the store describes" in text
+    report = json.loads((store.parent / "reports" / "quarantine.json").read_text(encoding="utf-8"))
+    assert report["quarantined"] == []
+    proc = cx("query", "customer-records", "--param", "customer=id:crm/contact/0030000101", "--format", "csv",
+              cwd=store.parent.parent, store=store)
+    assert proc.returncode == 0 and "attacker@evil.example" not in proc.stdout
+
+
+def test_a_graph_that_is_not_the_projects_is_reported_and_removed_by_a_full_build(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    target = EmbeddedStore(store)
+    with target.workspace(store.parent / "build.lock") as ws:
+        ws.store.update('INSERT DATA { GRAPH <https://evil.example/graph> { <https://data.brightwater.example/id/crm/'
+                        'contact/0030000101> <https://w3id.org/cxgraph/ontology#hasEmail> "attacker@evil.example" } }')
+        ws.publish([])
+    stats = cx("stats", cwd=store.parent.parent, store=store)
+    assert stats.returncode == 0
+    assert "graph <https://evil.example/graph> is not written by any source" in " ".join(stats.stderr.split())
+    validate = cx("validate", "--format", "json", cwd=store.parent.parent, store=store)
+    assert json.loads(validate.stdout)["unknown_graphs"] == ["https://evil.example/graph"]
+    only = build(store, data, "--only", "crm")
+    assert only.returncode == 0 and "https://evil.example/graph" in counts(store)
+    assert "is not this project's" in " ".join(only.stdout.split())
+    full = build(store, data)
+    assert full.returncode == 0, full.stderr
+    assert "removed graph <https://evil.example/graph>" in " ".join(full.stdout.split())
+    assert set(counts(store)) == set(built[1])
+
+
+def test_a_failed_build_writes_its_own_quarantine_report(built, case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    project = tmp_path / "project"
+    for folder in ("loaders", "ontology", "queries", "shapes"):
+        shutil.copytree(ROOT / folder, project / folder)
+    (project / "ontology" / "broken.ttl").write_text("this is not turtle <", encoding="utf-8")
+    _rewrite_contacts(data, lambda rows: rows[0].update(LoyaltyTier="platinum"))
+    proc = cx("build", "--data", str(data), cwd=store.parent.parent, store=store, project=project)
+    assert proc.returncode == 2
+    assert one_line_errors(proc.stderr)[0].startswith("error: ")
+    assert "broken.ttl" in proc.stderr and "Nothing was replaced" in proc.stderr
+    report = json.loads((store.parent / "reports" / "quarantine.json").read_text(encoding="utf-8"))
+    assert report["status"].startswith("failed:")
+    assert [(q["row"], q["rule"]) for q in report["quarantined"] if q["source"] == "crm"] == [(2, "enum")]
+    assert counts(store) == built[1]
+
+
+def test_markup_in_data_and_parameters_is_printed_literally(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    _rewrite_contacts(data, lambda rows: rows[0].update(FirstName="[red]Ann[/red] [/]", LastName="[bold]x"))
+    proc = build(store, data, "--only", "crm")
+    assert proc.returncode == 0, proc.stderr
+    proc = cx("query", "customer-records", "--param", "customer=id:crm/contact/0030000101", cwd=store.parent.parent,
+              store=store)
+    assert proc.returncode == 0, proc.stderr
+    assert "[red]Ann[/red] [/] [bold]x" in " ".join(proc.stdout.split())
+    proc = cx("query", "customer-records", "--param", "customer=id:[/]", cwd=store.parent.parent, store=store)
+    assert proc.returncode == 2 and "'id:[/]'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_repeated_parameter_is_an_error(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, _data = case
+    proc = cx("query", "customer-records", "--param", "customer=id:crm/contact/0030000101", "--param",
+              "customer=id:crm/contact/0030000102", cwd=store.parent.parent, store=store)
+    assert proc.returncode == 2
+    assert one_line_errors(proc.stderr) == [
+        "error: --param customer is given twice ('id:crm/contact/0030000101' and 'id:crm/contact/0030000102'); "
+        "give each parameter once"]
+
+
+def test_a_damaged_store_is_one_line_and_a_full_build_recovers(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    live = store / "generations" / (store / "live").read_text().strip()
+    (live / "CURRENT").write_text("garbage\n")
+    proc = cx("stats", cwd=store.parent.parent, store=store)
+    assert proc.returncode == 2
+    assert one_line_errors(proc.stderr)[0].startswith("error: ") and "damaged" in proc.stderr
+    only = build(store, data, "--only", "crm")
+    assert only.returncode == 2 and "damaged" in only.stderr
+    full = build(store, data)
+    assert full.returncode == 0, full.stderr
+    assert "starts from an empty store" in " ".join(full.stdout.split())
+    after = counts(store)
+    assert {g: n for g, n in after.items() if g.startswith(GRAPH)} == {
+        g: n for g, n in built[1].items() if g.startswith(GRAPH)}
