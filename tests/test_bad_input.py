@@ -289,3 +289,51 @@ def test_a_damaged_store_is_one_line_and_a_full_build_recovers(built, case) -> N
     after = counts(store)
     assert {g: n for g, n in after.items() if g.startswith(GRAPH)} == {
         g: n for g, n in built[1].items() if g.startswith(GRAPH)}
+
+
+def test_a_live_file_naming_a_missing_generation_is_one_line_and_a_full_build_recovers(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    (store / "live").write_text("nonexistent\n")
+    proc = cx("stats", cwd=store.parent.parent, store=store)
+    assert proc.returncode == 2 and one_line_errors(proc.stderr) and "missing" in proc.stderr
+    only = build(store, data, "--only", "crm")
+    assert only.returncode == 2 and "Traceback" not in only.stderr
+    full = build(store, data)
+    assert full.returncode == 0, full.stderr
+    assert set(counts(store)) == set(built[1])
+
+
+def test_a_store_of_the_older_layout_is_read_and_migrated_by_the_next_build(built, case) -> None:  # type: ignore[no-untyped-def]
+    import pyoxigraph as ox
+
+    store, data = case
+    reader = EmbeddedStore(store)
+    dump = store.parent / "all.nq"
+    reader.raw.dump(output=str(dump), format=ox.RdfFormat.N_QUADS)
+    reader.close()
+    shutil.rmtree(store)
+    legacy = ox.Store(str(store))  # what cxgraph wrote before generations: RocksDB in the store folder itself
+    legacy.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    legacy.flush()
+    del legacy
+    assert counts(store) == built[1]
+    proc = build(store, data, "--only", "crm")
+    assert proc.returncode == 0, proc.stderr
+    assert "older cxgraph" in " ".join(proc.stdout.split())
+    assert not (store / "CURRENT").exists() and (store / "live").exists()
+    after = counts(store)
+    assert {g: n for g, n in after.items() if g.startswith(GRAPH)} == {
+        g: n for g, n in built[1].items() if g.startswith(GRAPH)}
+
+
+def test_a_lone_surrogate_in_a_json_export_quarantines_its_record(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    path = data / "case-management" / "decisions.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"outcome": "Refund 189.00', '"outcome": "\\ud83d Refund 189.00', 1),
+                    encoding="utf-8")
+    proc = build(store, data)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((store.parent / "reports" / "quarantine.json").read_text(encoding="utf-8"))
+    own = [(q["locator"], q["column"], q["rule"]) for q in report["quarantined"] if q["source"] == "case-management"]
+    assert own == [("/result/0", "outcome", "encoding")]

@@ -193,3 +193,63 @@ def test_a_finished_build_is_served_without_a_restart(server: dict[str, object],
     assert proc.returncode == 0, proc.stderr
     names = {b["name"]["value"] for b in json.loads(ask(base, LIGHT)[1])["results"]["bindings"]}
     assert names == {"Ann Served"}
+
+
+def test_service_hidden_after_a_carriage_return_comment_and_load_are_refused(sample: Built, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from cxgraph.endpoint import EndpointConfig, create_app
+
+    store = tmp_path / "store"
+    disk = EmbeddedStore(store)
+    with disk.workspace(tmp_path / "build.lock") as ws:
+        ws.store.raw.extend(sample.store.raw.quads_for_pattern(None, None, None, None))
+        ws.publish([])
+    config = EndpointConfig(store=store, project_lock=tmp_path / "build.lock", timeout=5, workers=1, writable=True)
+    with TestClient(create_app(config), base_url="http://localhost") as client:
+        hidden = "SELECT * WHERE { # comment\rSERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+        assert client.post("/query", data={"query": hidden}).status_code == 403
+        assert client.post("/query", data={"query": "SELECT * { \\UFFFFFFFF ?s ?p ?o } LIMIT 1"}).status_code in (
+            200, 400)
+        response = client.post("/update", data={"update": "LOAD <http://127.0.0.1:9/data.ttl>"})
+        assert response.status_code == 403 and "LOAD" in response.json()["title"]
+        assert client.get("/store", params={"graph": "not an iri"}).status_code == 400
+        assert client.post("/update", data={"update": "INSERT DATA { GRAPH <https://example.org/g> { "
+                                                      "<https://example.org/s> <https://example.org/p> 1 } }"}
+                           ).status_code == 204
+        answer = client.post("/query", data={"query": "ASK { GRAPH <https://example.org/g> { ?s ?p 1 } }"},
+                             headers={"Accept": "application/sparql-results+json"})
+        assert answer.json()["boolean"] is True  # the write was published whole and is served at once
+
+
+def test_query_workers_do_not_outlive_a_killed_server(tmp_path: Path, sample: Built) -> None:
+    store = tmp_path / "store"
+    disk = EmbeddedStore(store)
+    with disk.workspace(tmp_path / "build.lock") as ws:
+        ws.store.raw.extend(sample.store.raw.quads_for_pattern(None, None, None, None))
+        ws.publish([])
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from cxgraph.query_pool import QueryPool, Request\n"
+        f"pool = QueryPool(Path({str(store)!r}), size=2, timeout=60)\n"
+        "import threading\n"
+        f"threading.Thread(target=pool.run, args=(Request({RUNAWAY!r}),), daemon=True).start()\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    import sys
+
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None and parent.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    workers = _workers(parent.pid)
+    assert len(workers) == 2
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in workers):
+        time.sleep(0.1)
+    alive = [pid for pid in workers if Path(f"/proc/{pid}/stat").exists()
+             and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    assert alive == []

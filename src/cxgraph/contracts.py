@@ -20,6 +20,7 @@ from typing import Any
 from .config import Project, Source
 from .errors import CxGraphError
 from .iri import raw_iri_value
+from .mapping_names import raw_column
 from .records import (
     Record,
     SourceFile,
@@ -307,10 +308,19 @@ def _text(value: Any) -> str | None:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str) and any("\udc80" <= ch <= "\udcff" for ch in value):
-        raw = value.encode("utf-8", errors="surrogateescape")
-        return repr(raw)[2:-1]
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    """A value as the quarantine report shows it: always printable UTF-8 (bad bytes as \\xe9, lone
+    surrogates as \\ud83d)."""
+    if not isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        pass
+    try:
+        return repr(value.encode("utf-8", errors="surrogateescape"))[2:-1]
+    except UnicodeEncodeError:
+        return value.encode("utf-8", errors="backslashreplace").decode("utf-8")
 
 
 def check_value(rule: FieldRule, raw: Any) -> tuple[str, str] | None:
@@ -328,13 +338,15 @@ def check_value(rule: FieldRule, raw: Any) -> tuple[str, str] | None:
     value = _text(raw)
     if value is None:
         return ("required", "required value is missing") if rule.required else None
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if _has_surrogates(value):
         return ("encoding", "value is not valid UTF-8")
     kind = rule.type
     if isinstance(raw, bool) and kind != "boolean":
         return ("type", f"expected {kind}, found a JSON boolean")
     if kind == "integer" and not _INTEGER.fullmatch(value):
         return ("type", "expected an integer")
+    if kind == "integer" and abs(int(value)) > 2**53:  # morph-kgc maps integers through a float
+        return ("range", "integer too large to map exactly (more than 2^53); declare the field a string")
     if kind == "decimal" and not _DECIMAL.fullmatch(value):
         return ("type", "expected a decimal number such as 12.50")
     if kind == "boolean" and value not in ("true", "false", "1", "0"):
@@ -382,11 +394,12 @@ class MappingNeeds:
     """What the mapping of one record set needs from its records beyond the contract (mapping.py finds it).
 
     `subject_fields`: fields of the subject template (a row without them would vanish silently);
-    `raw_iri`: fields written into IRIs without encoding ("whole" IRI or IRI "fragment").
+    `raw_iri`: fields written into IRIs without encoding, with the positions they take ("whole" IRI,
+    IRI "fragment").
     """
 
     subject_fields: tuple[str, ...] = ()
-    raw_iri: dict[str, str] = field(default_factory=dict)
+    raw_iri: dict[str, set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -564,7 +577,12 @@ def check(
 
 
 def _has_surrogates(value: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in value)
+    """Not writable as UTF-8: bytes that were not UTF-8 (surrogate escapes) or a lone JSON surrogate (\\ud83d)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _strings(node: Any) -> list[tuple[str, str]]:
@@ -610,15 +628,16 @@ def _check_record(rs: RecordSet, record: Record, need: MappingNeeds, limit: int)
     for name in need.subject_fields:
         if _text(_field(rs, record, name)) is None:
             return issue(name, None, "required", "the mapping's subject needs this value (the row would vanish)")
-    for name, kind in need.raw_iri.items():
+    for name, kinds in need.raw_iri.items():
         raw = _field(rs, record, name)
         for value in raw if isinstance(raw, list) else [raw]:
             text = _text(value)
             if text is None:
                 continue
-            _mapped, why = raw_iri_value(text, whole=kind == "whole")
-            if why:
-                return issue(name, text, "iri", why)
+            for kind in sorted(kinds):
+                _mapped, why = raw_iri_value(text, whole=kind == "whole")
+                if why:
+                    return issue(name, text, "iri", why)
     return None
 
 
@@ -642,16 +661,14 @@ def stage(
             if parsed.format == "csv":
                 bad_rows = {s.records[i].row for s in states for i in s.bad}
                 keep = {r.row for r in parsed.rows if r.row not in bad_rows}
-                encode = {name: kind for s in states
-                          for name, kind in needs.get((source.name, s.record_set.name), MappingNeeds()).raw_iri.items()}
-                write_csv(parsed, keep, target, {n: _encoder(k) for n, k in encode.items()})
+                encode = {(name, kind): kind for s in states
+                          for name, kinds in needs.get((source.name, s.record_set.name), MappingNeeds()).raw_iri.items()
+                          for kind in kinds}
+                write_csv(parsed, keep, target, {raw_column(n, k): (n, _encoder(k)) for (n, k) in encode},
+                          blank_is_absent=True)
             else:
                 drop = {s.records[i].pointer for s in states for i in s.bad}
-                rewrites = []
-                for s in states:
-                    need = needs.get((source.name, s.record_set.name), MappingNeeds())
-                    if need.raw_iri:
-                        rewrites.append((s, need))
+                rewrites = [(s, needs.get((source.name, s.record_set.name), MappingNeeds())) for s in states]
                 write_json(parsed, drop, target, lambda doc, r=rewrites, d=drop: _encode_json(doc, r, d))
 
 
@@ -671,5 +688,13 @@ def _encode_json(document: Any, rewrites: list[tuple[_Checked, MappingNeeds]], d
             node = document
             for part in record.pointer:
                 node = node[part]
-            for name, kind in need.raw_iri.items():
-                set_json_value(node, name, _encoder(kind))
+            for name in state.record_set.fields:  # a blank value is absent, as the contract check read it
+                set_json_value(node, name, lambda v: None if v.strip() == "" else v)
+            for name, kinds in need.raw_iri.items():  # IRI-safe copies beside the value, which literals keep
+                value = json_value(node, name)
+                for kind in kinds:
+                    encode = _encoder(kind)
+                    if isinstance(value, str) and value.strip():
+                        node[raw_column(name, kind)] = encode(value)
+                    elif isinstance(value, list):
+                        node[raw_column(name, kind)] = [encode(v) for v in value if isinstance(v, str) and v.strip()]

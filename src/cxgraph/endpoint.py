@@ -40,7 +40,7 @@ GRAPH_TYPES = ["text/turtle", "application/n-triples", "application/ld+json", "a
 _ALIASES = {"application/json": "application/sparql-results+json", "application/xml": "application/sparql-results+xml"}
 _STRING = (r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
            r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
-_TOKENS = re.compile(rf'(?P<string>{_STRING})|(?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)|(?P<comment>#[^\n]*)'
+_TOKENS = re.compile(rf'(?P<string>{_STRING})|(?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)|(?P<comment>#[^\r\n]*)'
                      r"|(?P<word>[?$_]?[A-Za-z_][\w.-]*(?::[\w.%-]*)?|:[\w.%-]*)")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
@@ -50,7 +50,11 @@ def uses_keyword(sparql: str, keyword: str) -> bool:
 
     Codepoint escapes (\\u0053) are decoded first, as the SPARQL grammar says they may appear anywhere.
     """
-    text = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), sparql)
+    def decode(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else "\ufffd"
+
+    text = _ESCAPE.sub(decode, sparql)
     return any(m.group("word") and m.group("word").upper() == keyword for m in _TOKENS.finditer(text))
 
 
@@ -164,8 +168,9 @@ def create_app(config: EndpointConfig, pool: QueryPool | None = None) -> Starlet
             text = params["update"][0]
         else:
             return problem(400, "No update", "give the update as a form field or an application/sparql-update body")
-        if not config.allow_service and uses_keyword(text, "SERVICE"):
-            return problem(403, "SERVICE is not allowed", "this endpoint makes no outbound requests")
+        if not config.allow_service and (uses_keyword(text, "SERVICE") or uses_keyword(text, "LOAD")):
+            return problem(403, "SERVICE and LOAD are not allowed",
+                           "this endpoint makes no outbound requests (start it with --allow-service to allow)")
         return await anyio.to_thread.run_sync(_write, config, lambda store: store.update(text), [])
 
     async def store(request: HttpRequest) -> Response:
@@ -173,17 +178,20 @@ def create_app(config: EndpointConfig, pool: QueryPool | None = None) -> Starlet
         graph = params.get("graph", [None])[0]
         if graph is None and "default" not in params:
             return problem(400, "No graph", "name the graph: ?graph=IRI (or ?default)")
+        try:
+            target = _iri(graph) if graph is not None else None
+        except CxGraphError as exc:
+            return problem(400, "Not an IRI", str(exc))
         if request.method in ("GET", "HEAD"):
-            pattern = f"GRAPH <{_iri(graph)}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+            pattern = f"GRAPH <{target}> {{ ?s ?p ?o }}" if target else "?s ?p ?o"
             sparql = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {pattern} }}"
             defaults = None if graph else []
             return await run_query(sparql, request.headers.get("accept", "") or "application/n-triples",
                                    defaults, None)
         if not config.writable:
             return problem(403, "Read-only endpoint", "start `cxgraph serve --writable` to accept writes")
-        if graph is None:
+        if target is None:
             return problem(400, "Named graphs only", "cxgraph keeps everything in named graphs; give ?graph=IRI")
-        target = _iri(graph)
         body = await request.body()
         content_type = request.headers.get("content-type", "application/n-triples").split(";")[0].strip()
 

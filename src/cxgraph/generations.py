@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
@@ -39,6 +40,9 @@ PARTIAL = ".partial"
 READERS = ".readers"
 
 
+_ROCKSDB_FILE = re.compile(r"CURRENT|IDENTITY|LOCK|LOG(\.old\..*)?|MANIFEST-\d+|OPTIONS-\d+|\d+\.(sst|log|blob)")
+
+
 def _is_rocksdb(folder: Path) -> bool:
     return (folder / "CURRENT").is_file() and any(folder.glob("MANIFEST-*"))
 
@@ -50,15 +54,24 @@ class BuildLock:
         self.path = path
         self._fd: int | None = None
 
-    def acquire(self) -> None:
+    def acquire(self, wait: float = 1.0) -> None:
+        """Take the lock, waiting up to `wait` seconds (a reader clearing a dead build's left-overs holds it
+        for milliseconds); then say which process holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode("ascii", errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise CxGraphError(f"another build is running (pid {holder}); wait for it to finish", self.path) from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                holder = os.pread(fd, 64, 0).decode("ascii", errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise CxGraphError(f"another build is running (pid {holder}); wait for it to finish",
+                                   self.path) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         self._fd = fd
@@ -66,7 +79,7 @@ class BuildLock:
     def try_acquire(self) -> bool:
         """Take the lock if nobody holds it (True), else leave it (False)."""
         try:
-            self.acquire()
+            self.acquire(wait=0)
         except CxGraphError:
             return False
         return True
@@ -122,7 +135,7 @@ class StoreFolder:
 
     def is_legacy(self) -> bool:
         """A store written before generations: the RocksDB folder is the store folder itself."""
-        return _is_rocksdb(self.path)
+        return not self.live_link.exists() and _is_rocksdb(self.path)
 
     def live(self) -> Path | None:
         """The published generation, or None before the first build."""
@@ -168,9 +181,20 @@ class StoreFolder:
         cleared: list[str] = []
         for stale in self.path.glob(f".{LIVE}.*"):
             stale.unlink(missing_ok=True)
+        if self.live_link.exists() and _is_rocksdb(self.path):  # a migration published; its old files stayed
+            for entry in self.path.iterdir():
+                if entry.is_file() and _ROCKSDB_FILE.fullmatch(entry.name):
+                    entry.unlink(missing_ok=True)
+            cleared.append("removed the files of the store's older layout (migrated)")
         if not self.generations.is_dir():
             return cleared
-        live = self.live()
+        try:
+            live = self.live()
+        except CxGraphError:
+            live = None
+            keep_all = True  # `live` is damaged: keep every finished generation, they may be all that is left
+        else:
+            keep_all = False
         for entry in sorted(self.generations.iterdir()):
             if entry.name.endswith(PARTIAL) and entry.is_dir() and entry != keep:
                 shutil.rmtree(entry, ignore_errors=True)
@@ -178,7 +202,8 @@ class StoreFolder:
                 lock = self.generations / (entry.name[: -len(PARTIAL)] + READERS)
                 with contextlib.suppress(FileNotFoundError):
                     lock.unlink()
-            elif entry.is_dir() and entry != live and entry != keep and not entry.name.endswith(PARTIAL):
+            elif entry.is_dir() and entry != live and entry != keep and not entry.name.endswith(PARTIAL) \
+                    and not keep_all:
                 if self._remove_unread(entry):
                     cleared.append(f"removed generation {entry.name} (superseded, no reader)")
             elif entry.name.endswith(READERS) and not (self.generations / entry.name[: -len(READERS)]).exists() \
@@ -204,21 +229,6 @@ class StoreFolder:
             lock.unlink()
         os.close(fd)
         return True
-
-    def migrate_legacy(self) -> None:
-        """Move a pre-generations store into a first generation (the caller holds the build lock)."""
-        if not self.is_legacy():
-            return
-        name = f"{time.time_ns():020d}"
-        target = self.generations / name
-        target.mkdir(parents=True)
-        for entry in list(self.path.iterdir()):
-            if entry.name in (GENERATIONS, LIVE):
-                continue
-            entry.rename(target / entry.name)
-        (self.generations / (name + READERS)).touch()
-        self._point_live_at(target)
-        self.cleared.append(f"moved the store into generation {name} (store layout of an older cxgraph)")
 
     def new_generation(self) -> Path:
         """A fresh `.partial` folder name for the build to write."""

@@ -113,9 +113,8 @@ def mapping_needs(plans: dict[str, list[MappingRule]]) -> dict[tuple[str, str], 
             if rule.subject:
                 refs = tuple(r for r in _references(rule.subject) if r not in need.subject_fields)
                 need.subject_fields = need.subject_fields + refs
-            for name, kind in rule.raw_iri.items():
-                if need.raw_iri.get(name) != "whole":
-                    need.raw_iri[name] = kind
+            for name, kinds in rule.raw_iri.items():
+                need.raw_iri.setdefault(name, set()).update(kinds)
     return needs
 
 
@@ -152,6 +151,8 @@ def previous_rows(store: Any, project: Project) -> dict[str, int]:
             return {}
     except AttributeError:
         pass
+    except CxGraphError:
+        return {}  # a damaged store: the workspace says so
     query = (
         "PREFIX cx: <https://w3id.org/cxgraph/ontology#> PREFIX prov: <http://www.w3.org/ns/prov#> "
         f"SELECT ?g ?read WHERE {{ GRAPH <{project.graph_iri('provenance')}> {{ ?a a cx:SourceLoad ; "
@@ -226,6 +227,8 @@ def build(
                            started)
         except CxGraphError as exc:
             write_quarantine(reports, result, names, f"failed: {exc}")
+            if ws.published or type(exc).__name__ == "PublishUncertain":
+                raise
             raise CxGraphError(f"{exc}\nNothing was replaced: the store is as it was before this build.") from None
         except BaseException:
             write_quarantine(reports, result, names, "failed: interrupted")

@@ -28,6 +28,7 @@ from .config import Source
 from .contracts import Contract, RecordSet
 from .errors import CxGraphError
 from .iri import is_template
+from .mapping_names import raw_column
 from .yamlio import LineList, line_of, load_yaml
 
 MORPH_REQUIREMENT = os.environ.get("CXGRAPH_MORPH_REQUIREMENT", "morph-kgc==2.10.0")
@@ -81,50 +82,81 @@ class MappingRule:
     line: int | None
     subject: str | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
-    raw_iri: dict[str, str] = field(default_factory=dict)
+    raw_iri: dict[str, set[str]] = field(default_factory=dict)
 
 
-def _raw_iri_fields(body: dict[str, Any]) -> dict[str, str]:
-    """Fields whose values the mapping engine writes into IRIs as they are (see iri.py)."""
-    found: dict[str, str] = {}
+def _raw_iri_fields(body: dict[str, Any], rename: bool = False) -> dict[str, set[str]]:
+    """Fields whose values the mapping engine writes into IRIs as they are (see iri.py).
 
-    def visit_object(term: Any, is_iri_function: bool = False) -> None:
+    With `rename`, `body` is changed in place so that those positions read the field's IRI-safe
+    staged copy (`raw_column`) instead of the field itself.
+    """
+    found: dict[str, set[str]] = {}
+
+    def swap(text: str, kind: str) -> str:
+        for ref in _REFERENCE.findall(text):
+            found.setdefault(ref, set()).add(kind)
+        if not rename:
+            return text
+        return _REFERENCE.sub(lambda m: f"$({raw_column(m.group(1), kind)})", text)
+
+    def visit(term: Any, in_iri_function: bool = False) -> Any:
         if isinstance(term, str):
-            refs = _REFERENCE.findall(term)
-            if is_iri_function:
-                found.update({r: "fragment" for r in refs if found.get(r) != "whole"})
-            elif term.endswith("~iri") and refs and not is_template(term):
-                found.update({r: "whole" for r in refs})
-        elif isinstance(term, dict):
-            if "function" in term or "fn" in term:
-                iri = str(term.get("type", term.get("termType", ""))).lower() == "iri"
-                for param in term.get("parameters", term.get("pms", [])) or []:
-                    visit_object(param, iri)
-            else:
-                for key in ("value", "v", "o", "objects", "object"):
-                    if key in term:
-                        visit_object(term[key], is_iri_function)
-                if str(term.get("type", "")).lower() == "iri" and isinstance(term.get("value"), str):
-                    refs = _REFERENCE.findall(term["value"])
-                    if refs and not is_template(term["value"] + "~iri"):
-                        found.update({r: "whole" for r in refs})
-        elif isinstance(term, list):
-            for item in term:
-                visit_object(item, is_iri_function)
+            if in_iri_function and _REFERENCE.search(term):
+                return swap(term, "fragment")
+            if term.endswith("~iri") and _REFERENCE.search(term) and not is_template(term):
+                return swap(term, "whole")
+            return term
+        if isinstance(term, list):
+            return [visit(item, in_iri_function) for item in term]
+        if not isinstance(term, dict):
+            return term
+        if "function" in term or "fn" in term:
+            iri = str(term.get("type", term.get("termType", ""))).lower() == "iri"
+            key = "parameters" if "parameters" in term else "pms"
+            if isinstance(term.get(key), list):
+                params = [visit(param, iri or in_iri_function) for param in term[key]]
+                if rename:
+                    term[key] = params
+            return term
+        for key in ("value", "v", "o", "objects", "object"):
+            if key in term:
+                changed = visit(term[key], in_iri_function)
+                if rename:
+                    term[key] = changed
+        value = term.get("value")
+        if str(term.get("type", "")).lower() == "iri" and isinstance(value, str) and _REFERENCE.search(value) \
+                and not is_template(value + "~iri"):
+            changed = swap(value, "whole")
+            if rename:
+                term["value"] = changed
+        return term
 
-    subject = body.get("s", body.get("subject", body.get("subjects")))
-    if isinstance(subject, str) and _REFERENCE.findall(subject) and not is_template(subject):
-        found.update({r: "whole" for r in _REFERENCE.findall(subject)})
-    elif isinstance(subject, dict):
-        visit_object(subject)
-    for entry in body.get("po", body.get("predicateobjects", [])) or []:
-        if isinstance(entry, list):
-            for term in entry[1:2]:
-                visit_object(term)
-        elif isinstance(entry, dict):
-            for key in ("o", "objects", "object"):
-                if key in entry:
-                    visit_object(entry[key])
+    for key in ("s", "subject", "subjects"):
+        subject = body.get(key)
+        if isinstance(subject, str) and _REFERENCE.search(subject) and not is_template(subject):
+            changed = swap(subject, "whole")
+        elif isinstance(subject, dict):
+            changed = visit(subject)
+        else:
+            continue
+        if rename:
+            body[key] = changed
+    for key in ("po", "predicateobjects"):
+        entries = body.get(key)
+        if not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            if isinstance(entry, list) and len(entry) >= 2:
+                changed = [entry[0], visit(entry[1]), *entry[2:]]
+                if rename:
+                    entries[index] = changed
+            elif isinstance(entry, dict):
+                for okey in ("o", "objects", "object"):
+                    if okey in entry:
+                        changed = visit(entry[okey])
+                        if rename:
+                            entry[okey] = changed
     return found
 
 
@@ -212,11 +244,12 @@ def _find_line(path: Path, needle: str, default: int | None) -> int | None:
 
 
 def write_staged_mapping(doc: Any, graph: str, target: Path) -> None:
-    """A copy of the mapping whose every triples map writes into `graph`."""
+    """A copy of the mapping whose every triples map writes into `graph`, reading IRI-safe copies where raw."""
     plain = _plain(doc)
     key = "mappings" if "mappings" in plain else ("mapping" if "mapping" in plain else "m")
     for body in plain[key].values():
         body["graphs"] = graph
+        _raw_iri_fields(body, rename=True)  # raw IRI positions read the staged IRI-safe copies
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True), encoding="utf-8")
 

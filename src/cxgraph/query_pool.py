@@ -102,6 +102,7 @@ def _worker(conn: Connection, store_path: str | None, memory_mb: int, max_answer
     """The worker loop: open the live generation (again when it changes), answer one request at a time."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops its workers
     _limit_memory(memory_mb)
+    _watch_parent()
     from .store import EmbeddedStore
 
     store: EmbeddedStore | None = None
@@ -138,6 +139,19 @@ def _worker(conn: Connection, store_path: str | None, memory_mb: int, max_answer
             conn.send(answer)
         except (OSError, ValueError, MemoryError):
             return
+
+
+def _watch_parent() -> None:
+    """Exit when the parent process is gone, even in the middle of a query (no orphan keeps a core)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _answer(store: ox.Store, request: Request, max_answer: int) -> Answer:
@@ -192,8 +206,9 @@ class _Worker:
         child_fd = child.detach()
         command = [sys.executable, "-m", "cxgraph.query_worker", str(child_fd), str(store_path or ""), str(memory_mb),
                    str(max_answer)]
-        self.process = subprocess.Popen(command, pass_fds=[child_fd], stdin=subprocess.DEVNULL,
-                                        preexec_fn=_die_with_parent)
+        # no PR_SET_PDEATHSIG: it fires when the *thread* that started the worker ends (an anyio thread
+        # does after 10 s idle); the worker watches its parent process instead (_watch_parent)
+        self.process = subprocess.Popen(command, pass_fds=[child_fd], stdin=subprocess.DEVNULL)
         os.close(child_fd)
 
     def alive(self) -> bool:
@@ -206,12 +221,6 @@ class _Worker:
             self.process.wait(timeout=5)
         with contextlib.suppress(OSError):
             self.conn.close()
-
-
-def _die_with_parent() -> None:
-    from .mapping import die_with_parent
-
-    die_with_parent()
 
 
 class QueryPool:
@@ -236,7 +245,11 @@ class QueryPool:
     def run(self, request: Request, timeout: float | None = None) -> Answer:
         """The answer, or QueryError: 400 bad query, 503 stopped at the time limit, 507 too large, 500."""
         limit = self.timeout if timeout is None else timeout
-        with self._available:
+        started = time.monotonic()
+        if not self._available.acquire(timeout=limit):
+            raise QueryError(f"every query worker was busy for {limit:g} s (the time limit); try again", 503)
+        try:
+            limit = max(0.1, limit - (time.monotonic() - started))
             with self._lock:
                 worker = self._idle.pop() if self._idle else self._start()
             healthy = False
@@ -244,13 +257,16 @@ class QueryPool:
                 if not worker.alive():
                     worker.kill()
                     worker = self._start()
-                worker.conn.send(request)
+                try:
+                    worker.conn.send(request)
+                except OSError:
+                    raise QueryError("a query worker ended unexpectedly; try again", 500) from None
                 self._wait(worker, limit)
                 try:
                     answer: Answer = worker.conn.recv()
                 except (EOFError, OSError):
-                    raise QueryError("the query was stopped: it needed more memory than a query may use "
-                                     f"({self.memory_mb} MB)", 507) from None
+                    raise QueryError("the query was stopped: its worker ended, most likely over the memory a query "
+                                     f"may use ({self.memory_mb} MB)", 507) from None
                 healthy = True
             finally:
                 with self._lock:
@@ -260,6 +276,8 @@ class QueryPool:
                         worker.kill()
                         if not self._closed:
                             self._idle.append(self._start())
+        finally:
+            self._available.release()
         if answer.status == "bad-query":
             raise QueryError(f"the query cannot run: {answer.message}", 400)
         if answer.status == "too-large":

@@ -158,7 +158,8 @@ def set_json_value(record: Any, dotted: str, change: Any) -> None:
     if isinstance(value, str):
         node[parts[-1]] = change(value)
     elif isinstance(value, list):
-        node[parts[-1]] = [change(v) if isinstance(v, str) else v for v in value]
+        items = [change(v) if isinstance(v, str) else v for v in value]
+        node[parts[-1]] = [v for v in items if v is not None]
 
 
 def json_records(source: SourceFile, iterator: str) -> list[Record]:
@@ -171,19 +172,27 @@ def json_records(source: SourceFile, iterator: str) -> list[Record]:
 
 
 def write_csv(source: SourceFile, keep: set[int], target: Path,
-              encode: dict[str, Callable[[str], str]] | None = None) -> None:
-    """Write the header and the kept rows (by line number) to the staging copy, `encode`-ing some columns."""
+              extra: dict[str, tuple[str, Callable[[str], str]]] | None = None, blank_is_absent: bool = False) -> None:
+    """Write the header and the kept rows (by line number) to the staging copy.
+
+    `extra`: added columns, each (source column, function) computing its value from another column;
+    `blank_is_absent`: a cell of spaces only is written empty, as the contract check reads it.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    encode = encode or {}
+    extra = extra or {}
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(source.header)
+        writer.writerow([*source.header, *extra])
         for record in source.rows:
             if record.row in keep:
-                writer.writerow([
-                    encode[column](value) if column in encode and value else value
-                    for column, value in ((c, record.values.get(c, "")) for c in source.header)
-                ])
+                cells = []
+                for column in source.header:
+                    value = record.values.get(column, "")
+                    cells.append("" if blank_is_absent and not value.strip() else value)
+                for column, function in extra.values():
+                    value = record.values.get(column, "")
+                    cells.append(function(value) if value.strip() else "")
+                writer.writerow(cells)
 
 
 def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path,

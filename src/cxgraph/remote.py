@@ -30,6 +30,11 @@ from .errors import CxGraphError
 from .generations import BuildLock
 from .store import DUMP_FORMATS, EmbeddedStore, Term, Workspace
 
+
+class PublishUncertain(CxGraphError):
+    """The swap request was sent but its outcome is unknown (timed out or the connection dropped)."""
+
+
 CHUNK_TRIPLES = 20_000
 STAGING_PREFIX = "https://cxgraph.invalid/remote-staging/"  # never a graph a reader should see
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -333,7 +338,14 @@ class RemoteStore:
                         operations.append(f"DROP SILENT GRAPH <{graph}>")
                 operations += [f"DROP SILENT GRAPH <{g}>" for g in dropped]
                 operations += [f"DROP SILENT GRAPH <{g}>" for g in staged]
-                self.update(" ;\n".join(op for op in operations if op))
+                try:
+                    self.update(" ;\n".join(op for op in operations if op))
+                except CxGraphError as exc:
+                    if "timed out" not in str(exc) and "cannot reach" not in str(exc):
+                        raise  # the server refused the request: it applied nothing
+                    raise PublishUncertain(f"{exc}\nThe request that swaps every graph in was sent but not "
+                                           "answered: the server may have applied it whole or not at all; check "
+                                           "with `cxgraph stats`.") from None
                 staged.clear()
 
             ws = Workspace(private, publish, fetch, notices)

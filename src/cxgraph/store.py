@@ -254,20 +254,23 @@ class EmbeddedStore:
         assert self.path is not None
         folder = StoreFolder(self.path)
         self.path.mkdir(parents=True, exist_ok=True)
-        folder.migrate_legacy()
-        notices = folder.cleared + folder.clear_leftovers()
+        notices = folder.clear_leftovers()
+        legacy = folder.is_legacy()
         partial = folder.new_generation()
         private: EmbeddedStore | None = None
         published = False
         try:
-            if folder.exists():
-                try:
+            try:
+                if folder.exists():
                     _checkpoint(folder, partial)
-                except CxGraphError as exc:
-                    if not fresh_if_damaged:
-                        raise
-                    shutil.rmtree(partial, ignore_errors=True)
-                    notices.append(f"{exc}; this full build starts from an empty store (the load history is lost)")
+            except CxGraphError as exc:
+                if not fresh_if_damaged:
+                    raise
+                shutil.rmtree(partial, ignore_errors=True)
+                notices.append(f"{exc}; this full build starts from an empty store (the load history is lost)")
+            if legacy:
+                notices.append("the store had the layout of an older cxgraph: it is copied into a generation, and "
+                               "the old files are removed once this build is published")
             private = EmbeddedStore.private(ox.Store(str(partial)))
 
             def publish(_replaced: list[str], _dropped: list[str], _appended: list[str]) -> None:
@@ -285,7 +288,7 @@ class EmbeddedStore:
                 published = True
                 faults.point("published")
                 self.close()
-                notices.extend(folder.clear_leftovers(keep=final))
+                notices.extend(n for n in folder.clear_leftovers(keep=final) if "older layout" not in n)
 
             ws = Workspace(private, publish, notices=notices)
             ws.target_graphs = private.named_graphs()
@@ -302,7 +305,10 @@ class EmbeddedStore:
 
 def _checkpoint(folder: StoreFolder, partial: Path) -> None:
     """Start a new generation as a RocksDB checkpoint of the live one: hard links, milliseconds."""
-    lease = folder.lease()
+    try:
+        lease = folder.lease()
+    except CxGraphError as exc:
+        raise CxGraphError(f"{exc} (the live store cannot be read; a full build starts afresh)") from None
     try:
         ox.Store.read_only(str(lease.generation)).backup(str(partial))
     except (OSError, RuntimeError) as exc:

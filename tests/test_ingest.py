@@ -1,0 +1,91 @@
+"""The loader takes quads only into the graph of the source that made them, and names every bad line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from cxgraph.errors import CxGraphError
+from cxgraph.ingest import ingest, staging_graph
+from cxgraph.iri import encode_illegal, expand_template, raw_iri_value, template_value
+
+NONCE = "0123456789abcdef"
+CRM = "https://example.org/graph/source/crm"
+BILLING = "https://example.org/graph/source/billing"
+S = "https://example.org/id/crm/contact/1"
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mapped-0.nq"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _ingest(path: Path, known: set[str] | None = None):  # type: ignore[no-untyped-def]
+    store = ox.Store()
+    done = ingest([path], {staging_graph(NONCE, "crm"): "crm", staging_graph(NONCE, "billing"): "billing"},
+                  {"crm": CRM, "billing": BILLING}, store, known)
+    return store, done
+
+
+def test_quads_move_from_their_nonce_graph_to_their_source_graph(tmp_path: Path) -> None:
+    path = _write(tmp_path, f'<{S}> <https://example.org/p> "a" <{staging_graph(NONCE, "crm")}> .\n'
+                            f'<{S}> <https://example.org/q> "b" <{staging_graph(NONCE, "billing")}> .\n')
+    store, done = _ingest(path)
+    assert {(q.graph_name.value, q.object.value) for q in store} == {(CRM, "a"), (BILLING, "b")}
+    assert dict(done.triples) == {"crm": 1, "billing": 1}
+    assert done.subjects["crm"] == {S}
+
+
+@pytest.mark.parametrize("graph", [CRM, BILLING, "https://evil.example/graph", staging_graph("guessed", "crm")])
+def test_a_quad_naming_any_other_graph_fails_the_load(tmp_path: Path, graph: str) -> None:
+    path = _write(tmp_path, f'<{S}> <https://example.org/p> "a" <{staging_graph(NONCE, "crm")}> .\n'
+                            f'<{S}> <https://example.org/p> "attacker" <{graph}> .\n')
+    with pytest.raises(CxGraphError, match="instead of a source graph"):
+        _ingest(path)
+
+
+def test_a_quad_in_the_default_graph_fails_the_load(tmp_path: Path) -> None:
+    with pytest.raises(CxGraphError, match="instead of a source graph"):
+        _ingest(_write(tmp_path, f'<{S}> <https://example.org/p> "a" .\n'))
+
+
+def test_an_unreadable_line_is_attributed_to_its_row(tmp_path: Path) -> None:
+    good = f'<{S}> <https://example.org/p> "a" <{staging_graph(NONCE, "crm")}> .\n'
+    bad = f'<{S}> <https://example.org/see> <http://x y> <{staging_graph(NONCE, "crm")}> .\n'
+    store, done = _ingest(_write(tmp_path, good + bad + good.replace('"a"', '"c"')), known={S})
+    assert [(b.line, b.subject) for b in done.bad_lines] == [(2, S)]
+    assert {q.object.value for q in store} == {"a", "c"}  # the good lines of the chunk are kept
+
+
+def test_an_unreadable_line_nobody_made_fails_the_load(tmp_path: Path) -> None:
+    text = f'<{S}> <https://example.org/p> "a" <{staging_graph(NONCE, "crm")}> .\nfoo> <{CRM}> .\n'
+    with pytest.raises(CxGraphError, match="no source row can be found") as error:
+        _ingest(_write(tmp_path, text), known={S})
+    assert error.value.line == 2
+
+
+def test_template_values_are_encoded_as_the_mapping_engine_does() -> None:
+    assert template_value("a b/c~d%e>\n") == "a%20b%2Fc~d%25e%3E%0A"
+    assert expand_template("id:crm/contact/$(ContactId)", {"id": "https://example.org/id/"},
+                           {"ContactId": "0030 1"}) == "https://example.org/id/crm/contact/0030%201"
+    assert expand_template("id:x/$(a)-$(b)", {"id": "https://e.org/"}, {"a": "1", "b": ""}) is None
+
+
+@pytest.mark.parametrize("value", ['x> <http://e/p> "v" <http://evil/g> .\n', "a b", "50%", "{}|^`\\", "\x00",
+                                   "é", "a?b#c"])
+def test_a_raw_iri_fragment_can_never_end_the_iri(value: str) -> None:
+    mapped, why = raw_iri_value(value, whole=False)
+    assert why is None and mapped is not None
+    iri = ox.NamedNode("https://example.org/id/" + mapped)
+    assert iri.value.count("#") == 0 and "?" not in iri.value
+    assert not set(mapped) & set(' <>"{}|\\^`\n\x00')
+
+
+def test_a_whole_iri_is_encoded_or_refused() -> None:
+    assert raw_iri_value("https://example.org/a b", whole=True) == ("https://example.org/a%20b", None)
+    assert raw_iri_value("not an iri", whole=True)[1] is not None
+    assert raw_iri_value("http://[::1", whole=True)[1] is not None
+    assert encode_illegal("100%") == "100%25" and encode_illegal("%41") == "%41"
