@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
 from cxgraph.config import Project, load_project
@@ -38,6 +40,18 @@ class Built:
     project: Project
     store: EmbeddedStore
     report: BuildReport
+
+
+def write_store(store: Path, quads: Iterable[ox.Quad] = (), update: str | None = None) -> Path:
+    """Publish quads (and an update) into an on-disk store as a build does: one workspace, one step."""
+    disk = EmbeddedStore(store)
+    with disk.workspace(store.parent / "build.lock") as ws:
+        ws.store.raw.extend(quads)
+        if update:
+            ws.store.update(update)
+        ws.publish([])
+    disk.close()
+    return store
 
 
 def build_memory(work: Path, data_root: Path | None = None, only: list[str] | None = None) -> Built:

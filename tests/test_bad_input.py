@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, cx
+from conftest import ROOT, cx, write_store
 from cxgraph.store import EmbeddedStore
 
 BASE = "https://data.brightwater.example/"
@@ -50,6 +50,13 @@ def case(built: tuple[Path, dict[str, int]], tmp_path: Path) -> tuple[Path, Path
 
 def build(store: Path, data: Path, *args: str):  # type: ignore[no-untyped-def]
     return cx("build", "--data", str(data), *args, cwd=store.parent.parent, store=store)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in an export by `new` (a test's one change)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def one_line_errors(stderr: str) -> list[str]:
@@ -98,7 +105,7 @@ def test_a_missing_column_refuses_the_file_naming_the_column(built, case) -> Non
     store, data = case
     path = data / "crm" / "contacts.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("LoyaltyTier", "Tier", 1), encoding="utf-8")
-    proc = build(store, data)
+    proc = build(store, data, "--only", "crm")
     assert_refused(proc, store, built[1], "crm", "crm/contacts.csv:1", "no column LoyaltyTier")
     assert "Usecols" not in proc.stderr
 
@@ -109,7 +116,7 @@ def test_a_csv_cut_inside_a_quoted_field_refuses_its_source(built, case) -> None
     text = path.read_text(encoding="utf-8")
     cut = text.index('"14 Grosvenor Road') + 5
     path.write_text(text[:cut], encoding="utf-8")
-    proc = build(store, data)
+    proc = build(store, data, "--only", "crm")
     assert_refused(proc, store, built[1], "crm", "crm/contacts.csv", "CSV syntax error")
 
 
@@ -118,19 +125,27 @@ def test_an_export_cut_at_a_row_boundary_is_refused_by_the_shrink_guard(built, c
     path = data / "crm" / "contacts.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text("".join(lines[:11]), encoding="utf-8")  # the header and 10 of 152 contacts
-    proc = build(store, data)
-    assert_refused(proc, store, built[1], "crm", "crm/contacts.csv, crm/households.csv", "21 rows where the last "
-                   "load read 155 (-86%)", "--allow-shrink")
-    proc = build(store, data, "--allow-shrink")
+    proc = build(store, data, "--only", "crm")
+    assert_refused(proc, store, built[1], "crm", "crm/contacts.csv: 10 records where the last load read 144 (-93%)",
+                   "--allow-shrink")
+    proc = build(store, data, "--only", "crm", "--allow-shrink")
     assert proc.returncode == 0, proc.stderr
     assert counts(store)[CRM] < built[1][CRM]
+
+
+def test_one_file_of_a_source_cut_short_is_refused_too(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    path = data / "crm" / "households.csv"
+    path.write_text("".join(path.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
+    proc = build(store, data, "--only", "crm")
+    assert_refused(proc, store, built[1], "crm", "crm/households.csv: 1 records where the last load read 11 (-91%)")
 
 
 def test_a_utf16_export_refuses_its_source(built, case) -> None:  # type: ignore[no-untyped-def]
     store, data = case
     path = data / "crm" / "households.csv"
     path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
-    proc = build(store, data)
+    proc = build(store, data, "--only", "crm")
     assert_refused(proc, store, built[1], "crm", "crm/households.csv", "UTF-16")
 
 
@@ -155,7 +170,7 @@ def test_a_long_field_is_read_and_a_field_over_the_limit_quarantines_only_its_ro
         rows[1]["MailingStreet"] = "y" * (5 * 1024 * 1024)  # over max_field_chars (4 MiB)
 
     _rewrite_contacts(data, change)
-    proc = build(store, data)
+    proc = build(store, data, "--only", "crm")
     assert proc.returncode == 0, proc.stderr
     report = json.loads((store.parent / "reports" / "quarantine.json").read_text(encoding="utf-8"))
     own = [q for q in report["quarantined"] if q["source"] == "crm"]  # rows elsewhere that refer to it follow it
@@ -177,7 +192,7 @@ def test_invalid_utf8_in_an_unchecked_column_quarantines_the_row(built, case) ->
     lines = path.read_bytes().split(b"\n")
     lines[2] = lines[2].replace(b"Grosvenor", b"Gros\xe9venor")  # MailingStreet: no contract rule reads it
     path.write_bytes(b"\n".join(lines))
-    proc = build(store, data)
+    proc = build(store, data, "--only", "crm")
     assert proc.returncode == 0, proc.stderr
     report = json.loads((store.parent / "reports" / "quarantine.json").read_text(encoding="utf-8"))
     assert [(q["row"], q["column"], q["rule"], q["value"]) for q in report["quarantined"] if q["source"] == "crm"] \
@@ -194,7 +209,7 @@ def test_a_used_records_item_cannot_write_a_quad_of_its_own(built, case) -> None
     doc["result"][0]["used_records"].append(evil)
     doc["result"][1]["decided_by"] = 'EMP 1002>"x'
     path.write_text(json.dumps(doc), encoding="utf-8")
-    proc = build(store, data)
+    proc = build(store, data, "--only", "case-management")
     assert proc.returncode == 0, proc.stderr
     after = counts(store)
     assert set(after) == set(built[1])  # no new graph
@@ -215,11 +230,9 @@ def test_a_used_records_item_cannot_write_a_quad_of_its_own(built, case) -> None
 
 def test_a_graph_that_is_not_the_projects_is_reported_and_removed_by_a_full_build(built, case) -> None:  # type: ignore[no-untyped-def]
     store, data = case
-    target = EmbeddedStore(store)
-    with target.workspace(store.parent / "build.lock") as ws:
-        ws.store.update('INSERT DATA { GRAPH <https://evil.example/graph> { <https://data.brightwater.example/id/crm/'
-                        'contact/0030000101> <https://w3id.org/cxgraph/ontology#hasEmail> "attacker@evil.example" } }')
-        ws.publish([])
+    write_store(store, update='INSERT DATA { GRAPH <https://evil.example/graph> { <https://data.brightwater.example/'
+                              'id/crm/contact/0030000101> <https://w3id.org/cxgraph/ontology#hasEmail> '
+                              '"attacker@evil.example" } }')
     stats = cx("stats", cwd=store.parent.parent, store=store)
     assert stats.returncode == 0
     assert "graph <https://evil.example/graph> is not written by any source" in " ".join(stats.stderr.split())
@@ -328,12 +341,88 @@ def test_a_store_of_the_older_layout_is_read_and_migrated_by_the_next_build(buil
 
 def test_a_lone_surrogate_in_a_json_export_quarantines_its_record(built, case) -> None:  # type: ignore[no-untyped-def]
     store, data = case
-    path = data / "case-management" / "decisions.json"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace('"outcome": "Refund 189.00', '"outcome": "\\ud83d Refund 189.00', 1),
-                    encoding="utf-8")
-    proc = build(store, data)
+    edit(data / "case-management" / "decisions.json", '"outcome": "Refund 189.00', '"outcome": "\\ud83d Refund 189.00')
+    proc = build(store, data, "--only", "case-management")
     assert proc.returncode == 0, proc.stderr
     report = json.loads((store.parent / "reports" / "quarantine.json").read_text(encoding="utf-8"))
     own = [(q["locator"], q["column"], q["rule"]) for q in report["quarantined"] if q["source"] == "case-management"]
     assert own == [("/result/0", "outcome", "encoding")]
+
+
+@pytest.mark.parametrize("damage,needle", [
+    ("cp1252", "not UTF-8: "),
+    ("duplicate-header", "the header names a column twice: LastName"),
+    ("cut-last-row", "the last row is cut short"),
+    ("missing", "missing file"),
+])
+def test_more_whole_file_damage_refuses_the_source(built, case, damage: str, needle: str) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    path = data / "crm" / "contacts.csv"
+    text = path.read_text(encoding="utf-8")
+    if damage == "cp1252":
+        path.write_bytes(text.replace("Ann,Rees", "Zoë,Rées").replace("Daniel", "Dàniel").encode("cp1252"))
+    elif damage == "duplicate-header":
+        path.write_text(text.replace("MailingCity", "LastName", 1), encoding="utf-8")
+    elif damage == "cut-last-row":
+        path.write_text(text.rstrip("\n")[:-60], encoding="utf-8")
+    else:
+        path.unlink()
+    proc = build(store, data, "--only", "crm")
+    assert_refused(proc, store, built[1], "crm", "crm/contacts.csv", needle)
+
+
+def test_a_nul_byte_and_a_deep_json_value_quarantine_their_rows(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    _rewrite_contacts(data, lambda rows: rows[0].update(FirstName="An\x00n"))
+    path = data / "commerce" / "customers.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    deep: object = "bottom"
+    for _ in range(600):
+        deep = [deep]
+    doc["customers"][1]["notes"] = deep
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    proc = build(store, data, "--only", "crm", "--only", "commerce")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((store.parent / "reports" / "quarantine.json").read_text(encoding="utf-8"))
+    own = {(q["source"], q["locator"], q["rule"]) for q in report["quarantined"]
+           if q["rule"] not in ("dangling-reference", "parent-quarantined")}
+    assert own == {("crm", "line 2", "encoding"), ("commerce", "/customers/1", "too-deep")}
+
+
+def test_a_json_decimal_is_kept_as_written(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    edit(data / "case-management" / "decisions.json", '"amount": "189.00"',
+         '"amount": 189.1000000000000000055511151231257827')
+    proc = build(store, data, "--only", "case-management")
+    assert proc.returncode == 0, proc.stderr
+    reader = EmbeddedStore(store)
+    amounts = [r["a"].value for r in reader.query(
+        f"SELECT ?a WHERE {{ <{BASE}id/decision/DEC-10421> <https://w3id.org/cxgraph/ontology#hasAmount> ?a }}")]
+    assert amounts == ["189.1000000000000000055511151231257827"]
+
+
+def test_triples_in_the_default_graph_are_reported_and_removed_by_a_full_build(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    write_store(store, update='INSERT DATA { <https://data.brightwater.example/id/crm/contact/0030000101> '
+                              '<https://w3id.org/cxgraph/ontology#hasEmailAddress> "attacker@evil.example" }')
+    stats = cx("stats", cwd=store.parent.parent, store=store)
+    assert "the store's default graph holds 1 triples" in " ".join(stats.stderr.split())
+    validate = cx("validate", "--format", "json", cwd=store.parent.parent, store=store)
+    assert json.loads(validate.stdout)["unknown_graphs"] == ["the default graph (1 triples)"]
+    full = build(store, data)
+    assert full.returncode == 0, full.stderr
+    assert "removed the default graph (1 triples)" in " ".join(full.stdout.split())
+    assert EmbeddedStore(store).default_graph_count() == 0
+
+
+def test_terminal_escapes_in_data_are_printed_escaped(built, case) -> None:  # type: ignore[no-untyped-def]
+    store, data = case
+    _rewrite_contacts(data, lambda rows: rows[0].update(FirstName="\x1b[31mESC\x1b[0m\u202e"))
+    assert build(store, data, "--only", "crm").returncode == 0
+    proc = cx("query", "customer-records", "--param", "customer=id:crm/contact/0030000101", cwd=store.parent.parent,
+              store=store)
+    assert "\x1b" not in proc.stdout and "\u202e" not in proc.stdout
+    assert "\\x1b[31mESC\\x1b[0m\\u202e" in proc.stdout
+    csv_out = cx("query", "customer-records", "--param", "customer=id:crm/contact/0030000101", "--format", "csv",
+                 cwd=store.parent.parent, store=store)
+    assert "\x1b[31mESC" in csv_out.stdout  # machine formats carry the data exactly

@@ -199,14 +199,13 @@ def test_broken_registry_stops_the_run_naming_file_and_line(tmp_path: Path) -> N
     assert proc.returncode == 2 and "sources.yaml:" in proc.stderr and "invalid YAML" in proc.stderr
 
 
-def test_missing_export_file_is_named(tmp_path: Path) -> None:
-    project = _broken_project(tmp_path)
+def test_missing_export_file_refuses_its_source(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data" / "sample", data)
     (data / "wms" / "inventory.csv").unlink()
-    proc = cx("build", "--data", str(data), cwd=tmp_path, store=tmp_path / "store", project=project)
+    proc = cx("build", "--data", str(data), cwd=tmp_path, store=tmp_path / "store")
     assert proc.returncode == 2
-    assert "wms/inventory.csv" in proc.stderr and "not found" in proc.stderr
+    assert "wms/inventory.csv: missing file" in proc.stderr and "source 'wms' refused" in proc.stderr
 
 
 assert FIXTURES.exists()

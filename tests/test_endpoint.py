@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -22,11 +23,10 @@ import pyoxigraph as ox
 import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from conftest import CXGRAPH, ROOT, Built, cx
+from conftest import CXGRAPH, ROOT, Built, cx, write_store
 from cxgraph.queries import catalog, run
 from cxgraph.remote import Endpoint, RemoteStore
 from cxgraph.serve import oxigraph_binary
-from cxgraph.store import EmbeddedStore
 
 QUERIES = catalog(ROOT / "queries")
 PREFIXES = {"id": "https://data.brightwater.example/id/", "cx": "https://w3id.org/cxgraph/ontology#"}
@@ -142,10 +142,7 @@ def test_remote_validate_and_stats(remote_built: str, tmp_path: Path) -> None:
 def served(sample: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`cxgraph serve` over an on-disk copy of the sample store."""
     work = tmp_path_factory.mktemp("serve")
-    disk = EmbeddedStore(work / "store")
-    with disk.workspace(work / "build.lock") as ws:
-        ws.store.raw.extend(sample.store.raw)
-        ws.publish([])
+    write_store(work / "store", sample.store.raw)
     port = free_port()
     process = subprocess.Popen([*CXGRAPH, "serve", "--store", str(work / "store"), "--port", str(port),
                                 "--timeout", "20"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -331,7 +328,8 @@ def test_load_failing_midway_leaves_no_half_written_graph(remote_built: str, tmp
                             encoding="utf-8")
         url = f"http://127.0.0.1:{proxy.server_address[1]}/query"
         proc = cx("build", "--only", "crm", "--only", "billing", "--data", str(data), "--endpoint", url,
-                  cwd=tmp_path, store=tmp_path / ".cxgraph" / "store")
+                  cwd=tmp_path, store=tmp_path / ".cxgraph" / "store",
+                  env={"CXGRAPH_INLINE_PUBLISH_QUADS": "0"})  # the staged path: graphs uploaded, then swapped
     finally:
         proxy.shutdown()
     assert proc.returncode == 2
@@ -360,6 +358,74 @@ def test_push_uploads_every_graph(sample: Built, oxigraph_server: str, tmp_path:
         remote = RemoteStore(Endpoint.from_options(f"http://127.0.0.1:{port}/query"))
         assert {g: remote.count(g) for g in remote.named_graphs()} == {
             g: sample.store.count(g) for g in sample.store.named_graphs()}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_remote_builds_are_serialized_by_a_lock_on_the_store(remote_built: str, tmp_path: Path) -> None:
+    from cxgraph.remote import LOCK_HOLDER, LOCK_TOKEN, REMOTE_LOCK, STAGING_PREFIX
+
+    remote = RemoteStore(Endpoint.from_options(remote_built))
+    before = {g: remote.count(g) for g in remote.named_graphs()}
+    # a build on another machine holds the lock: this one is told who, and changes nothing
+    remote.update(f'INSERT DATA {{ GRAPH <{REMOTE_LOCK}> {{ <{REMOTE_LOCK}> <{LOCK_TOKEN}> "x" ; '
+                  f'<{LOCK_HOLDER}> "other-host pid 4242 since 2026-11-29T10:00:00+0000" }} }}')
+    proc = cx("build", "--only", "crm", "--endpoint", remote_built, cwd=tmp_path, store=tmp_path / "s")
+    assert proc.returncode == 2
+    assert "another build is running on this store (other-host pid 4242" in " ".join(proc.stderr.split())
+    # a build of this machine that was killed left its lock and a staging graph: both go, and it is said
+    remote.update(f"DROP GRAPH <{REMOTE_LOCK}>")
+    remote.update(f'INSERT DATA {{ GRAPH <{REMOTE_LOCK}> {{ <{REMOTE_LOCK}> <{LOCK_TOKEN}> "y" ; '
+                  f'<{LOCK_HOLDER}> "{socket.gethostname()} pid 999999 since 2026-11-29T10:00:00+0000" }} }}'
+                  f' ; INSERT DATA {{ GRAPH <{STAGING_PREFIX}dead/0> {{ <https://e.org/s> <https://e.org/p> 1 }} }}')
+    stats = cx("stats", "--endpoint", remote_built, cwd=tmp_path, store=tmp_path / "s")
+    assert "staging graph(s)" in " ".join(stats.stderr.split())
+    proc = cx("build", "--only", "crm", "--endpoint", remote_built, cwd=tmp_path, store=tmp_path / "s")
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "removed the build lock of a build that is gone" in text and "removed 1 staging graph(s)" in text
+    after = RemoteStore(Endpoint.from_options(remote_built))
+    assert not [g for g in after.all_graphs() if g.startswith(STAGING_PREFIX)]
+    assert {g: after.count(g) for g in after.named_graphs() if "/source/" in g} == {
+        g: n for g, n in before.items() if "/source/" in g}
+
+
+def test_readers_of_a_union_server_see_the_old_or_the_new_graphs_during_a_remote_build(tmp_path: Path) -> None:
+    """On `oxigraph serve --union-default-graph`, what a plain client counts while a build publishes."""
+    port = free_port()
+    process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(tmp_path / "db"), "--bind",
+                                f"127.0.0.1:{port}", "--union-default-graph"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/query"
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", process)
+        first = cx("build", "--endpoint", url, cwd=tmp_path, store=tmp_path / "s",
+                   env={"CXGRAPH_UNION_DEFAULT_GRAPH": "true"})
+        assert first.returncode == 0, first.stderr
+
+        from cxgraph.remote import REMOTE_LOCK
+
+        def total() -> int:  # every quad but the build lock's two (which says a build runs, and is no data)
+            query = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+                                                     f"FILTER(?g != <{REMOTE_LOCK}>) }}"})
+            request = urllib.request.Request(f"{url}?{query}", headers={"Accept": "application/sparql-results+json"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return int(json.loads(response.read())["results"]["bindings"][0]["n"]["value"])
+
+        before = total()
+        build = subprocess.Popen([*CXGRAPH, "build", "--only", "crm", "--endpoint", url],
+                                 cwd=tmp_path, env={**os.environ, "CXGRAPH_PROJECT": str(ROOT),
+                                                    "CXGRAPH_STORE": str(tmp_path / "s"),
+                                                    "CXGRAPH_UNION_DEFAULT_GRAPH": "true"},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        seen = set()
+        while build.poll() is None:
+            seen.add(total())
+        assert build.returncode == 0, build.stderr.read() if build.stderr else ""
+        after = total()
+        assert after != before  # the build changed the store (one more load in the provenance, at least)
+        assert seen <= {before, after}, (before, after, sorted(seen))
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -24,6 +24,7 @@ from cxgraph.store import EmbeddedStore
 CX = "https://w3id.org/cxgraph/ontology#"
 PROVENANCE = "https://data.brightwater.example/graph/provenance"
 CRM = "https://data.brightwater.example/graph/source/crm"
+ONLY = ("--only", "crm")  # a build of one source passes every point a full build does, in a third of the time
 KILL_POINTS = ["checked", "staged", "dropped", "ingest-chunk", "ingested", "provenance", "identity", "reasoned",
                "before-publish", "renamed", "published"]
 
@@ -65,7 +66,7 @@ def states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     assert proc.returncode == 0, proc.stderr
     after = work / "after" / "store"
     shutil.copytree(before.parent, after.parent)
-    proc = cx("build", "--data", str(data), cwd=work, store=after)
+    proc = cx("build", "--only", "crm", "--data", str(data), cwd=work, store=after)
     assert proc.returncode == 0, proc.stderr
     return {"work": work, "data": data, "before": before, "before_graphs": snapshot(before),
             "after_graphs": snapshot(after)}
@@ -103,7 +104,7 @@ def _assert_whole(store: Path, states: dict[str, object]) -> str:
 def test_a_build_killed_at_any_point_leaves_the_store_before_or_after(states: dict[str, object], point: str) -> None:
     store = _fresh(states, f"at-{point}")
     env = {**os.environ, "CXGRAPH_KILL_AT": point, "CXGRAPH_PROJECT": str(ROOT), "CXGRAPH_STORE": str(store)}
-    proc = subprocess.run([*CXGRAPH, "build", "--data", str(states["data"])], cwd=store.parent, env=env,
+    proc = subprocess.run([*CXGRAPH, "build", *ONLY, "--data", str(states["data"])], cwd=store.parent, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stderr[-2000:])
     partials = [p for p in (store / "generations").iterdir() if p.name.endswith(".partial")]
@@ -120,20 +121,20 @@ def test_a_build_killed_at_any_point_leaves_the_store_before_or_after(states: di
     if point not in ("ingest-chunk", "renamed", "published"):
         return
     # the next build removes what is left (a complete but unpublished generation) and publishes
-    proc = cx("build", "--data", str(states["data"]), cwd=store.parent, store=store)
+    proc = cx("build", *ONLY, "--data", str(states["data"]), cwd=store.parent, store=store)
     assert proc.returncode == 0, proc.stderr
     if point == "renamed":
         assert "superseded" in proc.stdout, proc.stdout
     now = snapshot(store)
     loads = now.pop(PROVENANCE)
     after = dict(states["after_graphs"])  # type: ignore[call-overload]
-    assert loads == after.pop(PROVENANCE) + (13 if point == "published" else 0)
+    assert loads == after.pop(PROVENANCE) + (1 if point == "published" else 0)
     assert now == after
     generations = sorted(p.name for p in (store / "generations").iterdir() if p.is_dir())
     assert len(generations) == 1, generations
 
 
-@pytest.mark.parametrize("delay", [1.5, 3.0, 5.0])
+@pytest.mark.parametrize("delay", [1.0, 2.0, 3.0])  # a full build maps for several seconds: killed while mapping
 def test_a_build_killed_while_mapping_leaves_no_worker_and_no_change(states: dict[str, object], delay: float) -> None:
     store = _fresh(states, f"timed-{delay}")
     env = {**os.environ, "CXGRAPH_PROJECT": str(ROOT), "CXGRAPH_STORE": str(store)}
@@ -146,7 +147,7 @@ def test_a_build_killed_while_mapping_leaves_no_worker_and_no_change(states: dic
     while _morph_processes(str(store.parent)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _morph_processes(str(store.parent))
-    assert _assert_whole(store, states) in ("before", "after")
+    assert _assert_whole(store, states) == "before"
     # a reader finding a dead build's partial generation clears it and says so
     reader = EmbeddedStore(store)
     reader.named_graphs()
@@ -160,7 +161,7 @@ def test_readers_during_a_build_see_the_old_or_the_new_graph_never_a_mix(states:
     before = states["before_graphs"][CRM]  # type: ignore[index]
     after = states["after_graphs"][CRM]  # type: ignore[index]
     env = {**os.environ, "CXGRAPH_PROJECT": str(ROOT), "CXGRAPH_STORE": str(store)}
-    proc = subprocess.Popen([*CXGRAPH, "build", "--data", str(states["data"])], cwd=store.parent, env=env,
+    proc = subprocess.Popen([*CXGRAPH, "build", *ONLY, "--data", str(states["data"])], cwd=store.parent, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = {"before": 0, "after": 0}
     while proc.poll() is None:

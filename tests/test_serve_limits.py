@@ -20,8 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CXGRAPH, ROOT, Built, cx
-from cxgraph.store import EmbeddedStore
+from conftest import CXGRAPH, ROOT, Built, cx, write_store
 from test_endpoint import free_port, wait_until_up
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -47,11 +46,7 @@ def ask(base: str, query: str, host: str | None = None, accept: str = "applicati
 @pytest.fixture(scope="module")
 def server(sample: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     work = tmp_path_factory.mktemp("limits")
-    store = work / ".cxgraph" / "store"
-    disk = EmbeddedStore(store)
-    with disk.workspace(store.parent / "build.lock") as ws:
-        ws.store.raw.extend(sample.store.raw)
-        ws.publish([])
+    store = write_store(work / ".cxgraph" / "store", sample.store.raw)
     port = free_port()
     process = subprocess.Popen([*CXGRAPH, "serve", "--store", str(store), "--port", str(port), "--timeout", "3",
                                 "--workers", "2", "--memory-mb", "600", "--max-answer-mb", "1"],
@@ -200,11 +195,7 @@ def test_service_hidden_after_a_carriage_return_comment_and_load_are_refused(sam
 
     from cxgraph.endpoint import EndpointConfig, create_app
 
-    store = tmp_path / "store"
-    disk = EmbeddedStore(store)
-    with disk.workspace(tmp_path / "build.lock") as ws:
-        ws.store.raw.extend(sample.store.raw.quads_for_pattern(None, None, None, None))
-        ws.publish([])
+    store = write_store(tmp_path / "store", sample.store.raw)
     config = EndpointConfig(store=store, project_lock=tmp_path / "build.lock", timeout=5, workers=1, writable=True)
     with TestClient(create_app(config), base_url="http://localhost") as client:
         hidden = "SELECT * WHERE { # comment\rSERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
@@ -214,6 +205,12 @@ def test_service_hidden_after_a_carriage_return_comment_and_load_are_refused(sam
         response = client.post("/update", data={"update": "LOAD <http://127.0.0.1:9/data.ttl>"})
         assert response.status_code == 403 and "LOAD" in response.json()["title"]
         assert client.get("/store", params={"graph": "not an iri"}).status_code == 400
+        runaway = ("DELETE { GRAPH <https://example.org/x> { ?a ?b ?c } } WHERE { GRAPH ?g1 { ?a ?b ?c } "
+                   "GRAPH ?g2 { ?d ?e ?f } GRAPH ?g3 { ?g ?h ?i } }")
+        started = time.monotonic()
+        response = client.post("/update", data={"update": runaway})
+        assert response.status_code == 503 and "nothing was changed" in response.json()["detail"]
+        assert time.monotonic() - started < 15
         assert client.post("/update", data={"update": "INSERT DATA { GRAPH <https://example.org/g> { "
                                                       "<https://example.org/s> <https://example.org/p> 1 } }"}
                            ).status_code == 204
@@ -223,11 +220,7 @@ def test_service_hidden_after_a_carriage_return_comment_and_load_are_refused(sam
 
 
 def test_query_workers_do_not_outlive_a_killed_server(tmp_path: Path, sample: Built) -> None:
-    store = tmp_path / "store"
-    disk = EmbeddedStore(store)
-    with disk.workspace(tmp_path / "build.lock") as ws:
-        ws.store.raw.extend(sample.store.raw.quads_for_pattern(None, None, None, None))
-        ws.publish([])
+    store = write_store(tmp_path / "store", sample.store.raw)
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
@@ -253,3 +246,32 @@ def test_query_workers_do_not_outlive_a_killed_server(tmp_path: Path, sample: Bu
     alive = [pid for pid in workers if Path(f"/proc/{pid}/stat").exists()
              and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
     assert alive == []
+
+
+@pytest.mark.parametrize("query,uses", [
+    ("SELECT * { ?s ?p ?o.SERVICE <http://x/> {?a ?b ?c} }", True),
+    ("SELECT * { ?s ?p ?o .SERVICE <http://x/> {} }", True),
+    ("SELECT * { <a:b> <a:c> <a:d>.SERVICE <http://x/> {} }", True),
+    ('SELECT * { ?s ?p "x".SERVICE <http://x/> {} }', True),
+    ("SELECT * { ?s ?p 1.SERVICE <http://x/> {} }", True),
+    ("SELECT * { ?s ?p ?o}SERVICE<http://x/>{}", True),
+    ("SELECT * { # x\rSERVICE <http://x/> {} }", True),
+    ("SELECT * { \\u0053ERVICE <http://x/> {} }", True),
+    ("SELECT * { ?s ?p ?o FILTER(?o < 3) SERVICE <x:y> {} }", True),
+    ("SELECT * { ?s ?p ?o ; ex:SERVICE ?x . ?SERVICE ?p 'SERVICE' } # SERVICE", False),
+    ("SELECT * { ?s ex.SERVICE:x ?o }", False),  # a prefixed name
+    ("SELECT * { ?s ?p ex:o.SERVICE }", False),  # one prefixed name: a dot inside a local name is part of it
+    ("SELECT * { ?s <http://x/SERVICE> '''SERVICE''' }", False),
+    ("SELECT * { \\UFFFFFFFF }", False),
+])
+def test_the_service_keyword_is_found_as_the_query_parser_reads_it(query: str, uses: bool) -> None:
+    from cxgraph.endpoint import uses_keyword
+
+    assert uses_keyword(query, "SERVICE") is uses
+
+
+def test_an_answer_format_nobody_offers_is_406(server: dict[str, object]) -> None:
+    status, body, content_type = ask(str(server["base"]), "ASK {}", accept="image/png")
+    assert status == 406 and content_type == "application/problem+json"
+    assert "image/png" in json.loads(body)["detail"]
+    assert ask(str(server["base"]), "ASK {}", accept="image/png, */*;q=0.1")[0] == 200

@@ -27,8 +27,8 @@ from .load import BuildReport, build
 from .mapping import engine_python
 from .queries import bind, catalog, parse_params, run
 from .query_pool import QueryPool
-from .remote import Endpoint, RemoteStore
-from .render import FORMATS, to_csv, to_json, to_table
+from .remote import REMOTE_LOCK, STAGING_PREFIX, Endpoint, RemoteStore
+from .render import FORMATS, printable, to_csv, to_json, to_table
 from .serve import push_graphs
 from .store import EmbeddedStore, default_store_path
 
@@ -108,8 +108,8 @@ def _echo(message: str) -> None:
     err.print(message, highlight=False, markup=False)
 
 
-def _warn(console: Console, *parts: str | Text) -> None:
-    console.print(Text.assemble(("warning: ", "yellow"), *parts), soft_wrap=True)
+def _warn(console: Console, *parts: str) -> None:
+    console.print(Text.assemble(("warning: ", "yellow"), *(printable(p) for p in parts)), soft_wrap=True)
 
 
 def _print_build(report: BuildReport) -> None:
@@ -144,9 +144,11 @@ def _print_build(report: BuildReport) -> None:
             _warn(out, f"{source}: {count} link(s) to resources nothing in the store describes, e.g. "
                        f"<{first.target}> from <{first.subject}>{where}")
     for graph in report.dropped_graphs:
-        _warn(out, f"removed graph <{graph}>: no source or engine of this project writes it")
+        name = graph if graph.startswith("the default graph") else f"graph <{graph}>"
+        _warn(out, f"removed {name}: no source or engine of this project writes it")
     for graph in report.unknown_graphs:
-        _warn(out, f"graph <{graph}> is not this project's (a full build removes it)")
+        name = graph if graph.startswith("the default graph") else f"graph <{graph}>"
+        _warn(out, f"{name} is not this project's (a full build removes it)")
     ident = report.identity
     out.print(f"Identity resolution: {ident['records']} customer records -> {ident['parties']} parties "
               f"({ident['linked']} linked across records).")
@@ -259,9 +261,28 @@ def stats(store: StoreOpt = None, project: ProjectOpt = None, endpoint: Endpoint
                 unknown.append(name)
             table.add_row(Text(name, style="" if name in known else "red"), str(count),
                           loaded.get(name, "") if name in known else Text("not this project's", style="red"))
+        default = graph.default_graph_count()
+        if default:
+            total += default
+            unknown.append("")
+            table.add_row(Text("(the default graph)", style="red"), str(default),
+                          Text("not this project's", style="red"))
         table.add_row(Text("total", style="bold"), Text(str(total), style="bold"), "")
         out.print(table)
+        if isinstance(graph, RemoteStore):
+            hidden = [g for g in graph.all_graphs() if g.startswith(STAGING_PREFIX)]
+            if REMOTE_LOCK in hidden:
+                _warn(err, "a build holds this store's lock (running, or killed: the next build says which)")
+            staging = [g for g in hidden if g != REMOTE_LOCK]
+            if staging:
+                _warn(err, f"{len(staging)} staging graph(s) of a build in progress or killed are on the store (not "
+                           "counted above; a server that unions its graphs shows them to other readers); the next "
+                           "build removes left-overs")
         for name in unknown:
+            if not name:
+                _warn(err, f"the store's default graph holds {default} triples that no source or engine of this "
+                           "project writes: queries read them; `cxgraph build` (a full build) removes them")
+                continue
             _warn(err, f"graph <{name}> is not written by any source or by the engine of this project: queries "
                        "read it; `cxgraph build` (a full build) removes it")
     except CxGraphError as exc:
@@ -405,7 +426,8 @@ def _print_validation(result: Validation, console: Console) -> None:
         shown = [f"{i.focus.rsplit('/id/', 1)[-1]} ({i.origin.source if i.origin else '?'})" for i in items[:6]]
         if len(items) > 6:
             shown.append(f"... and {len(items) - 6} more")
-        table.add_row(Text(severity, style=colours[severity]), Text(label), str(len(items)), Text("\n".join(shown)))
+        table.add_row(Text(severity, style=colours[severity]), Text(printable(label)), str(len(items)),
+                      Text(printable("\n".join(shown))))
     if result.results:
         console.print(table)
     counts = ", ".join(f"{n} {s.lower()}{'s' if n != 1 else ''}" for s, n in result.counts.items())
@@ -413,7 +435,8 @@ def _print_validation(result: Validation, console: Console) -> None:
     console.print(Text.assemble(f"Validated {result.data_triples} triples against {len(result.shapes)} shapes in "
                                 f"{result.seconds:.1f} s: ", verdict, "."))
     for graph in result.unknown_graphs:
-        _warn(console, f"graph <{graph}> is not written by any source or by the engine of this project; it was "
+        name = graph if graph.startswith("the default graph") else f"graph <{graph}>"
+        _warn(console, f"{name} is not written by any source or by the engine of this project; it was "
                        "validated with the rest (a full `cxgraph build` removes it)")
 
 
@@ -427,7 +450,7 @@ def push(
     try:
         local = EmbeddedStore(_store_path(store), read_only=True)
         remote = _open(None, endpoint)
-        pushed = push_graphs(local, remote)
+        pushed = push_graphs(local, remote, _work_dir(_store_path(store)) / "build.lock")
     except CxGraphError as exc:
         _fail(exc)
     table = Table(title=f"Pushed to {endpoint}", title_justify="left")

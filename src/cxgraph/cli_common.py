@@ -25,5 +25,7 @@ StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store folder; de
 
 def fail(exc: CxGraphError) -> NoReturn:
     """One line on stderr and exit code 2 (pySHACL's usage/input error), never a traceback."""
-    err.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
+    from .render import printable
+
+    err.print(Text.assemble(("error: ", "bold red"), printable(str(exc))), highlight=False, soft_wrap=True)
     raise typer.Exit(2)

@@ -114,10 +114,13 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
     if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1:
         raise CxGraphError("max_field_chars must be a positive whole number", registry, line_of(doc, "max_field_chars"))
     data = data_root or (loaders_dir / str(doc.get("data_root", "../data/sample")))
+    data_folder = Path(data).resolve()
+    if data_root is not None and not data_folder.is_dir():
+        raise CxGraphError("--data must be a folder holding the source exports", data_folder)
     project = Project(
         root=root,
         registry=registry,
-        data_root=Path(data).resolve(),
+        data_root=data_folder,
         base_iri=base_iri,
         ontology=(loaders_dir / str(doc.get("ontology", "../ontology/cxgraph.ttl"))).resolve(),
         identity=(loaders_dir / str(doc.get("identity", "identity.yaml"))).resolve(),

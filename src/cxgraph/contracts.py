@@ -14,6 +14,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -301,6 +302,8 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     text = str(value)
@@ -311,7 +314,7 @@ def _show(value: Any) -> str:
     """A value as the quarantine report shows it: always printable UTF-8 (bad bytes as \\xe9, lone
     surrogates as \\ud83d)."""
     if not isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, default=_text)
     try:
         value.encode("utf-8")
         return value
@@ -440,7 +443,8 @@ def _to_check(project: Project, contracts: dict[str, Contract], selected: set[st
 def _file_problem(rs: RecordSet, parsed: SourceFile, records: list[Record]) -> tuple[str, str, int | None] | None:
     """(rule, message, line) when a file cannot be loaded as a whole: the source is refused, not emptied."""
     if parsed.problem:
-        rule = {"empty file": "empty-file"}.get(parsed.problem, "unreadable-file")
+        rule = "empty-file" if parsed.problem == "empty file" else (
+            "missing-file" if parsed.problem.startswith("missing") else "unreadable-file")
         return rule, parsed.problem, parsed.problem_line
     if rs.format == "csv":
         if any(_has_surrogates(h) for h in parsed.header):
@@ -600,6 +604,25 @@ def _strings(node: Any) -> list[tuple[str, str]]:
     return found
 
 
+MAX_JSON_DEPTH = 64
+
+
+def _depth(node: Any) -> int:
+    """How deeply a JSON value nests (iteratively: a deep value must not exhaust the stack here)."""
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        if isinstance(value, dict):
+            stack.extend((v, level + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, level + 1) for v in value)
+    return deepest
+
+
 def _check_record(rs: RecordSet, record: Record, need: MappingNeeds, limit: int) -> Issue | None:
     def issue(column: str, value: Any, rule: str, message: str) -> Issue:
         return Issue(rs.source, rs.name, rs.file, record.row, record.locator, column,
@@ -610,6 +633,8 @@ def _check_record(rs: RecordSet, record: Record, need: MappingNeeds, limit: int)
                      "row has a different number of cells than the header")
     if rs.format == "json" and not isinstance(record.values, dict):
         return issue("", record.values, "type", "expected a JSON object")
+    if rs.format == "json" and _depth(record.values) > MAX_JSON_DEPTH:
+        return issue("", "", "too-deep", f"a value is nested more than {MAX_JSON_DEPTH} levels deep")
     # Every value of the row, read by the mapping or not, is written to the staging copy: it must be text.
     texts = (list(record.values.items()) if rs.format == "csv" else _strings(record.values))
     for name, value in texts:
@@ -617,6 +642,8 @@ def _check_record(rs: RecordSet, record: Record, need: MappingNeeds, limit: int)
             continue
         if _has_surrogates(value):
             return issue(name, value, "encoding", "value is not valid UTF-8")
+        if "\x00" in value and rs.format == "csv":
+            return issue(name, value, "encoding", "value holds a NUL character, which the mapping engine cuts off")
         if len(value) > limit:
             return issue(name, value, "too-long", f"value has {len(value):,} characters; the limit is {limit:,} "
                          "(max_field_chars in sources.yaml)")

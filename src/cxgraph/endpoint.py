@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import pickle
 import re
+import subprocess
+import sys
 import urllib.parse
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
@@ -40,8 +43,12 @@ GRAPH_TYPES = ["text/turtle", "application/n-triples", "application/ld+json", "a
 _ALIASES = {"application/json": "application/sparql-results+json", "application/xml": "application/sparql-results+xml"}
 _STRING = (r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
            r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+# Tokens that can hide a keyword: strings, IRIs, comments (to the end of a line, \n or \r), variables and
+# blank node labels (no dots), prefixed names (which may hold dots, but not end with one); then plain words.
 _TOKENS = re.compile(rf'(?P<string>{_STRING})|(?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)|(?P<comment>#[^\r\n]*)'
-                     r"|(?P<word>[?$_]?[A-Za-z_][\w.-]*(?::[\w.%-]*)?|:[\w.%-]*)")
+                     r"|(?P<var>[?$][\w\u00b7]+)|(?P<bnode>_:(?:[\w-]|\.(?=[\w-]))*)"
+                     r"|(?P<name>(?:[A-Za-z_][\w-]*(?:\.[\w-]+)*)?:(?:[\w%:-]|\\.|\.(?=[\w%:-]))*)"
+                     r"|(?P<word>[A-Za-z_]\w*)")
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
@@ -122,8 +129,13 @@ def create_app(config: EndpointConfig, pool: QueryPool | None = None) -> Starlet
         if not config.allow_service and uses_keyword(sparql, "SERVICE"):
             return problem(403, "SERVICE is not allowed",
                            "this endpoint makes no outbound requests (start it with --allow-service to allow)")
-        results = _accepted(accept, RESULTS_TYPES) or RESULTS_TYPES[0]
-        graphs = _accepted(accept, GRAPH_TYPES) or "application/n-triples"
+        results = _accepted(accept, RESULTS_TYPES)
+        graphs = _accepted(accept, GRAPH_TYPES)
+        if accept.strip() and results is None and graphs is None:
+            return problem(406, "Not acceptable", f"no answer format matches Accept: {accept[:200]}; offered: "
+                                                  f"{', '.join(RESULTS_TYPES + GRAPH_TYPES)}")
+        results = results or RESULTS_TYPES[0]
+        graphs = graphs or "application/n-triples"
         job = Request(sparql, results_format=results, graph_format=graphs, default_graphs=defaults,
                       named_graphs=named)
         try:
@@ -171,7 +183,7 @@ def create_app(config: EndpointConfig, pool: QueryPool | None = None) -> Starlet
         if not config.allow_service and (uses_keyword(text, "SERVICE") or uses_keyword(text, "LOAD")):
             return problem(403, "SERVICE and LOAD are not allowed",
                            "this endpoint makes no outbound requests (start it with --allow-service to allow)")
-        return await anyio.to_thread.run_sync(_write, config, lambda store: store.update(text), [])
+        return await anyio.to_thread.run_sync(write_bounded, config, {"kind": "update", "text": text})
 
     async def store(request: HttpRequest) -> Response:
         params = _params(request, b"")
@@ -195,18 +207,8 @@ def create_app(config: EndpointConfig, pool: QueryPool | None = None) -> Starlet
         body = await request.body()
         content_type = request.headers.get("content-type", "application/n-triples").split(";")[0].strip()
 
-        def change(workspace_store: Any) -> None:
-            import pyoxigraph as ox
-
-            if request.method in ("PUT", "DELETE"):
-                workspace_store.drop_graph(target)
-            if request.method in ("PUT", "POST"):
-                fmt = ox.RdfFormat.from_media_type(content_type)
-                if fmt is None:
-                    raise CxGraphError(f"unsupported content type {content_type}")
-                workspace_store.raw.load(body, format=fmt, to_graph=ox.NamedNode(target))
-
-        return await anyio.to_thread.run_sync(_write, config, change, [target])
+        job = {"kind": "graph", "method": request.method, "graph": target, "body": body, "content_type": content_type}
+        return await anyio.to_thread.run_sync(write_bounded, config, job)
 
     async def root(_request: HttpRequest) -> Response:
         mode = "read-write" if config.writable else "read-only"
@@ -243,22 +245,57 @@ def _iri(text: str | None) -> str:
         raise CxGraphError(f"not an IRI: {text!r}") from None
 
 
-def _write(config: EndpointConfig, change: Any, replaced: list[str]) -> Response:
-    """Apply one write to a workspace of the store and publish it (the build lock is held meanwhile)."""
+def apply_write(store_path: Path, lock: Path, job: dict[str, Any]) -> tuple[int, str, str]:
+    """Apply one write to a workspace of the store and publish it: (status, title, detail); 204 is done.
+
+    Runs in a write worker process (write_bounded), which is killed at the time limit: a killed write
+    leaves a partial generation that the next writer removes, and the store as it was.
+    """
+    import pyoxigraph as ox
+
     from .store import EmbeddedStore
 
     try:
-        target = EmbeddedStore(config.store)
-        with target.workspace(config.project_lock) as ws:
-            change(ws.store)
+        target = EmbeddedStore(store_path)
+        with target.workspace(lock) as ws:
+            if job["kind"] == "update":
+                ws.store.update(job["text"])
+                replaced: list[str] = []
+            else:
+                graph = job["graph"]
+                if job["method"] in ("PUT", "DELETE"):
+                    ws.store.drop_graph(graph)
+                if job["method"] in ("PUT", "POST"):
+                    fmt = ox.RdfFormat.from_media_type(job["content_type"])
+                    if fmt is None:
+                        raise CxGraphError(f"unsupported content type {job['content_type']}")
+                    ws.store.raw.load(job["body"], format=fmt, to_graph=ox.NamedNode(graph))
+                replaced = [graph]
             ws.publish(replaced)
     except SyntaxError as exc:
-        return problem(400, "Bad update", str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error")
+        return 400, "Bad update", str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
     except CxGraphError as exc:
-        return problem(409 if "another build" in str(exc) else 400, "Write refused", str(exc))
-    except (OSError, ValueError) as exc:
-        return problem(400, "Write refused", str(exc).strip().splitlines()[0])
-    return Response(status_code=204)
+        return (409 if "another build" in str(exc) else 400), "Write refused", str(exc)
+    except (OSError, ValueError, RuntimeError) as exc:
+        return 400, "Write refused", str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return 204, "", ""
+
+
+def write_bounded(config: EndpointConfig, job: dict[str, Any]) -> Response:
+    """Run one write in a worker process, killed at the time limit (503: nothing changed)."""
+    command = [sys.executable, "-m", "cxgraph.write_worker", str(config.store), str(config.project_lock),
+               str(config.memory_mb)]
+    try:
+        proc = subprocess.run(command, input=pickle.dumps(job), capture_output=True, timeout=config.timeout)
+    except subprocess.TimeoutExpired:
+        return problem(503, "Write stopped at the time limit",
+                       f"the write was stopped after {config.timeout:g} s; nothing was changed")
+    try:
+        status, title, detail = pickle.loads(proc.stdout)
+    except Exception:  # the worker died (memory limit) before answering
+        return problem(507, "Write stopped", "the write worker ended before it finished (memory limit?); nothing "
+                                             "was changed")
+    return Response(status_code=204) if status == 204 else problem(status, title, detail)
 
 
 def _allowed_hosts(extra: Iterable[str]) -> list[str]:

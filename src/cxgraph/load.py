@@ -144,8 +144,8 @@ def expected_subjects(source: str, rules: list[MappingRule], checked: Checked) -
     return subjects
 
 
-def previous_rows(store: Any, project: Project) -> dict[str, int]:
-    """Rows read by the last load of each source graph, from the provenance graph (empty on a new store)."""
+def previous_rows(store: Any, project: Project) -> dict[tuple[str, str], int]:
+    """Records read per (source graph, file) by the last load of each source (empty on a new store)."""
     try:
         if not store.exists():
             return {}
@@ -155,34 +155,43 @@ def previous_rows(store: Any, project: Project) -> dict[str, int]:
         return {}  # a damaged store: the workspace says so
     query = (
         "PREFIX cx: <https://w3id.org/cxgraph/ontology#> PREFIX prov: <http://www.w3.org/ns/prov#> "
-        f"SELECT ?g ?read WHERE {{ GRAPH <{project.graph_iri('provenance')}> {{ ?a a cx:SourceLoad ; "
-        "cx:hasTargetGraph ?gl ; cx:hasRowsRead ?read ; prov:endedAtTime ?end . FILTER NOT EXISTS { "
+        f"SELECT ?g ?file ?read WHERE {{ GRAPH <{project.graph_iri('provenance')}> {{ ?a a cx:SourceLoad ; "
+        "cx:hasTargetGraph ?gl ; prov:endedAtTime ?end ; prov:used ?f . ?f cx:hasFileName ?file ; "
+        "cx:hasRecordCount ?read . FILTER NOT EXISTS { "
         "?b a cx:SourceLoad ; cx:hasTargetGraph ?gl ; prov:endedAtTime ?later FILTER(?later > ?end) } } "
         "BIND(STR(?gl) AS ?g) }")
     try:
-        return {row["g"].value: int(row["read"].value) for row in store.query(query)}
+        return {(row["g"].value, row["file"].value): int(row["read"].value) for row in store.query(query)}
     except CxGraphError:
         return {}  # an unreadable store: the workspace says so (a full build starts afresh)
 
 
-def shrink_guard(project: Project, result: CheckResult, selected: list[Source], previous: dict[str, int]) -> None:
-    """Refuse a source that reads far fewer rows than its last load: an export cut at a row boundary.
+def shrink_guard(project: Project, result: CheckResult, selected: list[Source],
+                 previous: dict[tuple[str, str], int]) -> None:
+    """Refuse a source one of whose files holds far fewer records than at its last load.
 
-    Such a file parses, so nothing else notices; mapped, it would shrink the source's graph and leave
-    every reference into the missing rows dangling (thousands of quarantined rows elsewhere).
+    Such a file (an export cut at a row boundary) parses, so nothing else notices; mapped, it would
+    shrink the source's graph and leave every reference into the missing rows dangling (thousands of
+    quarantined rows elsewhere).
     """
     for source in selected:
-        if source.name in result.refused or source.graph not in previous:
+        if source.name in result.refused:
             continue
-        before = previous[source.graph]
-        now = sum(c.read for c in result.for_source(source.name))
         limit = source.max_shrink if source.max_shrink is not None else project.max_shrink
-        if before and now < before * (1 - limit):
-            issue = Issue(source.name, "", ", ".join(source.files), None, "file", "", str(now), "shrunk",
-                          f"{now} rows where the last load read {before} ({(now - before) / before:+.0%}): an export "
-                          f"cut short? (max_shrink {limit:g}; `cxgraph build --allow-shrink` accepts it)")
-            result.file_problems.append(issue)
-            result.refused[source.name] = [issue]
+        now: dict[str, int] = defaultdict(int)
+        for count in result.for_source(source.name):
+            now[count.file] += count.read
+        problems = []
+        for name in source.files:
+            before = previous.get((source.graph, name))
+            if before and now[name] < before * (1 - limit):
+                problems.append(Issue(source.name, "", name, None, "file", "", str(now[name]), "shrunk",
+                                      f"{now[name]} records where the last load read {before} "
+                                      f"({(now[name] - before) / before:+.0%}): an export cut short? (max_shrink "
+                                      f"{limit:g}; `cxgraph build --allow-shrink` accepts it)"))
+        if problems:
+            result.file_problems.extend(problems)
+            result.refused[source.name] = problems
             if source.name not in result.unchecked:
                 result.unchecked.append(source.name)
 
@@ -204,7 +213,10 @@ def build(
     docs = {name: doc for name, (doc, _rules) in checked_mappings.items()}
     plans = {name: rules for name, (_doc, rules) in checked_mappings.items()}
     needs = mapping_needs(plans)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        work_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CxGraphError(f"cannot create the work folder beside the store ({exc.strerror})", work_dir) from None
     reports = work_dir / "reports"
     names = {s.name for s in selected}
     with store.workspace(work_dir / "build.lock", fresh_if_damaged=not only) as ws:
@@ -286,10 +298,17 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     dropped = unknown if not only else leftovers
     for graph in dropped:
         work.drop_graph(graph)
+    default_triples = work.default_graph_count()
+    if default_triples and not only:  # cxgraph writes nothing there: a full build clears what another tool put
+        work.update("CLEAR SILENT DEFAULT")
+        dropped = [*dropped, f"the default graph ({default_triples} triples)"]
     provenance = []
     for summary in summaries:
         source = project.sources[summary.name]
-        checksums = [(name, sha256(project.data_root / name)) for name in source.files]
+        per_file: dict[str, int] = defaultdict(int)
+        for count in checked.result.for_source(source.name):
+            per_file[count.file] += count.read
+        checksums = [(name, sha256(project.data_root / name), per_file[name]) for name in source.files]
         provenance += load_quads(project, LoadRecord(
             source=source, started=started, ended=datetime.now(UTC), files=checksums, rows_read=summary.rows_read,
             rows_loaded=summary.rows_loaded, rows_quarantined=summary.rows_quarantined, triples=summary.triples))
@@ -313,7 +332,9 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     problems = [i for i in result.file_problems if i.source in names]
     return BuildReport(summaries, result, identity, Path(), Path(), 0.0, problems, inferred,
                        refused=dict(result.refused), previous=previous, dangling=dangling,
-                       unknown_graphs=[g for g in unknown if g not in dropped], dropped_graphs=dropped)
+                       unknown_graphs=[g for g in unknown if g not in dropped]
+                       + ([f"the default graph ({default_triples} triples)"] if default_triples and only else []),
+                       dropped_graphs=dropped)
 
 
 def _quarantine_bad_lines(project: Project, work: EmbeddedStore, ingested: Ingested,

@@ -41,7 +41,7 @@ class LoadRecord:
     source: Source
     started: datetime
     ended: datetime
-    files: list[tuple[str, str]]  # (file name relative to the data root, checksum)
+    files: list[tuple[str, str, int]]  # (file name relative to the data root, checksum, records read)
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
@@ -75,12 +75,13 @@ def load_quads(project: Project, record: LoadRecord) -> list[ox.Quad]:
         ox.Quad(activity, cx("hasRowsQuarantined"), _int(record.rows_quarantined), graph),
         ox.Quad(activity, cx("hasTripleCount"), _int(record.triples), graph),
     ]
-    for index, (name, checksum) in enumerate(record.files, start=1):
+    for index, (name, checksum, count) in enumerate(record.files, start=1):
         entity = ox.NamedNode(f"{activity.value}/file/{index}")
         quads += [
             ox.Quad(entity, RDF_TYPE, cx("SourceFile"), graph),
             ox.Quad(entity, cx("hasFileName"), ox.Literal(name), graph),
             ox.Quad(entity, cx("hasChecksum"), ox.Literal(checksum), graph),
+            ox.Quad(entity, cx("hasRecordCount"), _int(count), graph),
             ox.Quad(activity, prov("used"), entity, graph),
         ]
     return quads

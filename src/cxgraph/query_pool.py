@@ -266,7 +266,7 @@ class QueryPool:
                     answer: Answer = worker.conn.recv()
                 except (EOFError, OSError):
                     raise QueryError("the query was stopped: its worker ended, most likely over the memory a query "
-                                     f"may use ({self.memory_mb} MB)", 507) from None
+                                     f"may use ({self.memory_mb} MB) or nested too deeply", 507) from None
                 healthy = True
             finally:
                 with self._lock:

@@ -6,13 +6,13 @@ Only the JSONPath subset that YARRRML iterators in this project use is supported
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ class SourceFile:
     document: Any = None
     problem: str | None = None
     problem_line: int | None = None
+    text: str = ""
 
 
 def parse_iterator(iterator: str) -> list[str | None]:
@@ -71,25 +72,58 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="surrogateescape")
 
 
+def _not_utf8(data: bytes) -> str | None:
+    """Why a file is not UTF-8 as a whole (a few stray bytes are left to quarantine their rows)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:200].count(b"\x00") > 10:
+        return "not UTF-8 (looks like UTF-16): export it as UTF-8"
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError:
+        pass
+    lines = data.split(b"\n")
+    bad = 0
+    for line in lines:
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad += 1
+    if bad >= 2 and bad >= 0.05 * len(lines):
+        return (f"not UTF-8: {bad} of {len(lines)} lines hold bytes that are not UTF-8 (is the export Latin-1 or "
+                "Windows-1252?); export it as UTF-8")
+    return None
+
+
 def read_file(path: Path, fmt: str) -> SourceFile:
-    """Read an export; an unreadable file is reported on the result, never raised, so others still load."""
+    """Read an export; an unreadable or missing file is reported on the result, never raised, so others still load."""
+    parsed = SourceFile(path=path, format=fmt)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise CxGraphError("source export not found", path) from None
-    parsed = SourceFile(path=path, format=fmt)
+        parsed.problem = "missing file (the data folder has no such export)"
+        return parsed
+    except IsADirectoryError:
+        parsed.problem = "is a folder, not an export file"
+        return parsed
     if not data.strip():
         parsed.problem = "empty file"
         return parsed
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:200].count(b"\x00") > 10:
-        parsed.problem = "not UTF-8 (looks like UTF-16): export it as UTF-8"
+    encoding = _not_utf8(data)
+    if encoding:
+        parsed.problem = encoding
         parsed.problem_line = 1
         return parsed
     text = _decode(data)
+    parsed.text = text
     if fmt == "csv":
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # an unclosed quote is an error
         try:
             parsed.header = next(reader)
+            duplicated = sorted({c for c in parsed.header if parsed.header.count(c) > 1})
+            if duplicated:
+                parsed.problem = f"the header names a column twice: {', '.join(duplicated)}"
+                parsed.problem_line = 1
+                return parsed
             for values in reader:
                 if not values or values == [""]:
                     continue
@@ -101,10 +135,18 @@ def read_file(path: Path, fmt: str) -> SourceFile:
         except csv.Error as exc:
             parsed.problem = f"CSV syntax error (truncated or damaged?): {exc}"
             parsed.problem_line = reader.line_num
+            return parsed
+        last = parsed.rows[-1] if parsed.rows else None
+        if last is not None and not text.endswith(("\n", "\r")) and "__width__" in last.values \
+                and last.values["__width__"] < len(parsed.header):
+            parsed.problem = (f"the last row is cut short ({last.values['__width__']} of {len(parsed.header)} "
+                              "cells and no line end): the export looks truncated")
+            parsed.problem_line = last.row
         return parsed
     if fmt == "json":
         try:
-            parsed.document = json.loads(text)
+            # decimals as written (a float would turn 0.1000000000000000055 into 0.1)
+            parsed.document = json.loads(text, parse_float=Decimal)
         except json.JSONDecodeError as exc:
             truncated = " (the file ends too early: truncated?)" if exc.pos >= len(text.rstrip()) else ""
             parsed.problem = f"JSON syntax error: {exc.msg}{truncated}"
@@ -202,7 +244,8 @@ def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path,
     `transform` changes the copy in place first (while record pointers still hold). Written as ASCII
     JSON, so that text outside any record that is not valid UTF-8 cannot stop the write.
     """
-    document = copy.deepcopy(source.document)
+    # a fresh copy by parsing the text again: deepcopy recurses and fails on deeply nested values
+    document = json.loads(source.text, parse_float=Decimal)
     if transform:
         transform(document)
     def order(pointer: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -214,4 +257,15 @@ def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path,
             parent = parent[part]
         del parent[pointer[-1]]
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(document, ensure_ascii=True, indent=1), encoding="utf-8")
+    try:
+        text = json.dumps(document, ensure_ascii=True, indent=1, default=_decimal_text)
+    except RecursionError:
+        raise CxGraphError("a record is nested too deeply to stage", source.path) from None
+    target.write_text(text, encoding="utf-8")
+
+
+def _decimal_text(value: Any) -> str:
+    """A JSON decimal, staged as the exact text it was written with (plain notation, no exponent)."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"cannot stage a {type(value).__name__}")

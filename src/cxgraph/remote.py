@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -37,6 +38,46 @@ class PublishUncertain(CxGraphError):
 
 CHUNK_TRIPLES = 20_000
 STAGING_PREFIX = "https://cxgraph.invalid/remote-staging/"  # never a graph a reader should see
+REMOTE_LOCK = STAGING_PREFIX + "lock"
+LOCK_TOKEN = "https://cxgraph.invalid/lock#token"
+LOCK_HOLDER = "https://cxgraph.invalid/lock#holder"
+
+
+def inline_limit() -> int:
+    """Builds up to this many quads are published inline, in the swap request itself (no staging graph)."""
+    return int(os.environ.get("CXGRAPH_INLINE_PUBLISH_QUADS", "300000"))
+
+
+def _inline_publish(private: EmbeddedStore, replaced: list[str], dropped: list[str], appended: list[str]) -> list[str]:
+    """The operations of one request that replaces the graphs with their data written inline.
+
+    Nothing is uploaded before: no staging graph exists for a reader to see, even on a server whose
+    default graph is the union of its named graphs; blank nodes stay one node (one INSERT DATA).
+    """
+    operations = [f"DROP SILENT GRAPH <{g}>" for g in [*replaced, *dropped]]
+    blocks = []
+    for graph in [*replaced, *appended]:
+        lines = [f"{q.subject} {q.predicate} {q.object} ." for q in
+                 private.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph))]
+        if lines:
+            blocks.append(f"GRAPH <{graph}> {{\n" + "\n".join(lines) + "\n}")
+    if blocks:
+        operations.append("INSERT DATA {\n" + "\n".join(blocks) + "\n}")
+    return operations
+
+
+def _literal(text: str) -> str:
+    return str(ox.Literal(text))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
@@ -242,6 +283,13 @@ class RemoteStore:
         rows = list(self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", dataset=False))
         return int(rows[0]["n"].value)
 
+    def default_graph_count(self) -> int | None:
+        """Triples in the server's real default graph, or None when it is declared to be the union."""
+        if self.endpoint.union_default_graph:
+            return None
+        rows = list(self.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", dataset=False))
+        return int(rows[0]["n"].value)
+
     def drop_graph(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH <{graph}>")
 
@@ -296,20 +344,24 @@ class RemoteStore:
         """A private in-memory store to build in, published by one SPARQL Update that swaps every graph.
 
         The workspace starts empty; `fetch` downloads the graphs the build reads but does not replace
-        (for `--only`). Publishing uploads each replaced graph into a staging graph (Graph Store
-        Protocol, bounded chunks), then one update request, one transaction on Fuseki and Oxigraph,
-        moves them all into place, adds the new provenance and drops what the build drops. A build that
-        fails before that request leaves the store as it was (its staging graphs are removed, or by the
-        next build if it was killed).
+        (for `--only`). Publishing is one update request, one transaction on Fuseki and Oxigraph, that
+        replaces every graph the build touches, adds the new provenance and drops what the build drops:
+        up to `inline_limit()` quads the data is written in that request; above it each graph is first
+        uploaded into a staging graph (Graph Store Protocol, bounded chunks) that the request moves into
+        place. A build that fails before that request leaves the store as it was (its staging graphs are
+        removed, or by the next build if it was killed).
         """
         build_lock = BuildLock(lock)
         build_lock.acquire()
         nonce = secrets.token_hex(8)
         staged: list[str] = []
+        notices: list[str] = []
+        held = False
         try:
+            self._lock_remote(nonce, notices)
+            held = True
             present = self.all_graphs()
-            notices = []
-            leftovers = [g for g in present if g.startswith(STAGING_PREFIX)]
+            leftovers = [g for g in present if g.startswith(STAGING_PREFIX) and g != REMOTE_LOCK]
             for graph in leftovers:
                 self.drop_graph(graph)
             if leftovers:
@@ -323,21 +375,11 @@ class RemoteStore:
                                          to_graph=ox.NamedNode(graph))
 
             def publish(replaced: list[str], dropped: list[str], appended: list[str]) -> None:
-                operations = []
-                for graph in [*replaced, *appended]:
-                    staging = f"{STAGING_PREFIX}{nonce}/{len(staged)}"
-                    quads = private.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph))
-                    staged.append(staging)
-                    self.add_quads(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(staging)) for q in quads)
-                    has_data = self.count(staging) > 0
-                    if graph in appended:
-                        operations.append(f"ADD SILENT GRAPH <{staging}> TO GRAPH <{graph}>" if has_data else "")
-                    elif has_data:
-                        operations.append(f"MOVE GRAPH <{staging}> TO GRAPH <{graph}>")
-                    else:
-                        operations.append(f"DROP SILENT GRAPH <{graph}>")
-                operations += [f"DROP SILENT GRAPH <{g}>" for g in dropped]
-                operations += [f"DROP SILENT GRAPH <{g}>" for g in staged]
+                size = sum(private.count(g) for g in [*replaced, *appended])
+                if size <= inline_limit():
+                    operations = _inline_publish(private, replaced, dropped, appended)
+                else:
+                    operations = self._staged_publish(private, replaced, dropped, appended, nonce, staged)
                 try:
                     self.update(" ;\n".join(op for op in operations if op))
                 except CxGraphError as exc:
@@ -349,13 +391,63 @@ class RemoteStore:
                 staged.clear()
 
             ws = Workspace(private, publish, fetch, notices)
-            ws.target_graphs = [g for g in present if g not in leftovers]
+            ws.target_graphs = [g for g in present if g not in leftovers and g != REMOTE_LOCK]
             yield ws
         finally:
             for graph in staged:
                 with contextlib.suppress(CxGraphError):
                     self.drop_graph(graph)
+            if held:
+                with contextlib.suppress(CxGraphError):
+                    self.update(f"DELETE WHERE {{ GRAPH <{REMOTE_LOCK}> {{ <{REMOTE_LOCK}> <{LOCK_TOKEN}> "
+                                f"{_literal(nonce)} ; ?p ?o }} }}")
             build_lock.release()
+
+    def _staged_publish(self, private: EmbeddedStore, replaced: list[str], dropped: list[str], appended: list[str],
+                        nonce: str, staged: list[str]) -> list[str]:
+        """Upload each graph into a staging graph (GSP, bounded chunks); the operations that swap them in."""
+        operations = []
+        for graph in [*replaced, *appended]:
+            staging = f"{STAGING_PREFIX}{nonce}/{len(staged)}"
+            quads = private.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+            staged.append(staging)
+            self.add_quads(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(staging)) for q in quads)
+            has_data = self.count(staging) > 0
+            if graph in appended:
+                operations.append(f"ADD SILENT GRAPH <{staging}> TO GRAPH <{graph}>" if has_data else "")
+            elif has_data:
+                operations.append(f"MOVE GRAPH <{staging}> TO GRAPH <{graph}>")
+            else:
+                operations.append(f"DROP SILENT GRAPH <{graph}>")
+        operations += [f"DROP SILENT GRAPH <{g}>" for g in dropped]
+        operations += [f"DROP SILENT GRAPH <{g}>" for g in staged]
+        return operations
+
+    def _lock_remote(self, token: str, notices: list[str]) -> None:
+        """Hold the store's build lock: a graph that one conditional SPARQL Update creates only if absent.
+
+        Builds from other machines (which the local lock file cannot see) are told who holds it; a lock
+        left by a build of this machine whose process is gone is broken and said so.
+        """
+        holder = f"{socket.gethostname()} pid {os.getpid()} since {time.strftime('%Y-%m-%dT%H:%M:%S%z')}"
+        for _attempt in range(2):
+            self.update(f"INSERT {{ GRAPH <{REMOTE_LOCK}> {{ <{REMOTE_LOCK}> <{LOCK_TOKEN}> {_literal(token)} ; "
+                        f"<{LOCK_HOLDER}> {_literal(holder)} }} }} WHERE {{ FILTER NOT EXISTS {{ "
+                        f"GRAPH <{REMOTE_LOCK}> {{ ?s ?p ?o }} }} }}")
+            rows = list(self.query(f"SELECT ?token ?holder WHERE {{ GRAPH <{REMOTE_LOCK}> {{ ?l <{LOCK_TOKEN}> ?token "
+                                   f"OPTIONAL {{ ?l <{LOCK_HOLDER}> ?holder }} }} }}", dataset=False))
+            tokens = {r["token"].value for r in rows if r["token"] is not None}
+            if tokens == {token}:
+                return
+            other = next((r["holder"].value for r in rows if r["holder"] is not None), "unknown")
+            match = re.fullmatch(r"(\S+) pid (\d+) since .*", other)
+            if match and match.group(1) == socket.gethostname() and not _alive(int(match.group(2))):
+                self.update(f"DROP SILENT GRAPH <{REMOTE_LOCK}>")
+                notices.append(f"removed the build lock of a build that is gone ({other})")
+                continue
+            raise CxGraphError(f"another build is running on this store ({other}); if it is gone, remove its "
+                               f"lock with the SPARQL update DROP GRAPH <{REMOTE_LOCK}>")
+        raise CxGraphError("could not take the store's build lock")
 
 
 def _strip_prologue(text: str) -> str:

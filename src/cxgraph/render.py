@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 import pyoxigraph as ox
@@ -64,10 +65,18 @@ def compact(term: Any, prefixes: dict[str, str]) -> str:
     return term.value
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal: control characters (ESC sequences, bidi overrides) shown escaped."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
 def to_table(answer: Answer, prefixes: dict[str, str], title: str | None = None) -> Table:
     table = Table(title=Text(title) if title else None, show_lines=False, title_justify="left")
     for var in answer.variables:
         table.add_column(var, overflow="fold")
     for row in answer.rows:
-        table.add_row(*(Text(compact(term, prefixes)) for term in row))  # data is never Rich markup
+        table.add_row(*(Text(printable(compact(term, prefixes))) for term in row))  # never markup or escapes
     return table

@@ -24,16 +24,15 @@ def oxigraph_binary() -> str:
     return found
 
 
-def push_graphs(local: EmbeddedStore, remote: RemoteStore) -> list[tuple[str, int]]:
-    """Upload each named graph into a staging graph in bounded chunks, then swap it in."""
-    pushed = []
-    for graph in local.named_graphs():
-        if "/graph/staging/" in graph or graph.startswith("https://cxgraph.invalid/"):
-            continue
-        staging = graph + "#staging"
-        remote.drop_graph(staging)
-        quads = local.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph))
-        remote.add_quads(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(staging)) for q in quads)
-        remote.replace_graph(staging, graph)
-        pushed.append((graph, local.count(graph)))
-    return pushed
+def push_graphs(local: EmbeddedStore, remote: RemoteStore, lock: Path) -> list[tuple[str, int]]:
+    """Upload every named graph of the embedded store and swap them all in with one SPARQL Update.
+
+    Readers of the remote store see the previous graphs or all the pushed ones, never a mix.
+    """
+    graphs = [g for g in local.named_graphs() if "/graph/staging/" not in g and not g.startswith(
+        "https://cxgraph.invalid/")]
+    with remote.workspace(lock) as ws:
+        for graph in graphs:
+            ws.store.raw.extend(local.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        ws.publish(graphs)
+    return [(graph, local.count(graph)) for graph in graphs]

@@ -205,6 +205,11 @@ class EmbeddedStore:
         result = self._open().query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
         return int(next(iter(result))["n"].value)
 
+    def default_graph_count(self) -> int:
+        """Triples in the store's real default graph (cxgraph writes none; queries read them all the same)."""
+        result = self._open().query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        return int(next(iter(result))["n"].value)
+
     def dump(self, path: Path, fmt: str) -> None:
         """Every named graph (and the default graph, if used) in N-Quads or TriG."""
         if fmt not in DUMP_FORMATS:
@@ -229,7 +234,10 @@ class EmbeddedStore:
         replaces everything but the load history) instead of failing.
         """
         build_lock = BuildLock(lock)
-        build_lock.acquire()
+        try:
+            build_lock.acquire()
+        except OSError as exc:
+            raise CxGraphError(f"cannot create the build lock ({exc.strerror})", lock) from None
         try:
             if self.path is None:
                 yield from self._memory_workspace()
@@ -253,7 +261,10 @@ class EmbeddedStore:
     def _disk_workspace(self, fresh_if_damaged: bool) -> Iterator[Workspace]:
         assert self.path is not None
         folder = StoreFolder(self.path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CxGraphError(f"cannot create the store folder ({exc.strerror})", self.path) from None
         notices = folder.clear_leftovers()
         legacy = folder.is_legacy()
         partial = folder.new_generation()

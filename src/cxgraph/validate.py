@@ -145,6 +145,10 @@ def data_graph(store: Any, project: Project) -> rdflib.Graph:
     graph = PreparedQueryGraph()
     for name in store.named_graphs():
         graph.parse(data=store.export_graph(name), format="nt")
+    if getattr(store, "path", None) is not None and store.default_graph_count():  # embedded: the real default graph
+        import pyoxigraph as ox
+
+        graph.parse(data=store.raw.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()), format="nt")
     if len(graph) == 0:
         raise CxGraphError("the store holds no data; run `cxgraph build` first")
     return graph
@@ -153,7 +157,11 @@ def data_graph(store: Any, project: Project) -> rdflib.Graph:
 def unknown_graphs(store: Any, project: Project) -> list[str]:
     """Named graphs in the store that no source or engine of this project writes."""
     known = project.known_graphs()
-    return [g for g in store.named_graphs() if g not in known]
+    unknown = [g for g in store.named_graphs() if g not in known]
+    default = store.default_graph_count() if hasattr(store, "default_graph_count") else None
+    if default:
+        unknown.append(f"the default graph ({default} triples)")
+    return unknown
 
 
 def run_validation(store: Any, project: Project, shapes_dir: Path | None = None) -> Validation:
