@@ -184,6 +184,7 @@ def test_a_long_field_is_read_and_a_field_over_the_limit_quarantines_only_its_ro
     assert streets == [mib]
     crm = next(r for r in report["record_sets"] if r["record_set"] == "contacts")
     assert crm["read"] == crm["loaded"] + crm["quarantined"] and crm["quarantined"] == 1
+    assert crm["loaded_counted_in_graph"] is True
 
 
 def test_invalid_utf8_in_an_unchecked_column_quarantines_the_row(built, case) -> None:  # type: ignore[no-untyped-def]

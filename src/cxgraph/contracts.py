@@ -122,6 +122,7 @@ class RecordSetCount:
     read: int = 0
     quarantined: int = 0
     loaded: int | None = None
+    verified: bool = True  # False: no subject template to find rows by, so loaded = accepted is assumed
 
     @property
     def accepted(self) -> int:

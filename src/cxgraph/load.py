@@ -380,6 +380,7 @@ def _reconcile(project: Project, work: EmbeddedStore, ingested: Ingested,
                 count.loaded = len(found[count.record_set])
             else:
                 count.loaded = count.accepted  # no subject template to look for (a blank or function subject)
+                count.verified = False
             if count.loaded != count.accepted:
                 missing = [state.records[i] for i in range(len(state.records))
                            if i not in state.bad and i not in found[count.record_set]]
@@ -444,7 +445,7 @@ def write_quarantine(folder: Path, result: CheckResult, names: set[str], status:
             writer.writerow(issue.as_dict())
     counts = [
         {"source": c.source, "record_set": c.record_set, "file": c.file, "read": c.read, "loaded": c.loaded,
-         "quarantined": c.quarantined}
+         "quarantined": c.quarantined, "loaded_counted_in_graph": c.verified and c.loaded is not None}
         for c in result.counts.values() if c.source in names
     ]
     tmp_json = json_path.with_suffix(".json.tmp")
