@@ -209,3 +209,15 @@ def test_missing_export_file_refuses_its_source(tmp_path: Path) -> None:
 
 
 assert FIXTURES.exists()
+
+
+def test_a_parameter_iri_that_occurs_nowhere_is_named(demo_store: Path, tmp_path: Path) -> None:
+    proc = cx("query", "customer-records", "--param", "customer=id:crm/contact/0039999999", "--format", "csv",
+              cwd=tmp_path, store=demo_store)
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == "record,definition,system,identifier,name,email,party"
+    assert ("<https://data.brightwater.example/id/crm/contact/0039999999> occurs nowhere in the store"
+            in " ".join(proc.stderr.split()))
+    found = cx("query", "customer-records", "--param", "customer=id:crm/contact/0030000101", cwd=tmp_path,
+               store=demo_store)
+    assert "occurs nowhere" not in found.stderr

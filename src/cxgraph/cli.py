@@ -25,7 +25,7 @@ from .config import Project, load_project
 from .errors import CxGraphError
 from .load import BuildReport, build
 from .mapping import engine_python
-from .queries import bind, catalog, parse_params, run
+from .queries import absent_iris, bind, catalog, parse_params, run
 from .query_pool import QueryPool
 from .remote import REMOTE_LOCK, STAGING_PREFIX, Endpoint, RemoteStore
 from .render import FORMATS, printable, to_csv, to_json, to_table
@@ -350,10 +350,15 @@ def query(
                 raise CxGraphError("no store here yet; run `cxgraph build` first", graph.path)
             with QueryPool(_store_path(store), size=1, timeout=_query_timeout(timeout)) as pool:
                 answer = run(graph, named, values, _prefixes(proj), pool=pool)
+                absent = absent_iris(graph, bind(named, values, _prefixes(proj)), pool) if not answer.rows else []
         else:
             answer = run(graph, named, values, _prefixes(proj))
+            absent = absent_iris(graph, bind(named, values, _prefixes(proj))) if not answer.rows else []
     except CxGraphError as exc:
         _fail(exc)
+    for iri in absent:
+        _warn(err, f"<{iri}> occurs nowhere in the store: is the identifier or the prefix right? (id: is "
+                   f"<{proj.id_iri('')}>)")
     if fmt == "json":
         sys.stdout.write(to_json(answer) + "\n")
     elif fmt == "csv":

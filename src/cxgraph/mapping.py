@@ -228,12 +228,56 @@ def check_mapping(source: Source, contract: Contract) -> tuple[Any, list[Mapping
                         f"mapping {name!r} reads $({ref}), which record set {rs.name!r} of contract "
                         f"{contract.path.name} does not declare (declared: {', '.join(rs.fields)})",
                         path, _find_line(path, f"$({ref})", line))
-            subject = body.get("s", body.get("subject"))
             prefixes = {str(k): str(v) for k, v in (doc.get("prefixes") or {}).items()}
+            for term in _strings(body_without_sources):
+                _check_term(term, name, prefixes, path, line)
+            subject = body.get("s", body.get("subject"))
             rules.append(MappingRule(name=str(name), record_set=rs, line=line,
                                      subject=subject if isinstance(subject, str) and is_template(subject) else None,
                                      prefixes=prefixes, raw_iri=_raw_iri_fields(body)))
     return doc, rules
+
+
+def _strings(node: Any) -> list[str]:
+    """Every term of a mapping body the engine reads as a term (function parameters are values: skipped)."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        if "function" in node or "fn" in node:
+            return []
+        return [t for value in node.values() for t in _strings(value)]
+    if isinstance(node, list):
+        return [t for value in node for t in _strings(value)]
+    return []
+
+
+def _check_term(term: str, name: object, prefixes: dict[str, str], path: Path, line: int | None) -> None:
+    """Refuse terms morph-kgc 2.10 misreads, before it runs (it fails with a pandas error naming no file).
+
+    A term that starts with its only reference and goes on (`"$(d)T00:00:00Z"`) is read as a column
+    named `d)T00:00:00`; a template term that is neither a literal nor an absolute or prefixed IRI
+    (`"x$(d)"`) becomes a relative IRI the store cannot hold.
+    """
+    core = re.sub(r"~(iri|literal|lang)$", "", term)
+    refs = _REFERENCE.findall(core)
+    if not refs:
+        return
+    where = _find_line(path, term, line)
+    if core.startswith("$(") and len(refs) == 1 and not re.fullmatch(r"\$\([^)]*\)", core):
+        raise CxGraphError(
+            f"mapping {name!r}: the term {term!r} starts with its only reference and goes on, which morph-kgc "
+            f"reads as a column named {core[2:-1]!r}; map the value alone (e.g. [p, $({refs[0]}), xsd:date]) or "
+            "build it with a function such as morph-kgc:concat", path, where)
+    if term.endswith("~literal") or not is_template(term) or term.endswith("~iri"):
+        return
+    head = core.split("$(", 1)[0]
+    prefix, colon, _rest = head.partition(":")
+    absolute = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", head) or (colon and prefix in prefixes)
+    if head and not absolute:
+        raise CxGraphError(
+            f"mapping {name!r}: the term {term!r} is a template, which morph-kgc writes as an IRI, but it starts "
+            "neither with a declared prefix nor with an absolute IRI; add ~literal for text, or a prefix",
+            path, where)
 
 
 def _find_line(path: Path, needle: str, default: int | None) -> int | None:

@@ -214,6 +214,24 @@ def run(
     return Answer(variables=variables, rows=rows)
 
 
+ABSENT = "ASK { { ?term ?p ?o } UNION { ?s ?p ?term } }"
+
+
+def absent_iris(store: GraphStore, bindings: dict[str, Any], pool: QueryPool | None = None) -> list[str]:
+    """The IRI parameters that occur nowhere in the store (an empty answer is then explained, not silent)."""
+    absent = []
+    for term in bindings.values():
+        if not isinstance(term, ox.NamedNode):
+            continue
+        if pool is not None:
+            found = bool(pool.run(Request(ABSENT, {"term": term}, rows=True)).rows[0][0])
+        else:
+            found = bool(store.query(ABSENT, {"term": term}))
+        if not found:
+            absent.append(term.value)
+    return absent
+
+
 def parse_params(pairs: list[str]) -> dict[str, str]:
     """`key=value` pairs from the command line."""
     values: dict[str, str] = {}

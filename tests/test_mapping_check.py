@@ -1,0 +1,49 @@
+"""The mapping check refuses, with file and line, the terms morph-kgc would misread."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from cxgraph.config import load_project
+from cxgraph.contracts import load_contracts
+from cxgraph.errors import CxGraphError
+from cxgraph.mapping import check_mapping
+
+
+def _check_with(tmp_path: Path, line: str) -> None:
+    project = load_project(ROOT)
+    source = project.sources["crm"]
+    text = source.mapping.read_text(encoding="utf-8")
+    anchor = "      - [cx:hasSourceIdentifier, $(ContactId)]\n"
+    assert anchor in text
+    mapping = tmp_path / "crm.yml"
+    mapping.write_text(text.replace(anchor, anchor + f"      - {line}\n", 1), encoding="utf-8")
+    check_mapping(replace(source, mapping=mapping), load_contracts(project)["crm"])
+
+
+def test_the_sample_mappings_pass(tmp_path: Path) -> None:
+    _check_with(tmp_path, "[cx:hasSourceIdentifier, $(ContactId)]")
+
+
+@pytest.mark.parametrize("term,message", [
+    ('[cx:createdAt, "$(CreatedDate)T00:00:00Z", xsd:dateTime]', "reads as a column named 'CreatedDate)T00:00:00'"),
+    ('[cx:hasName, "$(FirstName)x~literal"]', "starts with its only reference and goes on"),
+    ('[cx:refersToRecord, "x$(ContactId)"]', "starts neither with a declared prefix nor with an absolute IRI"),
+])
+def test_terms_the_engine_misreads_are_refused_with_file_and_line(tmp_path: Path, term: str, message: str) -> None:
+    with pytest.raises(CxGraphError, match="mapping 'contact'") as error:
+        _check_with(tmp_path, term)
+    assert message in str(error.value)
+    assert error.value.path == tmp_path / "crm.yml"
+    lines = (tmp_path / "crm.yml").read_text(encoding="utf-8").splitlines()
+    assert term.split(",")[1].strip()[:12] in lines[error.value.line - 1]
+
+
+def test_no_query_names_an_enterprise_namespace() -> None:
+    project = load_project(ROOT)
+    for path in (ROOT / "queries").glob("*.rq"):
+        assert project.base_iri not in path.read_text(encoding="utf-8"), path
