@@ -221,3 +221,40 @@ def test_a_parameter_iri_that_occurs_nowhere_is_named(demo_store: Path, tmp_path
     found = cx("query", "customer-records", "--param", "customer=id:crm/contact/0030000101", cwd=tmp_path,
                store=demo_store)
     assert "occurs nowhere" not in found.stderr
+
+
+def test_validate_with_one_format_into_a_folder_writes_the_file(demo_store: Path, tmp_path: Path) -> None:
+    proc = cx("validate", "--format", "json", "--output", str(tmp_path / "out") + "/", cwd=tmp_path, store=demo_store)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads((tmp_path / "out" / "validation.json").read_text(encoding="utf-8"))["counts"]["Violation"] == 10
+
+
+def test_a_query_file_without_a_header_is_skipped_with_a_warning(demo_store: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    for folder in ("loaders", "ontology", "queries", "shapes", "data"):
+        shutil.copytree(ROOT / folder, project / folder)
+    (project / "queries" / "scratch.rq").write_text("SELECT * WHERE { ?s ?p ?o } LIMIT 1\n", encoding="utf-8")
+    proc = cx("query", "customer-records", "--param", "customer=id:crm/contact/0030000101", "--format", "csv",
+              cwd=tmp_path, store=demo_store, project=project)
+    assert proc.returncode == 0, proc.stderr
+    assert "Ann Rees" in proc.stdout
+    assert "skipped" in proc.stderr and "scratch.rq" in proc.stderr
+
+
+def test_a_registry_beside_the_projects_is_chosen_with_registry(demo_store: Path, tmp_path: Path) -> None:
+    mine = ROOT / "loaders" / "sources.yaml"
+    registry = tmp_path / "myco" / "sources.yaml"
+    registry.parent.mkdir()
+    text = mine.read_text(encoding="utf-8")
+    for key in ("data_root: ../data/sample", "ontology: ../ontology/cxgraph.ttl", "identity: identity.yaml"):
+        name, _, value = key.partition(": ")
+        text = text.replace(key, f"{name}: {(mine.parent / value).resolve()}")
+    text = text.replace("contract: contracts/", f"contract: {mine.parent}/contracts/").replace(
+        "mapping: mappings/", f"mapping: {mine.parent}/mappings/")
+    text = text.replace("https://data.brightwater.example/", "https://myco.example/")
+    registry.write_text(text, encoding="utf-8")
+    store = tmp_path / "myco-store"
+    proc = cx("--registry", str(registry), "build", "--only", "catalog", cwd=tmp_path, store=store)
+    assert proc.returncode == 0, proc.stderr
+    assert "https://myco.example/graph/source/catalog" in proc.stdout.replace("\n", "")
+    assert (ROOT / "loaders" / "sources.yaml").read_text(encoding="utf-8") == mine.read_text(encoding="utf-8")

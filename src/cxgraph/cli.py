@@ -25,7 +25,7 @@ from .config import Project, load_project
 from .errors import CxGraphError
 from .load import BuildReport, build
 from .mapping import engine_python
-from .queries import absent_iris, bind, catalog, parse_params, run
+from .queries import NamedQuery, absent_iris, bind, load_catalog, parse_params, run
 from .query_pool import QueryPool
 from .remote import REMOTE_LOCK, STAGING_PREFIX, Endpoint, RemoteStore
 from .render import FORMATS, printable, to_csv, to_json, to_table
@@ -80,6 +80,14 @@ def _open(store: Path | None, endpoint: str | None) -> EmbeddedStore | RemoteSto
     if endpoint:
         return RemoteStore(Endpoint.from_options(endpoint, **REMOTE))  # type: ignore[arg-type]
     return EmbeddedStore(_store_path(store))
+
+
+def _catalog(project: Project) -> dict[str, NamedQuery]:
+    """The named queries; a file whose header cannot be read is skipped with a warning naming it."""
+    found, skipped = load_catalog(project.queries_dir)
+    for problem in skipped:
+        _warn(err, f"skipped {problem}")
+    return found
 
 
 def _query_timeout(given: float | None = None) -> float:
@@ -221,7 +229,7 @@ def demo(project: ProjectOpt = None, store: StoreOpt = None) -> None:
         report = _build(proj, store_path, None, graph)
         _print_build(report)
         _refused(report)
-        queries = catalog(proj.queries_dir)
+        queries = _catalog(proj)
         with QueryPool(store_path, size=1, timeout=_query_timeout()) as pool:
             for query in queries.values():
                 answer = run(graph, query, query.examples, _prefixes(proj), pool=pool)
@@ -309,7 +317,7 @@ def export(
 def list_queries(project: ProjectOpt = None) -> None:
     """List the named competency queries and their parameters."""
     try:
-        found = catalog(_project(project).queries_dir)
+        found = _catalog(_project(project))
     except CxGraphError as exc:
         _fail(exc)
     table = Table(title="Queries", title_justify="left", show_lines=True)
@@ -338,7 +346,7 @@ def query(
         if fmt not in FORMATS:
             raise CxGraphError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
         proj = _project(project)
-        found = catalog(proj.queries_dir)
+        found = _catalog(proj)
         if name not in found:
             raise CxGraphError(f"no query named {name!r}; known: {', '.join(found)}")
         values = parse_params(param or [])
@@ -410,7 +418,9 @@ def validate(
         if to_stdout:
             sys.stdout.write(text)
             continue
-        target = output / f"validation{REPORT_SUFFIX[name]}" if len(formats) > 1 else output
+        # a folder: several formats, an existing folder, or a name without suffix (`--output DIR/` loses its slash)
+        into_folder = len(formats) > 1 or output.is_dir() or (not output.exists() and not output.suffix)
+        target = output / f"validation{REPORT_SUFFIX[name]}" if into_folder else output
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         summary.print(f"Wrote {target} ({name}).")
@@ -531,11 +541,17 @@ def _root(
                                              help="User for HTTP basic authentication.")] = None,
     password: Annotated[str | None, typer.Option("--password", envvar="CXGRAPH_ENDPOINT_PASSWORD",
                                                  help="Password for HTTP basic authentication.")] = None,
+    registry: Annotated[Path | None, typer.Option(
+        "--registry", envvar="CXGRAPH_REGISTRY",
+        help="The source registry to use instead of the project's loaders/sources.yaml (an enterprise kept beside "
+             "the sample); its paths are relative to its own folder.")] = None,
     union_default_graph: Annotated[bool, typer.Option(
         "--union-default-graph", envvar="CXGRAPH_UNION_DEFAULT_GRAPH",
         help="The remote store already uses the union of its named graphs as default graph; otherwise every "
              "query names all graphs explicitly.")] = False,
 ) -> None:
+    if registry is not None:
+        os.environ["CXGRAPH_REGISTRY"] = str(registry.resolve())
     REMOTE.update({"update": update_endpoint, "gsp": gsp_endpoint, "user": user, "password": password,
                    "union_default_graph": union_default_graph})
     if version:

@@ -80,7 +80,11 @@ class Project:
 
 
 def find_project(start: Path | None = None) -> Path:
-    """The project root: $CXGRAPH_PROJECT, else the nearest folder holding loaders/sources.yaml."""
+    """The project root: $CXGRAPH_PROJECT, else the nearest folder holding loaders/sources.yaml.
+
+    With a registry chosen (`--registry`, $CXGRAPH_REGISTRY) and no project found, the registry's
+    project is the folder above its own (a `loaders/`-like folder beside `queries/` and `shapes/`).
+    """
     env = os.environ.get("CXGRAPH_PROJECT")
     if env:
         return Path(env).resolve()
@@ -88,6 +92,9 @@ def find_project(start: Path | None = None) -> Path:
     for candidate in (here, *here.parents):
         if (candidate / SOURCES_FILE).is_file():
             return candidate
+    chosen = os.environ.get("CXGRAPH_REGISTRY")
+    if chosen:
+        return Path(chosen).resolve().parent.parent
     raise CxGraphError(
         f"no {SOURCES_FILE} here or in a parent folder; run inside a cxgraph project or set CXGRAPH_PROJECT"
     )
@@ -102,7 +109,10 @@ def _require(node: LineDict, key: str, path: Path, what: str) -> object:
 def load_project(root: Path | None = None, data_root: Path | None = None) -> Project:
     """Read and check `loaders/sources.yaml`; every error names the file and line."""
     root = (root or find_project()).resolve()
-    registry = root / SOURCES_FILE
+    chosen = os.environ.get("CXGRAPH_REGISTRY")
+    registry = Path(chosen).resolve() if chosen else root / SOURCES_FILE
+    if chosen and not registry.is_file():
+        raise CxGraphError("no such registry (--registry / CXGRAPH_REGISTRY)", registry)
     doc = load_yaml(registry)
     if not isinstance(doc, dict):
         raise CxGraphError("expected a mapping at the top level", registry, 1)

@@ -84,13 +84,24 @@ def parse_query(path: Path) -> NamedQuery:
                       competency_question=int(cq) if cq is not None else None)
 
 
-def catalog(folder: Path) -> dict[str, NamedQuery]:
-    """All queries in a folder, by file name without `.rq`, in competency-question order."""
+def load_catalog(folder: Path) -> tuple[dict[str, NamedQuery], list[CxGraphError]]:
+    """All queries in a folder, by file name without `.rq`, in competency-question order, and the files
+    skipped because their header is broken (one bad file does not take the others down)."""
     if not folder.is_dir():
         raise CxGraphError("no queries folder", folder)
-    found = [parse_query(p) for p in folder.glob("*.rq")]
+    found, skipped = [], []
+    for path in sorted(folder.glob("*.rq")):
+        try:
+            found.append(parse_query(path))
+        except CxGraphError as exc:
+            skipped.append(exc)
     found.sort(key=lambda q: (q.competency_question or 999, q.name))
-    return {q.name: q for q in found}
+    return {q.name: q for q in found}, skipped
+
+
+def catalog(folder: Path) -> dict[str, NamedQuery]:
+    """All readable queries in a folder (see load_catalog for the skipped ones)."""
+    return load_catalog(folder)[0]
 
 
 def to_term(param: Param, value: str, prefixes: dict[str, str] | None = None) -> ox.NamedNode | ox.Literal:
