@@ -89,3 +89,31 @@ def test_a_whole_iri_is_encoded_or_refused() -> None:
     assert raw_iri_value("not an iri", whole=True)[1] is not None
     assert raw_iri_value("http://[::1", whole=True)[1] is not None
     assert encode_illegal("100%") == "100%25" and encode_illegal("%41") == "%41"
+
+
+def test_an_ill_typed_literal_fails_the_load_naming_its_source(tmp_path: Path) -> None:
+    text = (f'<{S}> <https://example.org/at> "1996-07-04"^^<http://www.w3.org/2001/XMLSchema#dateTime> '
+            f'<{staging_graph(NONCE, "crm")}> .\n')
+    with pytest.raises(CxGraphError, match="source 'crm': the mapping wrote 1 ill-typed literal"):
+        _ingest(_write(tmp_path, text))
+
+
+def test_validate_reports_ill_typed_literals_that_pyshacl_lets_pass() -> None:
+    import pyshacl
+    import rdflib
+
+    from cxgraph.validate import ill_typed_results, ill_typed_triples
+
+    turtle = """@prefix ex: <http://example.org/> .
+        @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        ex:o a ex:Order ; ex:at "1996-07-04"^^xsd:dateTime ; ex:on "2026-02-30"^^xsd:date .
+        ex:p a ex:Order ; ex:at "1996-07-04T10:00:00Z"^^xsd:dateTime ; ex:on "1996-07-04"^^xsd:date ."""
+    data = rdflib.Graph().parse(format="turtle", data=turtle)
+    shapes = rdflib.Graph().parse(format="turtle", data="""@prefix ex: <http://example.org/> .
+        @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+        ex:S a sh:NodeShape ; sh:targetClass ex:Order ; sh:property [ sh:path ex:at ; sh:datatype xsd:dateTime ] .""")
+    conforms, _report, _text = pyshacl.validate(data, shacl_graph=shapes)
+    assert conforms  # pySHACL (0.40, after rdflib) takes "1996-07-04"^^xsd:dateTime as well-typed
+    ntriples = ox.serialize(ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE), format=ox.RdfFormat.N_TRIPLES)
+    found = {(r.focus, r.value) for r in ill_typed_results(ill_typed_triples(ntriples))}
+    assert found == {("http://example.org/o", "1996-07-04"), ("http://example.org/o", "2026-02-30")}

@@ -47,3 +47,14 @@ def test_no_query_names_an_enterprise_namespace() -> None:
     project = load_project(ROOT)
     for path in (ROOT / "queries").glob("*.rq"):
         assert project.base_iri not in path.read_text(encoding="utf-8"), path
+
+
+@pytest.mark.parametrize("term,message", [
+    ("[cx:createdAt, $(CreatedDate), xsd:date]", "types the field 'datetime'"),
+    ("[cx:hasName, $(FirstName), xsd:dateTime]", "types the field 'string'"),
+    ("[cx:hasConsent, $(EmailOptIn), xsd:integer]", "types the field 'boolean'"),
+])
+def test_a_datatype_that_does_not_fit_the_contract_type_is_refused(tmp_path: Path, term: str, message: str) -> None:
+    with pytest.raises(CxGraphError, match="writes") as error:
+        _check_with(tmp_path, term)
+    assert message in str(error.value) and error.value.line is not None

@@ -19,6 +19,9 @@ import pyoxigraph as ox
 
 from . import faults
 from .errors import CxGraphError
+from .xsd import PATTERNS, XSD, ill_typed
+
+JUDGED = {XSD + name for name in PATTERNS}
 
 CHUNK_LINES = 200_000
 _SUBJECT = re.compile(rb"^\s*<([^<>\s]*)>")
@@ -42,6 +45,7 @@ class Ingested:
     triples: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     subjects: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     bad_lines: list[BadLine] = field(default_factory=list)
+    ill_typed: dict[str, list[ox.Quad]] = field(default_factory=lambda: defaultdict(list))  # source -> examples
 
 
 def staging_graph(nonce: str, source: str) -> str:
@@ -88,6 +92,11 @@ def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str]
             done.triples[name] += 1
             if isinstance(quad.subject, ox.NamedNode):
                 done.subjects[name].add(quad.subject.value)
+            obj = quad.object
+            if isinstance(obj, ox.Literal):
+                datatype = obj.datatype.value
+                if datatype in JUDGED and ill_typed(obj.value, datatype):
+                    done.ill_typed[name].append(quad)
             yield ox.Quad(quad.subject, quad.predicate, quad.object, target)
 
     for path in outputs:
@@ -103,6 +112,12 @@ def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str]
                         done.bad_lines.append(_bad(path, number, line, exc, known_subject))
             store.bulk_extend(accept(quads, path, first))
             faults.point("ingest-chunk")
+    for name, quads in done.ill_typed.items():
+        first = quads[0]
+        raise CxGraphError(f"source {name!r}: the mapping wrote {len(quads)} ill-typed literal(s), e.g. "
+                           f"{first.object} for <{first.predicate.value}> of <{first.subject.value}>: give the "
+                           "field the contract type that matches the datatype (or the datatype that matches the "
+                           "values); nothing was replaced")
     unattributed = [b for b in done.bad_lines if b.subject is None]
     if unattributed:
         bad = unattributed[0]

@@ -29,6 +29,7 @@ from .contracts import Contract, RecordSet
 from .errors import CxGraphError
 from .iri import is_template
 from .mapping_names import raw_column
+from .xsd import FOR_CONTRACT_TYPE, XSD
 from .yamlio import LineList, line_of, load_yaml
 
 MORPH_REQUIREMENT = os.environ.get("CXGRAPH_MORPH_REQUIREMENT", "morph-kgc==2.10.0")
@@ -231,6 +232,7 @@ def check_mapping(source: Source, contract: Contract) -> tuple[Any, list[Mapping
             prefixes = {str(k): str(v) for k, v in (doc.get("prefixes") or {}).items()}
             for term in _strings(body_without_sources):
                 _check_term(term, name, prefixes, path, line)
+            _check_datatypes(body, rs, name, prefixes, path, line, contract)
             subject = body.get("s", body.get("subject"))
             rules.append(MappingRule(name=str(name), record_set=rs, line=line,
                                      subject=subject if isinstance(subject, str) and is_template(subject) else None,
@@ -278,6 +280,45 @@ def _check_term(term: str, name: object, prefixes: dict[str, str], path: Path, l
             f"mapping {name!r}: the term {term!r} is a template, which morph-kgc writes as an IRI, but it starts "
             "neither with a declared prefix nor with an absolute IRI; add ~literal for text, or a prefix",
             path, where)
+
+
+def _typed_objects(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """(object term, datatype) of every predicate-object entry that gives a datatype."""
+    found = []
+    for entry in body.get("po", body.get("predicateobjects", [])) or []:
+        if isinstance(entry, list) and len(entry) >= 3 and isinstance(entry[1], str) and isinstance(entry[2], str):
+            found.append((entry[1], entry[2]))
+        elif isinstance(entry, dict):
+            obj = entry.get("o", entry.get("objects"))
+            for item in obj if isinstance(obj, list) else [obj]:
+                if isinstance(item, dict) and isinstance(item.get("value"), str) and isinstance(
+                        item.get("datatype"), str):
+                    found.append((item["value"], item["datatype"]))
+    return found
+
+
+def _check_datatypes(body: dict[str, Any], rs: RecordSet, name: object, prefixes: dict[str, str], path: Path,
+                     line: int | None, contract: Contract) -> None:
+    """A field mapped with a datatype must have the contract type whose values are of that datatype.
+
+    A contract `date` written as xsd:dateTime gives "1996-07-04"^^xsd:dateTime: ill-typed, silently
+    dropped by every range filter.
+    """
+    for term, datatype in _typed_objects(body):
+        refs = _REFERENCE.findall(term)
+        if len(refs) != 1 or term != f"$({refs[0]})" or refs[0] not in rs.fields:
+            continue
+        head, colon, local = datatype.partition(":")
+        full = prefixes[head] + local if colon and head in prefixes else datatype
+        ftype = rs.fields[refs[0]].type
+        allowed = FOR_CONTRACT_TYPE.get(ftype, {XSD + "string"})
+        if full not in allowed:
+            fits = ", ".join(sorted(t for t, datatypes in FOR_CONTRACT_TYPE.items() if full in datatypes)) or "none"
+            raise CxGraphError(
+                f"mapping {name!r} writes $({refs[0]}) as {datatype}, but contract {contract.path.name} types the "
+                f"field {ftype!r} (whose values are {', '.join(sorted(a.replace(XSD, 'xsd:') for a in allowed))}); "
+                f"give the field the type that fits {datatype} ({fits}) or map it with a matching datatype",
+                path, _find_line(path, term, line))
 
 
 def _find_line(path: Path, needle: str, default: int | None) -> int | None:

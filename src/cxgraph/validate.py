@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
@@ -27,6 +28,7 @@ from .config import Project
 from .contracts import Contract, load_contracts
 from .errors import CxGraphError
 from .records import json_records, json_value, read_file
+from .xsd import ill_typed
 
 SEVERITIES = ("Violation", "Warning", "Info")
 CX = rdflib.Namespace("https://w3id.org/cxgraph/ontology#")
@@ -143,12 +145,13 @@ def data_graph(store: Any, project: Project) -> rdflib.Graph:
     `unknown_graphs`): data that queries would answer from is never left unchecked.
     """
     graph = PreparedQueryGraph()
-    for name in store.named_graphs():
-        graph.parse(data=store.export_graph(name), format="nt")
+    graph.ill_typed = []  # type: ignore[attr-defined]
+    exports = [store.export_graph(name) for name in store.named_graphs()]
     if getattr(store, "path", None) is not None and store.default_graph_count():  # embedded: the real default graph
-        import pyoxigraph as ox
-
-        graph.parse(data=store.raw.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()), format="nt")
+        exports.append(store.raw.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()))
+    for data in exports:
+        graph.parse(data=data, format="nt")
+        graph.ill_typed += ill_typed_triples(data)  # type: ignore[attr-defined]
     if len(graph) == 0:
         raise CxGraphError("the store holds no data; run `cxgraph build` first")
     return graph
@@ -192,12 +195,33 @@ def run_validation(store: Any, project: Project, shapes_dir: Path | None = None)
             value=str(value) if value is not None else None,
             component=_local(str(component)) if component is not None else None,
         ))
+    results += ill_typed_results(getattr(data, "ill_typed", []))
     results.sort(key=lambda r: (SEVERITIES.index(r.severity), r.shape, r.focus, r.message))
     origins = locate(store, project, {r.focus for r in results})
     for result in results:
         result.origin = origins.get(result.focus)
     counts = {s: sum(1 for r in results if r.severity == s) for s in SEVERITIES}
     return Validation(results, report, shape_index, len(data), seconds, counts, unknown_graphs(store, project))
+
+
+ILL_TYPED = "https://w3id.org/cxgraph/engine#IllTypedLiteral"
+
+
+def ill_typed_triples(ntriples: bytes) -> list[ox.Triple]:
+    """Triples whose literal's text is not of its datatype, read with pyoxigraph as written (rdflib
+    normalizes "1996-07-04"^^xsd:dateTime into a well-typed "1996-07-04T00:00:00" while parsing)."""
+    return [t for t in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)
+            if isinstance(t.object, ox.Literal) and ill_typed(t.object.value, t.object.datatype.value)]
+
+
+def ill_typed_results(triples: Iterable[ox.Triple]) -> list[Result]:
+    """Ill-typed literals as violations: pySHACL's sh:datatype misses them (it sees rdflib's normalized form),
+    and a SPARQL range filter then drops the value silently."""
+    return [Result(shape=ILL_TYPED, shape_label="Literal of the wrong datatype (ill-typed)", severity="Violation",
+                   focus=t.subject.value, path=t.predicate.value, value=t.object.value,
+                   component="DatatypeConstraintComponent",
+                   message=f"{t.object.value!r} is not a lexical form of {_local(t.object.datatype.value)}")
+            for t in triples]
 
 
 def _owner(shapes: rdflib.Graph, shape: Any) -> str:
