@@ -87,3 +87,36 @@ def test_json_records_quarantine_children_with_their_parent(tmp_path: Path) -> N
     for quad in built.store.raw.quads_for_pattern(None, None, None, None):
         if isinstance(quad.object, ox.Literal) and quad.object.datatype.value.endswith("#decimal"):
             assert quad.object.value != "N/A"
+
+
+def test_a_build_that_quarantines_too_much_exits_1_with_its_top_reasons(tmp_path: Path) -> None:
+    from conftest import cx
+
+    proc = cx("build", "--only", "crm", "--data", str(QUARANTINE / "bad-rows"), cwd=tmp_path,
+              store=tmp_path / "store")
+    assert proc.returncode == 1
+    message = " ".join(proc.stderr.split())
+    assert "crm: 8 of 11 rows quarantined (73%, more than --max-quarantine 5%)" in message
+    assert "top reasons:" in message and "quarantine.csv" in message
+    relaxed = cx("build", "--only", "crm", "--data", str(QUARANTINE / "bad-rows"), "--max-quarantine", "0.8",
+                 cwd=tmp_path, store=tmp_path / "store")
+    assert relaxed.returncode == 0, relaxed.stderr
+
+
+def test_a_reference_to_a_quarantined_record_says_why(tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(QUARANTINE / "bad-rows", data)
+    households = data / "crm" / "households.csv"
+    lines = households.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    cells = lines[1].rstrip("\n").split(",")
+    cells[header.index("CreatedDate")] = "yesterday"
+    households.write_text(lines[0] + ",".join(cells) + "\n", encoding="utf-8")
+    household = cells[header.index("HouseholdId")]
+    built = build_memory(tmp_path / "work", data_root=data, only=["crm"])
+    causes = [i for i in built.report.check.issues if i.rule == "reference-quarantined"]
+    assert causes and all(i.value == household for i in causes)
+    assert causes[0].message.startswith(f"crm households {household} was quarantined (type on CreatedDate: ")
+    assert "crm/households.csv line 2" in causes[0].message

@@ -203,20 +203,47 @@ def _refused(report: BuildReport) -> None:
     raise typer.Exit(2)
 
 
+MaxQuarantineOpt = Annotated[float, typer.Option(
+    "--max-quarantine", help="Share of a source's rows that may be quarantined before the build exits 1 "
+                             "(the graphs are published either way).")]
+
+
+def _over_quarantine(report: BuildReport, limit: float) -> None:
+    """Exit 1 (a verdict, as pySHACL's "does not conform") when a source set aside too many of its rows."""
+    over = [s for s in report.sources if s.rows_read and s.rows_quarantined / s.rows_read > limit]
+    if not over:
+        return
+    for summary in over:
+        reasons: dict[tuple[str, str], int] = defaultdict(int)
+        for issue in report.check.issues_for(summary.name):
+            reasons[(issue.rule, issue.column)] += 1
+        top = sorted(reasons.items(), key=lambda item: -item[1])[:3]
+        shown = "; ".join(f"{n} {rule}" + (f" on {column}" if column else "") for (rule, column), n in top)
+        err.print(Text.assemble(("error: ", "bold red"), printable(
+            f"{summary.name}: {summary.rows_quarantined} of {summary.rows_read} rows quarantined "
+            f"({summary.rows_quarantined / summary.rows_read:.0%}, more than --max-quarantine {limit:.0%}); top "
+            f"reasons: {shown}; see {report.quarantine_csv}")), soft_wrap=True)
+    raise typer.Exit(1)
+
+
 @app.command("build")
 def build_cmd(project: ProjectOpt = None, store: StoreOpt = None, data: DataOpt = None,
               only: OnlyOpt = None, endpoint: EndpointOpt = None,
               allow_shrink: Annotated[bool, typer.Option(
                   "--allow-shrink", help="Load a source even when it has far fewer rows than its last load "
-                                         "(max_shrink in sources.yaml).")] = False) -> None:
+                                         "(max_shrink in sources.yaml).")] = False,
+              max_quarantine: MaxQuarantineOpt = 0.05) -> None:
     """Load every source (or --only some) through contracts and mappings into the store."""
     try:
+        if not 0 <= max_quarantine <= 1:
+            raise CxGraphError("--max-quarantine is a share between 0 and 1 (e.g. 0.05)")
         target = _open(store, endpoint)
         report = _build(_project(project, data), _store_path(store), only, target, allow_shrink)
     except CxGraphError as exc:
         _fail(exc)
     _print_build(report)
     _refused(report)
+    _over_quarantine(report, max_quarantine)
 
 
 @app.command()

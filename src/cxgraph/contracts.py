@@ -536,15 +536,18 @@ def check(
     while changed:
         changed = False
         accepted_values: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        quarantined_values: dict[tuple[str, str, str], dict[str, Issue]] = defaultdict(dict)
         for (source, name), state in checked.items():
             for index, record in enumerate(state.records):
-                if index in state.bad:
-                    continue
                 for fname in state.record_set.fields:
                     raw = _field(state.record_set, record, fname)
                     for value in raw if isinstance(raw, list) else [raw]:
                         text = _text(value)
-                        if text is not None:
+                        if text is None:
+                            continue
+                        if index in state.bad:
+                            quarantined_values[(source, name, fname)].setdefault(text, state.bad[index])
+                        else:
                             accepted_values[(source, name, fname)].add(text)
         for (source, _name), state in checked.items():
             rs = state.record_set
@@ -568,9 +571,17 @@ def check(
                         text = _text(value)
                         if text is not None and text not in accepted_values[rule.references]:
                             src, target_rs, target_field = rule.references
-                            issue = Issue(source, rs.name, rs.file, record.row, record.locator, rule.name, text,
-                                          "dangling-reference",
-                                          f"no accepted {src} {target_rs} record has {target_field} = {text}")
+                            cause = quarantined_values[rule.references].get(text)
+                            if cause is not None:  # say why, not "missing": the record is there, quarantined
+                                why = f"{cause.rule}" + (f" on {cause.column}" if cause.column else "")
+                                issue = Issue(source, rs.name, rs.file, record.row, record.locator, rule.name, text,
+                                              "reference-quarantined",
+                                              f"{src} {target_rs} {text} was quarantined ({why}: {cause.message}; "
+                                              f"{cause.file} {cause.locator})")
+                            else:
+                                issue = Issue(source, rs.name, rs.file, record.row, record.locator, rule.name, text,
+                                              "dangling-reference",
+                                              f"no accepted {src} {target_rs} record has {target_field} = {text}")
                             break
                 if issue:
                     state.bad[index] = issue
