@@ -136,7 +136,7 @@ def test_nothing_leaves_the_source_graph(injected) -> None:  # type: ignore[no-u
     graphs = set(store.named_graphs())
     assert f"{EX}graph/source/things" in graphs
     assert graphs <= {f"{EX}graph/source/things"} | {
-        f"{EX}graph/{g}" for g in ("ontology", "provenance", "identity", "inferred")}  # identity: empty here
+        f"{EX}graph/{g}" for g in ("ontology", "provenance", "registry", "identity", "inferred")}  # identity: empty
     source = f"{EX}graph/source/things"
     for quad in store.raw.quads_for_pattern(None, None, None, ox.NamedNode(source)):
         assert quad.subject.value.startswith((f"{EX}id/thing/", f"{EX}id/listed/")), quad

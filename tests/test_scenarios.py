@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Built
+from conftest import CX, Built
 
 PREFIXES = """
 PREFIX cx: <https://w3id.org/cxgraph/ontology#>
@@ -214,3 +214,15 @@ def test_every_load_is_a_prov_activity_with_checksums_and_reconciled_counts(samp
     for _system, read, loaded, quarantined, _files in loads:
         assert int(read) == int(loaded) + int(quarantined)
     assert dict((r[0], r[4]) for r in loads)["system/catalog"] == "15"
+
+
+def test_registered_systems_no_source_describes_are_declared_from_the_registry(sample: Built) -> None:
+    registry = sample.project.graph_iri("registry")
+    rows = sample.store.query(f"SELECT ?s ?label WHERE {{ GRAPH <{registry}> {{ ?s a <{CX}System> ; "
+                              "<http://www.w3.org/2000/01/rdf-schema#label> ?label } } ORDER BY ?s")
+    declared = {r["s"].value: r["label"].value for r in rows}
+    assert declared == {s.system: s.title for s in sample.project.sources.values()
+                        if s.name in ("catalog", "observations")}  # no export describes these two
+    crm = sample.project.sources["crm"].system  # described by the catalog: not declared again
+    labels = list(sample.store.query(f"SELECT ?l WHERE {{ <{crm}> <http://www.w3.org/2000/01/rdf-schema#label> ?l }}"))
+    assert len(labels) == 1

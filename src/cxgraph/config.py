@@ -32,6 +32,7 @@ class Source:
     mapping: Path
     graph: str
     max_shrink: float | None = None  # this source's own shrink guard (else the registry's)
+    kind: str | None = None  # "shadow" for a source people trust but no one governs (cx:ShadowDataSource)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Project:
 
     def engine_graphs(self) -> dict[str, str]:
         """The graphs the engine itself writes, by kind."""
-        return {kind: self.graph_iri(kind) for kind in ("ontology", "provenance", "identity", "inferred")}
+        return {kind: self.graph_iri(kind) for kind in ("ontology", "provenance", "registry", "identity", "inferred")}
 
     def known_graphs(self) -> set[str]:
         """Every graph a build of this project writes: one per source plus the engine's own."""
@@ -148,7 +149,7 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
         files = _require(entry, "files", registry, where)
         if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
             raise CxGraphError(f"{where}: 'files' must be a list of paths", registry, line_of(entry, "files"))
-        known = {"title", "system", "files", "contract", "mapping", "graph", "format", "max_shrink"}
+        known = {"title", "system", "files", "contract", "mapping", "graph", "format", "max_shrink", "kind"}
         extra = sorted(set(entry) - known)
         if extra:
             raise CxGraphError(
@@ -171,5 +172,6 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
             graph=str(entry.get("graph", f"{base_iri}graph/source/{name}")),
             max_shrink=_fraction(entry["max_shrink"], registry, line_of(entry, "max_shrink"))
             if "max_shrink" in entry else None,
+            kind=str(entry["kind"]) if entry.get("kind") is not None else None,
         )
     return project

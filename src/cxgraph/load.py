@@ -32,7 +32,7 @@ from .identity import resolve
 from .ingest import Ingested, ingest, staging_graph
 from .iri import expand_template
 from .mapping import MappingRule, check_mapping, run_morph, write_staged_mapping
-from .provenance import LoadRecord, load_quads, sha256
+from .provenance import LoadRecord, load_quads, registry_quads, sha256
 from .reason import materialize
 from .store import EmbeddedStore, Workspace
 
@@ -314,6 +314,14 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
             rows_loaded=summary.rows_loaded, rows_quarantined=summary.rows_quarantined, triples=summary.triples))
     work.add_quads(provenance)
     faults.point("provenance")
+    registry_graph = engine["registry"]
+    work.drop_graph(registry_graph)
+    systems = " ".join(f"<{s.system}>" for s in project.sources.values())
+    source_graphs = " ".join(f"<{s.graph}>" for s in project.sources.values())
+    described = {row["s"].value for row in work.raw.query(  # by a source: engine graphs do not count
+        f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {systems} }} VALUES ?g {{ {source_graphs} }} "
+        "GRAPH ?g { ?s ?p ?o } }")}
+    work.add_quads(registry_quads(project, described))
     replaced = [s.graph for s in loadable]
     if not only or engine["ontology"] not in work.named_graphs():
         echo("Loading the ontology...")
@@ -325,7 +333,7 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     echo("Reasoning...")
     inferred = materialize(work, project)
     faults.point("reasoned")
-    replaced += [engine["identity"], engine["inferred"]]
+    replaced += [engine["registry"], engine["identity"], engine["inferred"]]
     echo("Publishing...")
     ws.publish(replaced, dropped, [engine["provenance"]])
     names = {s.name for s in loadable} | set(result.refused)

@@ -85,3 +85,22 @@ def load_quads(project: Project, record: LoadRecord) -> list[ox.Quad]:
             ox.Quad(activity, prov("used"), entity, graph),
         ]
     return quads
+
+
+def registry_quads(project: Project, described: set[str]) -> list[ox.Quad]:
+    """The registered systems no source describes, as the registry says them (label, and shadow kind).
+
+    Without them a source whose system the catalog does not list leaves every record "recorded in"
+    an IRI that nothing describes, shown raw in answers.
+    """
+    graph = ox.NamedNode(project.graph_iri("registry"))
+    quads = []
+    for source in project.sources.values():
+        if source.system in described:
+            continue
+        system = ox.NamedNode(source.system)
+        quads += [ox.Quad(system, RDF_TYPE, cx("System"), graph),
+                  ox.Quad(system, RDFS_LABEL, ox.Literal(source.title), graph)]
+        if source.kind == "shadow":
+            quads.append(ox.Quad(system, RDF_TYPE, cx("ShadowDataSource"), graph))
+    return quads
