@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 import rdflib
 
-from conftest import FIXTURES, ROOT, cx
+from conftest import CXGRAPH, FIXTURES, ROOT, cx
 from cxgraph.store import EmbeddedStore
 
 
@@ -258,3 +260,26 @@ def test_a_registry_beside_the_projects_is_chosen_with_registry(demo_store: Path
     assert proc.returncode == 0, proc.stderr
     assert "https://myco.example/graph/source/catalog" in proc.stdout.replace("\n", "")
     assert (ROOT / "loaders" / "sources.yaml").read_text(encoding="utf-8") == mine.read_text(encoding="utf-8")
+
+
+def test_sparql_runs_ad_hoc_queries_with_the_projects_prefixes_and_bound_parameters(demo_store: Path,
+                                                                                    tmp_path: Path) -> None:
+    proc = cx("sparql", "--format", "csv", "--param", "c=id:crm/contact/0030000101",
+              "SELECT ?name WHERE { ?c cx:hasName ?name }", cwd=tmp_path, store=demo_store)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["name", "Ann Rees"]
+    evil = cx("sparql", "--format", "csv", "--param", 'c=x" } UNION { ?s ?p ?o', "SELECT ?c WHERE { }",
+              cwd=tmp_path, store=demo_store)
+    assert evil.returncode == 0 and len(evil.stdout.splitlines()) == 2  # one row: the value, as a literal
+    query = tmp_path / "q.rq"
+    query.write_text("PREFIX cx: <https://w3id.org/cxgraph/ontology#>\nASK { ?p a cx:Party }\n", encoding="utf-8")
+    assert cx("sparql", "--file", str(query), cwd=tmp_path, store=demo_store).stdout.strip() == "true"
+    graph = cx("sparql", "CONSTRUCT { ?c cx:hasName ?n } WHERE { ?c cx:hasName ?n } LIMIT 2", cwd=tmp_path,
+               store=demo_store)
+    assert graph.returncode == 0 and graph.stdout.count("hasName") >= 2
+    bad = cx("sparql", "SELECT * {", cwd=tmp_path, store=demo_store)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: the query cannot run: error at 1:")
+    stdin = subprocess.run([*CXGRAPH, "sparql", "-", "--format", "csv"], capture_output=True, text=True,
+                           input="SELECT (COUNT(*) AS ?n) { ?p a cx:Party }", cwd=tmp_path,
+                           env={**os.environ, "CXGRAPH_PROJECT": str(ROOT), "CXGRAPH_STORE": str(demo_store)})
+    assert stdin.stdout.splitlines() == ["n", "152"]

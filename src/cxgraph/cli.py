@@ -21,6 +21,7 @@ from .cli_common import ProjectOpt, StoreOpt, err, out
 from .cli_common import fail as _fail
 from .cli_ontology import register as register_ontology
 from .cli_reason import register as register_reason
+from .cli_sparql import register as register_sparql
 from .config import Project, load_project
 from .errors import CxGraphError
 from .load import BuildReport, build
@@ -588,6 +589,7 @@ def _root(
 
 register_ontology(app)
 register_reason(app)
+register_sparql(app)
 
 
 def main() -> None:

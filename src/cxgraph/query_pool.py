@@ -50,6 +50,7 @@ class Request:
     default_graphs: list[str] | None = None  # None: the union of all named graphs
     named_graphs: list[str] | None = None
     rows: bool = False  # answer SELECT as Python rows of terms instead of serialized bytes
+    prefixes: dict[str, str] | None = None  # declared before the query (its own PREFIX lines win)
 
 
 @dataclass
@@ -164,6 +165,8 @@ def _answer(store: ox.Store, request: Request, max_answer: int) -> Answer:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
     if request.bindings:
         kwargs["substitutions"] = {ox.Variable(k): v for k, v in request.bindings.items()}
+    if request.prefixes:
+        kwargs["prefixes"] = request.prefixes
     result = store.query(request.sparql, **kwargs)
     if isinstance(result, ox.QuerySolutions):
         if request.rows:
