@@ -318,14 +318,14 @@ CARRIERS = [
     ("celtic-courier", "Celtic Courier"),
 ]
 
-ACTION_TYPES = [
-    ("refund", "Refund"),
-    ("replacement", "Replacement"),
-    ("goodwill_credit", "Goodwill credit"),
-    ("payment_plan", "Payment plan"),
-    ("chargeback_reversal", "Chargeback reversal"),
-    ("offer", "Marketing offer"),
-    ("reship", "Reship"),
+ACTION_TYPES = [  # (id, name, class of the record the action creates, when there is one)
+    ("refund", "Refund", "Refund"),
+    ("replacement", "Replacement", ""),
+    ("goodwill_credit", "Goodwill credit", ""),
+    ("payment_plan", "Payment plan", ""),
+    ("chargeback_reversal", "Chargeback reversal", ""),
+    ("offer", "Marketing offer", ""),
+    ("reship", "Reship", ""),
 ]
 
 CONTEXTS = [
@@ -3575,6 +3575,8 @@ def main() -> None:
         sh = o.shipment
         if not sh:
             continue
+        evs = sh.events if sh.explicit_events else default_events(sh)
+        delivered = [(loc, when) for code, _desc, loc, when in evs if code == "DV"]
         shipments.append(
             {
                 "shipment_id": sh.shipment_id,
@@ -3587,9 +3589,10 @@ def main() -> None:
                 "shipped_at": ts_local(
                     sh.shipped, "GB" if sh.shipped and dc_of(o.person.country) == "DC-LEEDS" else "NL"
                 ),
+                # the carrier feed's delivery time (its DV event), on delivered shipments only
+                **({"delivered_at": ts_local(delivered[-1][1], delivered[-1][0][:2])} if delivered else {}),
             }
         )
-        evs = sh.events if sh.explicit_events else default_events(sh)
         for i, (code, desc, loc, when) in enumerate(sorted(evs, key=lambda e: e[3]), 1):
             assert when <= NOW, (sh.shipment_id, when)
             events.append(
@@ -3713,7 +3716,9 @@ def main() -> None:
     counts["catalog/roles.csv"] = str(write_csv(cat / "roles.csv", ["role_id", "name"], ROLES))
     counts["catalog/channels.csv"] = str(write_csv(cat / "channels.csv", ["channel_id", "name"], CHANNELS))
     counts["catalog/carriers.csv"] = str(write_csv(cat / "carriers.csv", ["carrier_id", "name"], CARRIERS))
-    counts["catalog/action_types.csv"] = str(write_csv(cat / "action_types.csv", ["action_id", "name"], ACTION_TYPES))
+    counts["catalog/action_types.csv"] = str(
+        write_csv(cat / "action_types.csv", ["action_id", "name", "record_class"], ACTION_TYPES)
+    )
     counts["catalog/contexts.csv"] = str(
         write_csv(cat / "contexts.csv", ["context_id", "name", "definition", "description"], CONTEXTS)
     )

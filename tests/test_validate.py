@@ -95,7 +95,7 @@ def test_single_report_to_stdout_keeps_the_summary_on_stderr(disk_store: Path, t
 
 @pytest.mark.parametrize("args,message", [
     (["--shapes", str(SHAPES / "broken")], "shapes file does not parse"),
-    (["--shapes", str(SHAPES / "nowhere")], "no shapes folder"),
+    (["--shapes", str(SHAPES / "nowhere")], "no such shapes folder or file"),
     (["--fail-on", "fatal"], "--fail-on takes violation, warning or info"),
     (["--format", "pdf"], "unknown report format 'pdf'"),
     (["--format", "json", "--format", "html"], "several --format need --output FOLDER"),

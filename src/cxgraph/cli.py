@@ -164,6 +164,10 @@ def _print_build(report: BuildReport) -> None:
     if report.inferred:
         out.print(f"Reasoning: {report.inferred.get('triples', 0)} triples materialized into the inferred graph "
                   f"in {report.inferred.get('milliseconds', 0)} ms.")
+    rules = {k: v for k, v in report.derived.items() if k != "milliseconds"}
+    if rules:
+        out.print("Rules: " + ", ".join(f"{rule} {count} triples" for rule, count in rules.items())
+                  + f" in the derived graph ({report.derived.get('milliseconds', 0)} ms).")
     out.print(f"Quarantined rows: {report.quarantined}; report: {report.quarantine_csv} and "
               f"{report.quarantine_json.name}. Built in {report.seconds:.1f} s.")
 
@@ -414,7 +418,8 @@ def validate(
         "--output", help="Report file (one format) or folder (several); default: standard output.")] = None,
     fail_on: Annotated[str, typer.Option(
         "--fail-on", help="Lowest severity that fails the run: violation, warning or info.")] = "violation",
-    shapes: Annotated[Path | None, typer.Option("--shapes", help="Shapes folder (default: shapes/).")] = None,
+    shapes: Annotated[list[Path] | None, typer.Option(
+        "--shapes", help="Shape profile folder or file, repeatable (default: the registry's `shapes:`).")] = None,
     store: StoreOpt = None,
     project: ProjectOpt = None,
     endpoint: EndpointOpt = None,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from pathlib import Path
 
 from .errors import CxGraphError
@@ -20,6 +21,39 @@ def _fraction(value: object, registry: Path, line: int | None) -> float:
     return float(value)
 
 
+def _as_of(value: object, registry: Path, line: int | None) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise CxGraphError(f"as_of must be a day such as 2026-11-29, not {value!r}", registry, line) from None
+
+
+def _country(value: object, registry: Path, line: int | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.isascii() or not value.isalpha() or len(value) != 2:
+        raise CxGraphError(f"default_country must be an ISO 3166 two-letter code such as DE, not {value!r}",
+                           registry, line)
+    return value.upper()
+
+
+def _timezone(value: object, registry: Path, line: int | None) -> str | None:
+    if value is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CxGraphError(f"timezone must be an IANA time zone such as America/Sao_Paulo, not {value!r}",
+                           registry, line) from None
+    return str(value)
+
+
 @dataclass(frozen=True)
 class Source:
     """One registered source system: its exports, contract, mapping and named graph."""
@@ -33,6 +67,8 @@ class Source:
     graph: str
     max_shrink: float | None = None  # this source's own shrink guard (else the registry's)
     kind: str | None = None  # "shadow" for a source people trust but no one governs (cx:ShadowDataSource)
+    default_country: str | None = None  # ISO 3166 alpha-2: phone numbers of records that name no country
+    timezone: str | None = None  # IANA zone in which the source's zone-less timestamps are read
 
 
 @dataclass(frozen=True)
@@ -48,10 +84,21 @@ class Project:
     sources: dict[str, Source] = field(default_factory=dict)
     max_field_chars: int = DEFAULT_MAX_FIELD_CHARS
     max_shrink: float = DEFAULT_MAX_SHRINK
+    shapes: tuple[Path, ...] = ()  # shape profiles (folders or files), core first; see `shape_profiles`
+    as_of: date | None = None  # the day the graph describes, for derivation rules (else the build's day)
 
     @property
     def queries_dir(self) -> Path:
         return self.root / "queries"
+
+    @property
+    def rules_dir(self) -> Path:
+        return self.root / "rules"
+
+    @property
+    def core_shapes(self) -> Path:
+        """The core profile: what the ontology means for any enterprise."""
+        return self.root / "shapes" / "core"
 
     def graph_iri(self, kind: str) -> str:
         """IRI of an engine-owned graph such as `identity`, `provenance`, `ontology`."""
@@ -59,7 +106,8 @@ class Project:
 
     def engine_graphs(self) -> dict[str, str]:
         """The graphs the engine itself writes, by kind."""
-        return {kind: self.graph_iri(kind) for kind in ("ontology", "provenance", "registry", "identity", "inferred")}
+        return {kind: self.graph_iri(kind) for kind in ("ontology", "provenance", "registry", "identity", "inferred",
+                                                    "derived")}
 
     def known_graphs(self) -> set[str]:
         """Every graph a build of this project writes: one per source plus the engine's own."""
@@ -107,6 +155,20 @@ def _require(node: LineDict, key: str, path: Path, what: str) -> object:
     return node[key]
 
 
+def shape_profiles(doc: LineDict, registry: Path, core: Path) -> tuple[Path, ...]:
+    """The registry's `shapes:` list: `core` (the project's core profile) or paths relative to the registry.
+
+    Without the key, the core profile alone: what the ontology means, no enterprise's own promises.
+    Whether they exist is checked by `validate`, which reads them (a build does not need them).
+    """
+    entries = doc.get("shapes", ["core"])
+    line = line_of(doc, "shapes")
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, str) for e in entries):
+        raise CxGraphError("'shapes' must be a list of shape profiles: core, or folders/files of .ttl shapes",
+                           registry, line)
+    return tuple(core if entry == "core" else (registry.parent / entry).resolve() for entry in entries)
+
+
 def load_project(root: Path | None = None, data_root: Path | None = None) -> Project:
     """Read and check `loaders/sources.yaml`; every error names the file and line."""
     root = (root or find_project()).resolve()
@@ -138,6 +200,8 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
         max_field_chars=max_chars,
         max_shrink=_fraction(doc.get("max_shrink", DEFAULT_MAX_SHRINK), registry, line_of(doc, "max_shrink")),
     )
+    project = replace(project, shapes=shape_profiles(doc, registry, project.core_shapes),
+                      as_of=_as_of(doc.get("as_of"), registry, line_of(doc, "as_of")))
     entries = _require(doc, "sources", registry, "registry")
     if not isinstance(entries, dict) or not entries:
         raise CxGraphError("'sources' must map source names to their settings", registry, line_of(doc, "sources"))
@@ -149,7 +213,8 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
         files = _require(entry, "files", registry, where)
         if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
             raise CxGraphError(f"{where}: 'files' must be a list of paths", registry, line_of(entry, "files"))
-        known = {"title", "system", "files", "contract", "mapping", "graph", "format", "max_shrink", "kind"}
+        known = {"title", "system", "files", "contract", "mapping", "graph", "format", "max_shrink", "kind",
+                 "default_country", "timezone"}
         extra = sorted(set(entry) - known)
         if extra:
             raise CxGraphError(
@@ -173,5 +238,7 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
             max_shrink=_fraction(entry["max_shrink"], registry, line_of(entry, "max_shrink"))
             if "max_shrink" in entry else None,
             kind=str(entry["kind"]) if entry.get("kind") is not None else None,
+            default_country=_country(entry.get("default_country"), registry, line_of(entry, "default_country")),
+            timezone=_timezone(entry.get("timezone"), registry, line_of(entry, "timezone")),
         )
     return project

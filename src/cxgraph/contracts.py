@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,12 +36,13 @@ from .records import (
 )
 
 TYPES = {"string", "integer", "decimal", "boolean", "date", "datetime", "email", "currency", "iri", "list"}
-RULE_KEYS = {"type", "required", "pattern", "enum", "references", "description", "minimum"}
+RULE_KEYS = {"type", "required", "pattern", "enum", "references", "description", "minimum", "maximum"}
 
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _DATE = re.compile(r"-?\d{4,}-\d\d-\d\d")
 _DATETIME = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
+_LOCAL_DATETIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?")  # zone-less, read in a source's zone
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]+")
@@ -57,6 +59,7 @@ class FieldRule:
     enum: tuple[str, ...] | None = None
     references: tuple[str, str, str] | None = None  # (source, record set, field)
     minimum: float | None = None
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,16 @@ def _line_of(text: str, needle: str) -> int | None:
     return text.count("\n", 0, index) + 1 if index >= 0 else None
 
 
+def _bound(spec: dict[str, Any], key: str, name: str, fail: Any) -> float | None:
+    """A field's `minimum` or `maximum`: a number, for integer and decimal fields."""
+    value = spec.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        fail(f"field {name!r}: {key} must be a number", name)
+    return value
+
+
 def load_contract(path: Path, source: str) -> Contract:
     """Parse and check a contract file; a broken one stops the run naming file and line."""
     try:
@@ -227,7 +240,8 @@ def load_contract(path: Path, source: str) -> Contract:
                 pattern=pattern,
                 enum=tuple(str(v) for v in enum) if enum else None,
                 references=ref,
-                minimum=fspec.get("minimum"),
+                minimum=_bound(fspec, "minimum", fname, fail),
+                maximum=_bound(fspec, "maximum", fname, fail),
             )
         key = spec.get("key", ())
         key = (key,) if isinstance(key, str) else tuple(key)
@@ -327,8 +341,35 @@ def _show(value: Any) -> str:
         return value.encode("utf-8", errors="backslashreplace").decode("utf-8")
 
 
-def check_value(rule: FieldRule, raw: Any) -> tuple[str, str] | None:
-    """(rule id, message) when `raw` breaks the field rule, else None."""
+def in_zone(value: str, zone: str) -> tuple[str | None, str | None]:
+    """A zone-less local timestamp read in the source's IANA zone: (xsd:dateTime with offset, None) or (None, why).
+
+    A local time that the zone skips (clocks going forward) or passes twice (clocks going back) names no
+    single instant, so it is refused rather than guessed.
+    """
+    from zoneinfo import ZoneInfo
+
+    text = value.strip()
+    if not _LOCAL_DATETIME.fullmatch(text):
+        return None, "expected a timestamp such as 2017-10-02 10:56:33 (read in the source's time zone)"
+    try:
+        local = datetime.fromisoformat(text.replace(" ", "T"))
+    except ValueError:
+        return None, "not a valid timestamp"
+    tz = ZoneInfo(zone)
+    first, second = local.replace(tzinfo=tz, fold=0), local.replace(tzinfo=tz, fold=1)
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local:
+        return None, f"local time {text} does not exist in {zone} (clocks went forward)"
+    if first.utcoffset() != second.utcoffset():
+        return None, f"local time {text} happens twice in {zone} (clocks went back): the instant is ambiguous"
+    return first.isoformat(), None
+
+
+def check_value(rule: FieldRule, raw: Any, zone: str | None = None) -> tuple[str, str] | None:
+    """(rule id, message) when `raw` breaks the field rule, else None.
+
+    `zone`: the source's time zone (sources.yaml `timezone`), in which zone-less timestamps are read.
+    """
     if rule.type == "list":
         if raw is None:
             return ("required", "required value is missing") if rule.required else None
@@ -362,7 +403,11 @@ def check_value(rule: FieldRule, raw: Any) -> tuple[str, str] | None:
             date.fromisoformat(value)
         except ValueError:
             return ("type", "not a calendar date")
-    if kind == "datetime":
+    if kind == "datetime" and zone and _LOCAL_DATETIME.fullmatch(value.strip()):
+        _stamp, why = in_zone(value, zone)
+        if why:
+            return ("timezone", why)
+    elif kind == "datetime":
         if not _DATETIME.fullmatch(value):
             return ("type", "expected an ISO 8601 timestamp such as 2026-11-03T14:22:01+00:00")
         try:
@@ -370,7 +415,8 @@ def check_value(rule: FieldRule, raw: Any) -> tuple[str, str] | None:
         except ValueError:
             return ("type", "not a valid timestamp")
         if parsed.tzinfo is None:
-            return ("timezone", "timestamp has no time zone; the instant is ambiguous")
+            return ("timezone", "timestamp has no time zone; the instant is ambiguous (a source whose "
+                    "timestamps are local declares `timezone:` in sources.yaml, e.g. America/Sao_Paulo)")
     if kind == "email" and not _EMAIL.fullmatch(value.strip()):
         return ("type", "expected an e-mail address")
     if kind == "currency" and not _CURRENCY.fullmatch(value):
@@ -379,6 +425,8 @@ def check_value(rule: FieldRule, raw: Any) -> tuple[str, str] | None:
         return ("type", "expected an absolute IRI")
     if rule.minimum is not None and kind in ("integer", "decimal") and float(value) < rule.minimum:
         return ("minimum", f"must be at least {rule.minimum}")
+    if rule.maximum is not None and kind in ("integer", "decimal") and float(value) > rule.maximum:
+        return ("maximum", f"must be at most {rule.maximum}")
     if rule.enum is not None and value not in rule.enum:
         return ("enum", f"not one of the allowed values: {', '.join(rule.enum)}")
     if rule.pattern is not None and not rule.pattern.fullmatch(value):
@@ -488,6 +536,7 @@ def check(
                 result.counts[(source, rs.name)] = RecordSetCount(source=source, record_set=rs.name, file=rs.file)
             continue
         contract = contracts[source]
+        zone = project.sources[source].timezone if source in project.sources else None
         for rs in contract.record_sets.values():
             path = project.data_root / rs.file
             if path not in files:
@@ -511,7 +560,7 @@ def check(
             need = needs.get((source, rs.name), MappingNeeds())
             seen_keys: dict[tuple[str, ...], int] = {}
             for index, record in enumerate(records):
-                issue = _check_record(rs, record, need, limit)
+                issue = _check_record(rs, record, need, limit, zone)
                 if issue is None and rs.key:
                     key = tuple(str(_text(_field(rs, record, k))) for k in rs.key)
                     if key in seen_keys:
@@ -635,7 +684,9 @@ def _depth(node: Any) -> int:
     return deepest
 
 
-def _check_record(rs: RecordSet, record: Record, need: MappingNeeds, limit: int) -> Issue | None:
+def _check_record(
+    rs: RecordSet, record: Record, need: MappingNeeds, limit: int, zone: str | None = None,
+) -> Issue | None:
     def issue(column: str, value: Any, rule: str, message: str) -> Issue:
         return Issue(rs.source, rs.name, rs.file, record.row, record.locator, column,
                      "" if value is None else _show(value)[:200], rule, message)
@@ -661,7 +712,7 @@ def _check_record(rs: RecordSet, record: Record, need: MappingNeeds, limit: int)
                          "(max_field_chars in sources.yaml)")
     for name, rule in rs.fields.items():
         raw = _field(rs, record, name)
-        broken = check_value(rule, raw)
+        broken = check_value(rule, raw, zone)
         if broken:
             return issue(name, raw, broken[0], broken[1])
     for name in need.subject_fields:
@@ -704,11 +755,28 @@ def stage(
                           for name, kinds in needs.get((source.name, s.record_set.name), MappingNeeds()).raw_iri.items()
                           for kind in kinds}
                 write_csv(parsed, keep, target, {raw_column(n, k): (n, _encoder(k)) for (n, k) in encode},
-                          blank_is_absent=True)
+                          blank_is_absent=True, rewrite=_zoned_fields(states, source.timezone))
             else:
                 drop = {s.records[i].pointer for s in states for i in s.bad}
                 rewrites = [(s, needs.get((source.name, s.record_set.name), MappingNeeds())) for s in states]
-                write_json(parsed, drop, target, lambda doc, r=rewrites, d=drop: _encode_json(doc, r, d))
+                zoned = _zoned_fields(states, source.timezone)
+                write_json(parsed, drop, target,
+                           lambda doc, r=rewrites, d=drop, z=zoned: _encode_json(doc, r, d, z))
+
+
+def _zoned_fields(states: list[_Checked], zone: str | None) -> dict[str, Callable[[str], str]]:
+    """The datetime fields of a source with a declared time zone, and how their local values are written:
+    with the zone's offset of that instant (2017-10-02T10:56:33-03:00), never as if they were UTC."""
+    if not zone:
+        return {}
+
+    def stamp(value: str, z: str = zone) -> str:
+        if not _LOCAL_DATETIME.fullmatch(value.strip()):
+            return value
+        zoned, _why = in_zone(value, z)
+        return zoned or value
+
+    return {name: stamp for s in states for name, rule in s.record_set.fields.items() if rule.type == "datetime"}
 
 
 def _encoder(kind: str) -> Any:
@@ -718,8 +786,10 @@ def _encoder(kind: str) -> Any:
     return encode
 
 
-def _encode_json(document: Any, rewrites: list[tuple[_Checked, MappingNeeds]], drop: set[tuple[Any, ...]]) -> None:
-    """Encode raw IRI values in place in the copy of a JSON document (before dropped records go)."""
+def _encode_json(document: Any, rewrites: list[tuple[_Checked, MappingNeeds]], drop: set[tuple[Any, ...]],
+                 zoned: dict[str, Callable[[str], str]] | None = None) -> None:
+    """Encode raw IRI values (and local timestamps) in place in the copy of a JSON document, before dropped
+    records go."""
     for state, need in rewrites:
         for index, record in enumerate(state.records):
             if index in state.bad or record.pointer in drop:
@@ -729,6 +799,9 @@ def _encode_json(document: Any, rewrites: list[tuple[_Checked, MappingNeeds]], d
                 node = node[part]
             for name in state.record_set.fields:  # a blank value is absent, as the contract check read it
                 set_json_value(node, name, lambda v: None if v.strip() == "" else v)
+            for name, change in (zoned or {}).items():
+                if name in state.record_set.fields:
+                    set_json_value(node, name, change)
             for name, kinds in need.raw_iri.items():  # IRI-safe copies beside the value, which literals keep
                 value = json_value(node, name)
                 for kind in kinds:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -28,7 +28,7 @@ NORMALIZERS = {"trim", "lowercase", "digits", "phone"}
 class Rule:
     id: str
     label: str
-    kind: str  # "value" (same normalized value) or "reference" (a record naming another)
+    kind: str  # "value" (same normalized value), "key" (same person key in the same system), "reference"
     property: str
     normalize: tuple[str, ...] = ()
 
@@ -38,9 +38,7 @@ class IdentityConfig:
     record_classes: list[str]
     name_property: str
     rules: list[Rule]
-    country_property: str | None = None
-    calling_codes: dict[str, str] = field(default_factory=dict)
-    default_country: str | None = None
+    country_property: str | None = None  # the record's own country (ISO 3166 alpha-2), read first
 
 
 def _expand(term: str, prefixes: dict[str, str], path: Path, line: int | None) -> str:
@@ -66,8 +64,9 @@ def load_identity(path: Path) -> IdentityConfig:
         line = doc["rules"].lines[index]
         if not isinstance(spec, dict) or not {"id", "kind", "property"} <= set(spec):
             raise CxGraphError("each rule needs id, kind and property", path, line)
-        if spec["kind"] not in ("value", "reference"):
-            raise CxGraphError(f"rule {spec['id']}: kind must be 'value' or 'reference'", path, line_of(spec, "kind"))
+        if spec["kind"] not in ("value", "key", "reference"):
+            raise CxGraphError(f"rule {spec['id']}: kind must be 'value', 'key' or 'reference'", path,
+                               line_of(spec, "kind"))
         normalize = tuple(spec.get("normalize") or ())
         unknown = [n for n in normalize if n not in NORMALIZERS]
         if unknown:
@@ -81,19 +80,26 @@ def load_identity(path: Path) -> IdentityConfig:
             normalize=normalize,
         ))
     phone = doc.get("phone") or {}
+    for key, why in (("default_country", "a global default country turns a German number into a UK one; give each "
+                      "source its `default_country` in sources.yaml"),
+                     ("calling_codes", "numbers are normalized with libphonenumber, which knows every country's "
+                      "calling code and trunk prefix")):
+        if key in phone:
+            raise CxGraphError(f"phone.{key} is no longer read: {why}", path, line_of(phone, key))
     return IdentityConfig(
         record_classes=[_expand(str(c), prefixes, path, line_of(doc, "record_classes")) for c in classes],
         name_property=_expand(str(doc.get("name_property", "cx:hasName")), prefixes, path, None),
         rules=rules,
         country_property=_expand(str(phone["country_property"]), prefixes, path, None)
         if phone.get("country_property") else None,
-        calling_codes={str(k): str(v) for k, v in (phone.get("calling_codes") or {}).items()},
-        default_country=phone.get("default_country"),
     )
 
 
-def normalize(value: str, steps: tuple[str, ...], country: str | None, config: IdentityConfig) -> str | None:
-    """Apply a rule's normalizers; None when nothing comparable is left."""
+def normalize(value: str, steps: tuple[str, ...], country: str | None) -> str | None:
+    """Apply a rule's normalizers; None when nothing comparable is left.
+
+    `country` is the record's own country, else its source's `default_country`; never a global default.
+    """
     text = value
     for step in steps:
         if step == "trim":
@@ -103,26 +109,34 @@ def normalize(value: str, steps: tuple[str, ...], country: str | None, config: I
         elif step == "digits":
             text = re.sub(r"\D", "", text)
         elif step == "phone":
-            text = normalize_phone(text, country or config.default_country, config.calling_codes)
+            text = normalize_phone(text, country)
             if text is None:
                 return None
     return text or None
 
 
-def normalize_phone(text: str, country: str | None, calling_codes: dict[str, str]) -> str | None:
-    """E.164 form: +<country code><national number without trunk 0>."""
+def normalize_phone(text: str, country: str | None) -> str | None:
+    """E.164 form (+<country code><national number>) by libphonenumber, or None when it cannot be placed.
+
+    A number written with + or 00 needs no country; a national number needs the record's or the source's
+    country, and without one it is not compared (two "555-4729" in different countries are not a match).
+    Numbers that are possible for the country are kept even when not assigned (test and sample data).
+    """
+    import phonenumbers
+
     raw = text.strip()
-    digits = re.sub(r"\D", "", raw)
-    if not digits:
+    if not re.search(r"\d", raw):
         return None
-    if raw.startswith("+"):
-        return "+" + digits
-    if digits.startswith("00"):
-        return "+" + digits[2:]
-    code = calling_codes.get(country or "")
-    if code and digits.startswith("0"):
-        return f"+{code}{digits[1:]}"
-    return None
+    if raw.startswith("00"):
+        raw = "+" + raw[2:]
+    region = country.upper() if country and re.fullmatch(r"[A-Za-z]{2}", country) else None
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class _UnionFind:
@@ -151,12 +165,16 @@ def resolve(store: GraphStore, project: Project) -> dict[str, int]:
     config = load_identity(project.identity)
     values = " ".join(f"<{c}>" for c in config.record_classes)
     records: dict[str, str] = {}
-    for row in store.query(f"SELECT ?r ?c WHERE {{ VALUES ?c {{ {values} }} ?r a ?c }}"):
+    country: dict[str, str] = {}  # the record's own country, else its source's default_country
+    by_graph = {s.graph: s.default_country for s in project.sources.values() if s.default_country}
+    for row in store.query(f"SELECT ?r ?c ?g WHERE {{ VALUES ?c {{ {values} }} GRAPH ?g {{ ?r a ?c }} }}"):
         records.setdefault(row["r"].value, row["c"].value)
-    country: dict[str, str] = {}
+        if row["g"].value in by_graph:
+            country.setdefault(row["r"].value, by_graph[row["g"].value])
     if config.country_property:
         for row in store.query(f"SELECT ?r ?v WHERE {{ ?r <{config.country_property}> ?v }}"):
-            country[row["r"].value] = row["v"].value
+            if re.fullmatch(r"[A-Za-z]{2}", row["v"].value.strip()):
+                country[row["r"].value] = row["v"].value.strip().upper()
     names: dict[str, str] = {}
     for row in store.query(f"SELECT ?r ?v WHERE {{ ?r <{config.name_property}> ?v }}"):
         names.setdefault(row["r"].value, row["v"].value)
@@ -175,10 +193,18 @@ def resolve(store: GraphStore, project: Project) -> dict[str, int]:
                     evidence[(target.value, rule.id)].add(f"referred to by {record}")
             continue
         groups: dict[str, set[str]] = defaultdict(set)
+        systems: dict[str, str] = {}
+        if rule.kind == "key":  # a key one system assigns to a person: the same value elsewhere is another person
+            held = f"SELECT ?r ?s WHERE {{ ?r <{rule.property}> ?v ; <{CX}isRecordedIn> ?s }}"
+            systems = {row["r"].value: row["s"].value for row in store.query(held)}
         for record, value in pairs:
             if record not in records or not isinstance(value, ox.Literal):
                 continue
-            key = normalize(value.value, rule.normalize, country.get(record), config)
+            key = normalize(value.value, rule.normalize, country.get(record))
+            if key and rule.kind == "key":
+                if record not in systems:
+                    continue
+                key = f"{key} in {systems[record]}"
             if key:
                 groups[key].add(record)
         for key, members in groups.items():

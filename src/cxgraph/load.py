@@ -27,6 +27,7 @@ from .config import Project, Source
 from .contracts import Checked, CheckResult, Contract, Issue, MappingNeeds, check, load_contracts, stage
 from .contracts import _field as record_field
 from .contracts import _text as record_text
+from .derive import as_of_day, derive
 from .errors import CxGraphError
 from .identity import resolve
 from .ingest import Ingested, ingest, staging_graph
@@ -72,6 +73,7 @@ class BuildReport:
     seconds: float
     file_problems: list[Issue] = field(default_factory=list)
     inferred: dict[str, int] = field(default_factory=dict)
+    derived: dict[str, int] = field(default_factory=dict)  # triples per rule id, and milliseconds
     refused: dict[str, list[Issue]] = field(default_factory=dict)
     previous: dict[str, int] = field(default_factory=dict)  # refused source -> triples kept in its graph
     dangling: list[DanglingLink] = field(default_factory=list)
@@ -333,12 +335,14 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     echo("Reasoning...")
     inferred = materialize(work, project)
     faults.point("reasoned")
-    replaced += [engine["registry"], engine["identity"], engine["inferred"]]
+    echo(f"Deriving (rules/, as of {as_of_day(project).isoformat()})...")
+    derived = derive(work, project)
+    replaced += [engine["registry"], engine["identity"], engine["inferred"], engine["derived"]]
     echo("Publishing...")
     ws.publish(replaced, dropped, [engine["provenance"]])
     names = {s.name for s in loadable} | set(result.refused)
     problems = [i for i in result.file_problems if i.source in names]
-    return BuildReport(summaries, result, identity, Path(), Path(), 0.0, problems, inferred,
+    return BuildReport(summaries, result, identity, Path(), Path(), 0.0, problems, inferred, derived,
                        refused=dict(result.refused), previous=previous, dangling=dangling,
                        unknown_graphs=[g for g in unknown if g not in dropped]
                        + ([f"the default graph ({default_triples} triples)"] if default_triples and only else []),
@@ -420,7 +424,10 @@ def find_dangling(work: EmbeddedStore, project: Project, loadable: list[Source],
         f"FILTER(isIRI(?o) && STRSTARTS(STR(?o), \"{project.id_iri('')}\")) "
         f"FILTER NOT EXISTS {{ GRAPH ?any {{ ?o ?p2 ?o2 }} }} }} ORDER BY ?g ?s ?p ?o LIMIT {limit}")
     by_graph = {s.graph: s.name for s in loadable}
+    registered = {s.system for s in project.sources.values()}  # the registry graph declares them
     for row in rows:
+        if row["o"].value in registered:
+            continue
         source = by_graph[row["g"].value]
         record = None
         origin = expected[source].get(row["s"].value)

@@ -214,14 +214,17 @@ def json_records(source: SourceFile, iterator: str) -> list[Record]:
 
 
 def write_csv(source: SourceFile, keep: set[int], target: Path,
-              extra: dict[str, tuple[str, Callable[[str], str]]] | None = None, blank_is_absent: bool = False) -> None:
+              extra: dict[str, tuple[str, Callable[[str], str]]] | None = None, blank_is_absent: bool = False,
+              rewrite: dict[str, Callable[[str], str]] | None = None) -> None:
     """Write the header and the kept rows (by line number) to the staging copy.
 
     `extra`: added columns, each (source column, function) computing its value from another column;
-    `blank_is_absent`: a cell of spaces only is written empty, as the contract check reads it.
+    `blank_is_absent`: a cell of spaces only is written empty, as the contract check reads it;
+    `rewrite`: columns whose non-blank values are written changed (local timestamps given their offset).
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     extra = extra or {}
+    rewrite = rewrite or {}
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([*source.header, *extra])
@@ -230,6 +233,8 @@ def write_csv(source: SourceFile, keep: set[int], target: Path,
                 cells = []
                 for column in source.header:
                     value = record.values.get(column, "")
+                    if column in rewrite and value.strip():
+                        value = rewrite[column](value)
                     cells.append("" if blank_is_absent and not value.strip() else value)
                 for column, function in extra.values():
                     value = record.values.get(column, "")

@@ -91,27 +91,47 @@ class Validation:
         return [r for r in self.results if SEVERITIES.index(r.severity) <= limit]
 
 
-def load_shapes(folder: Path) -> tuple[rdflib.Graph, dict[str, tuple[str, str]]]:
-    """Every Turtle file in the shapes folder; a file that does not parse stops the run, named."""
-    if not folder.is_dir():
-        raise CxGraphError("no shapes folder", folder)
+def shape_files(profiles: Iterable[Path]) -> list[Path]:
+    """The Turtle files of the shape profiles, in order: a folder gives every `.ttl` under it."""
+    files: list[Path] = []
+    for profile in profiles:
+        if profile.is_dir():
+            found = sorted(profile.rglob("*.ttl"))
+            if not found:
+                raise CxGraphError("no .ttl shapes files in this shape profile", profile)
+            files += found
+        elif profile.is_file():
+            files.append(profile)
+        else:
+            raise CxGraphError("no such shapes folder or file", profile)
+    if not files:
+        raise CxGraphError("no shape profile selected")
+    return files
+
+
+def load_shapes(profiles: Path | Iterable[Path]) -> tuple[rdflib.Graph, dict[str, tuple[str, str]]]:
+    """Every Turtle file of the profiles in one shapes graph; a file that does not parse stops the run, named.
+
+    A shape IRI defined in two profiles is refused: the enterprise profile adds shapes, it does not
+    silently merge constraints into a core shape.
+    """
     graph = rdflib.Graph()
     shapes: dict[str, tuple[str, str]] = {}
-    files = sorted(folder.rglob("*.ttl"))
-    if not files:
-        raise CxGraphError("no .ttl shapes files", folder)
-    for path in files:
+    for path in shape_files([profiles] if isinstance(profiles, Path) else profiles):
         part = rdflib.Graph()
         try:
             part.parse(path, format="turtle")
         except Exception as exc:  # rdflib raises several parser exception types
             raise CxGraphError(f"shapes file does not parse: {exc}", path) from None
         graph += part
+        name = f"{path.parent.name}/{path.name}"
         for kind in (SH.NodeShape, SH.PropertyShape):
             for shape in part.subjects(RDF.type, kind):
                 if isinstance(shape, rdflib.URIRef):
+                    if str(shape) in shapes and shapes[str(shape)][1] != name:
+                        raise CxGraphError(f"shape {shape} is also defined in {shapes[str(shape)][1]}", path)
                     label = part.value(shape, RDFS.label) or part.value(shape, SH.name) or _local(str(shape))
-                    shapes[str(shape)] = (str(label), path.name)
+                    shapes[str(shape)] = (str(label), name)
     return graph, shapes
 
 
@@ -167,11 +187,14 @@ def unknown_graphs(store: Any, project: Project) -> list[str]:
     return unknown
 
 
-def run_validation(store: Any, project: Project, shapes_dir: Path | None = None) -> Validation:
-    """Validate the store's data with pySHACL and attach each focus node's source record."""
+def run_validation(store: Any, project: Project, profiles: list[Path] | None = None) -> Validation:
+    """Validate the store's data with pySHACL and attach each focus node's source record.
+
+    The shapes are the registry's profiles (`shapes:` in sources.yaml) unless `profiles` are given.
+    """
     import pyshacl
 
-    shapes, shape_index = load_shapes(shapes_dir or project.root / "shapes")
+    shapes, shape_index = load_shapes(profiles or project.shapes)
     data = data_graph(store, project)
     started = time.perf_counter()
     _conforms, report, _text = pyshacl.validate(
@@ -312,7 +335,8 @@ def to_junit(validation: Validation, fail_on: str = "violation") -> str:
                        time=f"{validation.seconds:.3f}")
     for shape in sorted(set(validation.shapes) | set(by_shape)):
         label, file = validation.shapes.get(shape, (_local(shape), ""))
-        case = ET.SubElement(suite, "testcase", classname=f"shapes.{file.removesuffix('.ttl') or 'other'}",
+        group = file.removesuffix(".ttl").replace("/", ".") or "other"
+        case = ET.SubElement(suite, "testcase", classname=f"shapes.{group}",
                              name=label)
         notes = []
         for result in by_shape.get(shape, []):
