@@ -6,7 +6,9 @@ import glob
 from pathlib import Path
 
 import rdflib
-from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import RDFS, XSD
+
+from cxgraph.xsd import ontology_datatypes
 
 g = rdflib.Graph()
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,18 +16,9 @@ for f in glob.glob(str(ROOT / "ontology/modules/*.ttl")):
     g.parse(f)
 CX = "https://w3id.org/cxgraph/ontology#"
 rows = []
-for p in sorted(set(g.subjects(RDF.type, OWL.DatatypeProperty))):
-    if not str(p).startswith(CX):
-        continue
-    rng = g.value(p, RDFS.range)
-    note = " ".join(str(n) for n in g.objects(p, SKOS.scopeNote))
-    if rng is not None and str(rng).startswith(str(XSD)):
-        dt = str(rng)[len(str(XSD)):]
-    elif rng == RDFS.Literal and "xsd:date literals" in note:
-        dt = "date"
-    else:
-        continue
-    rows.append((str(p)[len(CX):], dt, str(g.value(p, RDFS.label))))
+for prop, datatype in sorted(ontology_datatypes(g).items()):
+    if prop.startswith(CX):
+        rows.append((prop[len(CX):], datatype[len(str(XSD)):], str(g.value(rdflib.URIRef(prop), RDFS.label))))
 WORDS = {"date": "a date (YYYY-MM-DD, no time of day)", "dateTime": "a date and time with its zone",
          "decimal": "a decimal number", "integer": "a whole number", "string": "a plain string",
          "boolean": "true or false", "anyURI": "an IRI (xsd:anyURI)",
@@ -48,12 +41,14 @@ out = ["""# Core datatypes: every value of a data property has the datatype the 
 """]
 for name, dt, label in rows:
     words = WORDS.get(dt, f"an xsd:{dt} value")
+    # an instant needs its zone: "2026-03-02T09:15:00" could be any of 26 hours
+    zone = '\n    sh:pattern "(Z|[+-][0-9][0-9]:[0-9][0-9])$" ;' if dt == "dateTime" else ""
     out.append(f"""cxsh:Datatype-{name} a sh:PropertyShape ;
     sh:targetSubjectsOf cx:{name} ;
     rdfs:label "{label}: datatype"@en ;
     rdfs:comment "Every value of cx:{name} is xsd:{dt}."@en ;
     sh:path cx:{name} ;
-    sh:datatype xsd:{dt} ;
+    sh:datatype xsd:{dt} ;{zone}
     sh:message "A value of cx:{name} ({label}) is not {words}."@en .
 """)
 (ROOT / "shapes/core/datatypes.ttl").write_text("\n".join(out), encoding="utf-8")

@@ -58,3 +58,25 @@ def test_a_datatype_that_does_not_fit_the_contract_type_is_refused(tmp_path: Pat
     with pytest.raises(CxGraphError, match="writes") as error:
         _check_with(tmp_path, term)
     assert message in str(error.value) and error.value.line is not None
+
+
+@pytest.mark.parametrize("term,message", [
+    ("[cx:hasPromisedDate, $(FirstName)]", "writes cx:hasPromisedDate as xsd:string, but the ontology's values of "
+                                           "cx:hasPromisedDate are xsd:date"),
+    ("[cx:hasMarketingConsent, $(EmailOptIn), xsd:string]", "are xsd:boolean"),
+])
+def test_a_literal_must_have_its_propertys_datatype(tmp_path: Path, term: str, message: str) -> None:
+    """A promised day mapped as text (or as a date-time) is never compared with a day: refused before the build."""
+    from cxgraph.load import ontology_ranges
+
+    project = load_project(ROOT)
+    source = project.sources["crm"]
+    text = source.mapping.read_text(encoding="utf-8")
+    anchor = "      - [cx:hasSourceIdentifier, $(ContactId)]\n"
+    mapping = tmp_path / "crm.yml"
+    mapping.write_text(text.replace(anchor, anchor + f"      - {term}\n", 1), encoding="utf-8")
+    ranges = ontology_ranges(project)
+    check_mapping(source, load_contracts(project)["crm"], ranges)  # the sample's own mapping passes
+    with pytest.raises(CxGraphError, match="mapping 'contact'") as error:
+        check_mapping(replace(source, mapping=mapping), load_contracts(project)["crm"], ranges)
+    assert message in str(error.value) and "crm.yml:" in str(error.value)

@@ -453,18 +453,18 @@ def test_identity_parties_and_links(wholesaler: Wholesaler) -> None:
 
 
 def test_local_phone_numbers_are_read_in_the_accounts_own_country(wholesaler: Wholesaler) -> None:
-    """Taquería's ERP number "(5) 555-4729" is Mexican (its own country, MX), not German (the ERP's
-    default_country): +5255554729, the E.164 of invoicing's "+52 5 555 4729". Nothing else ties the two."""
+    """Taquería's ERP number "(55) 5555-4729" is Mexican (its own country, MX), not German (the ERP's
+    default_country): +525555554729, the E.164 of invoicing's "+52 55 5555 4729". Nothing else ties the two."""
     evidence = sparql(wholesaler, f"""
         SELECT ?r ?phone ?country ?rule ?evidence WHERE {{
             VALUES ?r {{ <{ID}erp/customer/TACOS> <{ID}invoicing/account/40002> }}
             ?r cx:hasPhoneNumber ?phone ; cx:hasCountryCode ?country .
             ?l cx:linksRecord ?r ; cx:matchedByRule ?rule ; cx:hasEvidence ?evidence }} ORDER BY ?r""")
     assert evidence == [
-        ("id:erp/customer/TACOS", "(5) 555-4729", "MX", "id:identity-rule/normalized-phone",
-         "same phone number (E.164): +5255554729"),
-        ("id:invoicing/account/40002", "+52 5 555 4729", "MX", "id:identity-rule/normalized-phone",
-         "same phone number (E.164): +5255554729"),
+        ("id:erp/customer/TACOS", "(55) 5555-4729", "MX", "id:identity-rule/normalized-phone",
+         "same phone number (E.164): +525555554729"),
+        ("id:invoicing/account/40002", "+52 55 5555 4729", "MX", "id:identity-rule/normalized-phone",
+         "same phone number (E.164): +525555554729"),
     ]
     # the service desk keeps no country: its national "0221 0644327" is read in its default_country, DE
     assert sparql(wholesaler, f"""

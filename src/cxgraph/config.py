@@ -35,8 +35,10 @@ def _as_of(value: object, registry: Path, line: int | None) -> date | None:
 def _country(value: object, registry: Path, line: int | None) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or not value.isascii() or not value.isalpha() or len(value) != 2:
-        raise CxGraphError(f"default_country must be an ISO 3166 two-letter code such as DE, not {value!r}",
+    import phonenumbers
+
+    if not isinstance(value, str) or value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise CxGraphError(f"default_country must be an ISO 3166 two-letter code such as DE or GB, not {value!r}",
                            registry, line)
     return value.upper()
 

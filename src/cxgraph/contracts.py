@@ -362,7 +362,12 @@ def in_zone(value: str, zone: str) -> tuple[str | None, str | None]:
         return None, f"local time {text} does not exist in {zone} (clocks went forward)"
     if first.utcoffset() != second.utcoffset():
         return None, f"local time {text} happens twice in {zone} (clocks went back): the instant is ambiguous"
-    return first.isoformat(), None
+    # the text as written (fractions kept), with the offset in whole minutes (old local mean times have seconds,
+    # which xsd:dateTime cannot hold)
+    offset = round(first.utcoffset().total_seconds() / 60)  # type: ignore[union-attr]
+    sign, minutes = ("-" if offset < 0 else "+"), abs(offset)
+    stamp = text.replace(" ", "T") + (":00" if len(text) == 16 else "")
+    return f"{stamp}{sign}{minutes // 60:02d}:{minutes % 60:02d}", None
 
 
 def check_value(rule: FieldRule, raw: Any, zone: str | None = None) -> tuple[str, str] | None:

@@ -118,8 +118,9 @@ def normalize(value: str, steps: tuple[str, ...], country: str | None) -> str | 
 def normalize_phone(text: str, country: str | None) -> str | None:
     """E.164 form (+<country code><national number>) by libphonenumber, or None when it cannot be placed.
 
-    A number written with + or 00 needs no country; a national number needs the record's or the source's
-    country, and without one it is not compared (two "555-4729" in different countries are not a match).
+    A number written with + (or 00 where no country is known) needs no country; a national number needs
+    the record's or the source's country, and without one it is not compared. A number that can only be
+    dialled locally (no area code: "555-4729") is not compared either: in two towns it is two people.
     Numbers that are possible for the country are kept even when not assigned (test and sample data).
     """
     import phonenumbers
@@ -127,16 +128,24 @@ def normalize_phone(text: str, country: str | None) -> str | None:
     raw = text.strip()
     if not re.search(r"\d", raw):
         return None
-    if raw.startswith("00"):
+    region = country.upper() if country and country.upper() in phonenumbers.SUPPORTED_REGIONS else None
+    if raw.startswith("00") and region is None:
         raw = "+" + raw[2:]
-    region = country.upper() if country and re.fullmatch(r"[A-Za-z]{2}", country) else None
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def known_country(value: str) -> str | None:
+    """An ISO 3166 code libphonenumber knows (GB, not UK), upper-cased; else None."""
+    import phonenumbers
+
+    code = value.strip().upper()
+    return code if code in phonenumbers.SUPPORTED_REGIONS else None
 
 
 class _UnionFind:
@@ -173,8 +182,9 @@ def resolve(store: GraphStore, project: Project) -> dict[str, int]:
             country.setdefault(row["r"].value, by_graph[row["g"].value])
     if config.country_property:
         for row in store.query(f"SELECT ?r ?v WHERE {{ ?r <{config.country_property}> ?v }}"):
-            if re.fullmatch(r"[A-Za-z]{2}", row["v"].value.strip()):
-                country[row["r"].value] = row["v"].value.strip().upper()
+            own = known_country(row["v"].value)  # a code no one knows ("UK") leaves the source's default
+            if own:
+                country[row["r"].value] = own
     names: dict[str, str] = {}
     for row in store.query(f"SELECT ?r ?v WHERE {{ ?r <{config.name_property}> ?v }}"):
         names.setdefault(row["r"].value, row["v"].value)

@@ -36,6 +36,7 @@ from .mapping import MappingRule, check_mapping, run_morph, write_staged_mapping
 from .provenance import LoadRecord, load_quads, registry_quads, sha256
 from .reason import materialize
 from .store import EmbeddedStore, Workspace
+from .xsd import ontology_datatypes
 
 ENGINE_STAGING = ("graph/staging/",)  # graphs older cxgraph versions left behind
 
@@ -104,6 +105,18 @@ def load_ontology(store: EmbeddedStore, project: Project) -> int:
         except SyntaxError as exc:
             raise CxGraphError(f"ontology file does not parse: {exc}", path) from None
     return store.count(target)
+
+
+def ontology_ranges(project: Project) -> dict[str, str]:
+    """Each data property's datatype in the project's ontology (the mapping check compares literals with it)."""
+    import rdflib
+
+    from .docs import imports_closure
+
+    graph = rdflib.Graph()
+    for module in imports_closure(project.ontology):
+        graph += module.graph
+    return ontology_datatypes(graph)
 
 
 def mapping_needs(plans: dict[str, list[MappingRule]]) -> dict[tuple[str, str], MappingNeeds]:
@@ -211,7 +224,8 @@ def build(
     started_all = time.perf_counter()
     contracts = load_contracts(project)
     selected = project.select(only)
-    checked_mappings = {s.name: check_mapping(s, contracts[s.name]) for s in selected}
+    ranges = ontology_ranges(project)
+    checked_mappings = {s.name: check_mapping(s, contracts[s.name], ranges) for s in selected}
     docs = {name: doc for name, (doc, _rules) in checked_mappings.items()}
     plans = {name: rules for name, (_doc, rules) in checked_mappings.items()}
     needs = mapping_needs(plans)

@@ -183,8 +183,10 @@ def _source_spec(entry: Any, named: dict[str, Any], path: Path, line: int | None
                        path, line)
 
 
-def check_mapping(source: Source, contract: Contract) -> tuple[Any, list[MappingRule]]:
-    """Parse one mapping file and check every source and $(reference) against the contract."""
+def check_mapping(source: Source, contract: Contract,
+                  ranges: dict[str, str] | None = None) -> tuple[Any, list[MappingRule]]:
+    """Parse one mapping file and check every source and $(reference) against the contract, and (with
+    `ranges`, each data property's datatype from the ontology) every literal's datatype against its property."""
     path = source.mapping
     doc = load_yaml(path)
     if not isinstance(doc, dict):
@@ -233,6 +235,7 @@ def check_mapping(source: Source, contract: Contract) -> tuple[Any, list[Mapping
             for term in _strings(body_without_sources):
                 _check_term(term, name, prefixes, path, line)
             _check_datatypes(body, rs, name, prefixes, path, line, contract)
+            _check_ranges(body, name, prefixes, path, line, ranges or {})
             subject = body.get("s", body.get("subject"))
             rules.append(MappingRule(name=str(name), record_set=rs, line=line,
                                      subject=subject if isinstance(subject, str) and is_template(subject) else None,
@@ -319,6 +322,30 @@ def _check_datatypes(body: dict[str, Any], rs: RecordSet, name: object, prefixes
                 f"field {ftype!r} (whose values are {', '.join(sorted(a.replace(XSD, 'xsd:') for a in allowed))}); "
                 f"give the field the type that fits {datatype} ({fits}) or map it with a matching datatype",
                 path, _find_line(path, term, line))
+
+
+def _check_ranges(body: dict[str, Any], name: object, prefixes: dict[str, str], path: Path, line: int | None,
+                  ranges: dict[str, str]) -> None:
+    """A literal must have its property's datatype: a promised date mapped as xsd:dateTime (or as plain text)
+    is never compared with a day, so no delivery would ever be late."""
+    def full(term: str) -> str:
+        head, colon, local = term.partition(":")
+        return prefixes[head] + local if colon and head in prefixes else term
+
+    for entry in body.get("po", body.get("predicateobjects", [])) or []:
+        if not (isinstance(entry, list) and len(entry) >= 2 and all(isinstance(t, str) for t in entry[:2])):
+            continue
+        predicate, obj = full(entry[0]), entry[1]
+        expected = ranges.get(predicate)
+        if expected is None or obj.endswith("~iri") or obj.endswith("~lang"):
+            continue
+        given = full(entry[2]) if len(entry) >= 3 and isinstance(entry[2], str) else XSD + "string"
+        if given != expected and not (expected == XSD + "decimal" and given in (XSD + "integer",)):
+            short = expected.replace(XSD, "xsd:")
+            raise CxGraphError(
+                f"mapping {name!r} writes {entry[0]} as {given.replace(XSD, 'xsd:')}, but the ontology's values of "
+                f"{entry[0]} are {short}; map it as [{entry[0]}, {obj}, {short}] (and type the contract field to fit)",
+                path, _find_line(path, entry[0], line))
 
 
 def _find_line(path: Path, needle: str, default: int | None) -> int | None:

@@ -117,21 +117,24 @@ def load_shapes(profiles: Path | Iterable[Path]) -> tuple[rdflib.Graph, dict[str
     """
     graph = rdflib.Graph()
     shapes: dict[str, tuple[str, str]] = {}
+    owner: dict[str, Path] = {}  # shape IRI -> the file that defines it
     for path in shape_files([profiles] if isinstance(profiles, Path) else profiles):
         part = rdflib.Graph()
         try:
             part.parse(path, format="turtle")
         except Exception as exc:  # rdflib raises several parser exception types
             raise CxGraphError(f"shapes file does not parse: {exc}", path) from None
+        for subject in set(part.subjects()):  # a later file may not add to a shape an earlier file defines
+            if isinstance(subject, rdflib.URIRef) and str(subject) in owner and owner[str(subject)] != path:
+                raise CxGraphError(f"shape {subject} is also defined in {owner[str(subject)]}", path)
         graph += part
         name = f"{path.parent.name}/{path.name}"
         for kind in (SH.NodeShape, SH.PropertyShape):
             for shape in part.subjects(RDF.type, kind):
                 if isinstance(shape, rdflib.URIRef):
-                    if str(shape) in shapes and shapes[str(shape)][1] != name:
-                        raise CxGraphError(f"shape {shape} is also defined in {shapes[str(shape)][1]}", path)
                     label = part.value(shape, RDFS.label) or part.value(shape, SH.name) or _local(str(shape))
                     shapes[str(shape)] = (str(label), name)
+                    owner[str(shape)] = path
     return graph, shapes
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _ZONE = r"(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?"
@@ -55,3 +56,20 @@ FOR_CONTRACT_TYPE = {
     "date": {XSD + "date"},
     "datetime": {XSD + "dateTime", XSD + "dateTimeStamp"},
 }
+
+
+def ontology_datatypes(graph: Any) -> dict[str, str]:
+    """Each data property's datatype, from an rdflib graph of the ontology: its xsd: range, or xsd:date for a
+    date-valued property (range rdfs:Literal, scope note "Values are xsd:date literals", because xsd:date is
+    outside the OWL 2 datatype map)."""
+    from rdflib.namespace import OWL, RDF, RDFS, SKOS
+
+    found: dict[str, str] = {}
+    for prop in graph.subjects(RDF.type, OWL.DatatypeProperty):
+        rng = graph.value(prop, RDFS.range)
+        notes = " ".join(str(n) for n in graph.objects(prop, SKOS.scopeNote))
+        if rng is not None and str(rng).startswith(XSD):
+            found[str(prop)] = str(rng)
+        elif rng == RDFS.Literal and "xsd:date literals" in notes:
+            found[str(prop)] = XSD + "date"
+    return found
