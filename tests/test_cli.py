@@ -34,6 +34,12 @@ def test_demo_prints_loads_and_answers(demo_store: Path) -> None:
         assert f"│ {source} " in output
     assert "Quarantined rows: 0" in output
     assert "Identity resolution:" in output
+    assert "Rules: late-delivery 17 triples" in output
+    assert "10 violations, 8 warnings, 2 infos" in " ".join(output.split())  # the sample's deliberate 20
+    reports = demo_store.parent / "reports"
+    results = json.loads((reports / "validation.json").read_text(encoding="utf-8"))
+    assert len(results["results"]) == 20 and results["conforms"] is False
+    assert (reports / "validation.html").read_text(encoding="utf-8").startswith("<!doctype html>")
     from cxgraph.queries import catalog
 
     for query in catalog(ROOT / "queries").values():

@@ -253,7 +253,10 @@ def build_cmd(project: ProjectOpt = None, store: StoreOpt = None, data: DataOpt 
 
 @app.command()
 def demo(project: ProjectOpt = None, store: StoreOpt = None) -> None:
-    """Build the sample enterprise and answer the competency questions with their example parameters."""
+    """Build the sample enterprise, validate it (reports beside the quarantine report) and answer the
+    competency questions with their example parameters."""
+    from .validate import WRITERS, run_validation
+
     try:
         proj = _project(project)
         store_path = _store_path(store)
@@ -261,6 +264,15 @@ def demo(project: ProjectOpt = None, store: StoreOpt = None) -> None:
         report = _build(proj, store_path, None, graph)
         _print_build(report)
         _refused(report)
+        with err.status("Validating with pySHACL...", spinner="dots"):
+            validation = run_validation(graph, proj)
+        out.print()
+        _print_validation(validation, out)
+        folder = report.quarantine_csv.parent
+        for name in ("html", "json"):
+            target = folder / f"validation{REPORT_SUFFIX[name]}"
+            target.write_text(WRITERS[name](validation), encoding="utf-8")
+        out.print(f"Validation report: {folder / 'validation.html'} and validation.json.")
         queries = _catalog(proj)
         with QueryPool(store_path, size=1, timeout=_query_timeout()) as pool:
             for query in queries.values():
