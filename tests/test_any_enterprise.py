@@ -320,10 +320,10 @@ def test_a_rule_that_is_not_a_construct_stops_the_build(tmp_path: Path, monkeypa
     (root / "rules").mkdir(parents=True)
     (root / "rules/bad.rq").write_text("#+ id: bad\n#+ title: Bad\nSELECT * WHERE { ?s ?p ?o }\n", encoding="utf-8")
     with pytest.raises(CxGraphError, match="must be a SPARQL CONSTRUCT"):
-        load_rules(replace(project, root=root))
+        load_rules(replace(project, rules=(root / "rules",)))
     (root / "rules/bad.rq").write_text("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }\n", encoding="utf-8")
     with pytest.raises(CxGraphError, match="needs a `#\\+ id:`"):
-        load_rules(replace(project, root=root))
+        load_rules(replace(project, rules=(root / "rules",)))
 
 
 def test_a_contract_bounds_numbers_both_ways() -> None:
@@ -332,3 +332,35 @@ def test_a_contract_bounds_numbers_both_ways() -> None:
     assert check_value(rule, "5") is None
     assert check_value(rule, "6") == ("maximum", "must be at most 5")
     assert check_value(rule, "0") == ("minimum", "must be at least 1")
+
+
+@pytest.mark.parametrize("value,broken", [
+    ("2017-10-18", None),
+    ("2017-10-18 00:00:00", None),  # a day some exports write as a midnight
+    ("2017-10-18T00:00:00.000", None),
+    ("2017-10-18 10:00:00", "a date field holds days, but this value is a point in time"),
+    ("2017-10-18T00:00:00Z", "a date field holds days, but this value is a point in time"),
+    ("2017-02-30 00:00:00", "not a calendar date"),
+])
+def test_a_day_written_as_midnight_is_a_day(value: str, broken: str | None) -> None:
+    found = check_value(FieldRule("d", type="date"), value)
+    if broken is None:
+        assert found is None
+    else:
+        assert found is not None and found[0] == "type" and broken in found[1]
+
+
+def test_a_registry_chooses_its_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An enterprise whose systems say "storniert" keeps its own version of a rule beside its registry."""
+    (tmp_path / "rules").mkdir()
+    mine = tmp_path / "rules" / "late-delivery.rq"
+    mine.write_text((ROOT / "rules/late-delivery.rq").read_text(encoding="utf-8").replace('"cancel"', '"cancel|storn"'),
+                    encoding="utf-8")
+    project = _project(_registry(tmp_path, "rules: [../rules]"), monkeypatch)
+    assert [r.path for r in load_rules(project)] == [mine.resolve()]
+    assert [r.path for r in load_rules(replace(project, rules=()))] == [
+        ROOT / "rules/late-delivery.rq"]
+    with pytest.raises(CxGraphError, match="rule id 'late-delivery' is also used by"):
+        load_rules(replace(project, rules=(ROOT / "rules", tmp_path / "rules")))
+    with pytest.raises(CxGraphError, match="no such rules folder or file"):
+        load_rules(replace(project, rules=(tmp_path / "nowhere",)))

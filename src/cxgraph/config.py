@@ -88,6 +88,7 @@ class Project:
     max_shrink: float = DEFAULT_MAX_SHRINK
     shapes: tuple[Path, ...] = ()  # shape profiles (folders or files), core first; see `shape_profiles`
     as_of: date | None = None  # the day the graph describes, for derivation rules (else the build's day)
+    rules: tuple[Path, ...] = ()  # derivation rule folders or files (`rules:`; default: the project's rules/)
 
     @property
     def queries_dir(self) -> Path:
@@ -157,6 +158,15 @@ def _require(node: LineDict, key: str, path: Path, what: str) -> object:
     return node[key]
 
 
+def _asset_list(doc: LineDict, key: str, registry: Path, core: Path) -> tuple[Path, ...]:
+    """A registry list of asset folders or files: `core` (the project's own) or paths relative to the registry."""
+    entries = doc.get(key, ["core"])
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        raise CxGraphError(f"'{key}' must be a list: core, or folders/files relative to this file", registry,
+                           line_of(doc, key))
+    return tuple(core if entry == "core" else (registry.parent / entry).resolve() for entry in entries)
+
+
 def shape_profiles(doc: LineDict, registry: Path, core: Path) -> tuple[Path, ...]:
     """The registry's `shapes:` list: `core` (the project's core profile) or paths relative to the registry.
 
@@ -203,6 +213,7 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
         max_shrink=_fraction(doc.get("max_shrink", DEFAULT_MAX_SHRINK), registry, line_of(doc, "max_shrink")),
     )
     project = replace(project, shapes=shape_profiles(doc, registry, project.core_shapes),
+                      rules=_asset_list(doc, "rules", registry, project.rules_dir),
                       as_of=_as_of(doc.get("as_of"), registry, line_of(doc, "as_of")))
     entries = _require(doc, "sources", registry, "registry")
     if not isinstance(entries, dict) or not entries:

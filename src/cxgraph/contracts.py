@@ -42,6 +42,8 @@ _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _DATE = re.compile(r"-?\d{4,}-\d\d-\d\d")
 _DATETIME = re.compile(r"-?\d{4,}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?")
+_MIDNIGHT = re.compile(r"(\d{4}-\d\d-\d\d)[T ]00:00(:00(\.0+)?)?")  # a day some exports write as a midnight
+_TIMED_DAY = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)?")
 _LOCAL_DATETIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?")  # zone-less, read in a source's zone
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -402,10 +404,13 @@ def check_value(rule: FieldRule, raw: Any, zone: str | None = None) -> tuple[str
     if kind == "boolean" and value not in ("true", "false", "1", "0"):
         return ("type", "expected true or false")
     if kind == "date":
-        if not _DATE.fullmatch(value):
+        day = _MIDNIGHT.fullmatch(value)
+        if day is None and _TIMED_DAY.fullmatch(value):
+            return ("type", "a date field holds days, but this value is a point in time; declare the field datetime")
+        if not _DATE.fullmatch(value) and day is None:
             return ("type", "expected a date YYYY-MM-DD")
         try:
-            date.fromisoformat(value)
+            date.fromisoformat(day.group(1) if day else value)
         except ValueError:
             return ("type", "not a calendar date")
     if kind == "datetime" and zone and _LOCAL_DATETIME.fullmatch(value.strip()):
@@ -770,18 +775,30 @@ def stage(
 
 
 def _zoned_fields(states: list[_Checked], zone: str | None) -> dict[str, Callable[[str], str]]:
-    """The datetime fields of a source with a declared time zone, and how their local values are written:
-    with the zone's offset of that instant (2017-10-02T10:56:33-03:00), never as if they were UTC."""
-    if not zone:
-        return {}
+    """How values are written to the staging copy when the export's form is not the literal's.
 
-    def stamp(value: str, z: str = zone) -> str:
-        if not _LOCAL_DATETIME.fullmatch(value.strip()):
+    A day written as a midnight (2017-10-18 00:00:00) in a `date` field is written as the day; with a
+    declared time zone, a local `datetime` gets the zone's offset of that instant
+    (2017-10-02T10:56:33-03:00), never as if it were UTC.
+    """
+    def day(value: str) -> str:
+        found = _MIDNIGHT.fullmatch(value.strip())
+        return found.group(1) if found else value
+
+    def stamp(value: str) -> str:
+        if not zone or not _LOCAL_DATETIME.fullmatch(value.strip()):
             return value
-        zoned, _why = in_zone(value, z)
+        zoned, _why = in_zone(value, zone)
         return zoned or value
 
-    return {name: stamp for s in states for name, rule in s.record_set.fields.items() if rule.type == "datetime"}
+    changes: dict[str, Callable[[str], str]] = {}
+    for state in states:
+        for name, rule in state.record_set.fields.items():
+            if rule.type == "date":
+                changes[name] = day
+            elif rule.type == "datetime" and zone:
+                changes[name] = stamp
+    return changes
 
 
 def _encoder(kind: str) -> Any:

@@ -36,13 +36,24 @@ class Rule:
     text: str
 
 
+def rule_files(project: Project) -> list[Path]:
+    """The `.rq` files of the registry's `rules:` list (default: the project's rules/ folder), in order."""
+    files: list[Path] = []
+    for entry in project.rules or (project.rules_dir,):
+        if entry.is_dir():
+            files += sorted(entry.glob("*.rq"))
+        elif entry.is_file():
+            files.append(entry)
+        elif entry != project.rules_dir:  # a project without rules/ derives nothing; a named one must exist
+            raise CxGraphError("no such rules folder or file (rules: in the registry)", entry)
+    return files
+
+
 def load_rules(project: Project) -> list[Rule]:
-    """Every `.rq` file in the project's rules folder; one that is not a CONSTRUCT with a header stops the build."""
-    folder = project.rules_dir
-    if not folder.is_dir():
-        return []
+    """Every rule file; one that is not a CONSTRUCT with an id and a title stops the build, named."""
     rules = []
-    for path in sorted(folder.glob("*.rq")):
+    seen: dict[str, Path] = {}
+    for path in rule_files(project):
         text, header, _lines = read_header(path, "rule")
         if not isinstance(header, dict) or not header.get("id") or not header.get("title"):
             raise CxGraphError("a rule needs a `#+ id:` and a `#+ title:` header", path, 1)
@@ -52,7 +63,11 @@ def load_rules(project: Project) -> list[Rule]:
             raise CxGraphError(f"rule is not valid SPARQL: {exc}", path) from None
         if not isinstance(parsed, ox.QueryTriples):
             raise CxGraphError("a rule must be a SPARQL CONSTRUCT query", path)
-        rules.append(Rule(id=str(header["id"]), title=str(header["title"]), path=path, text=text))
+        rule_id = str(header["id"])
+        if rule_id in seen:
+            raise CxGraphError(f"rule id {rule_id!r} is also used by {seen[rule_id]}", path, 1)
+        seen[rule_id] = path
+        rules.append(Rule(id=rule_id, title=str(header["title"]), path=path, text=text))
     return rules
 
 
@@ -62,7 +77,11 @@ def as_of_day(project: Project) -> date:
 
 
 def derive(store: GraphStore, project: Project) -> dict[str, int]:
-    """Run every rule and swap the union of their results in as the derived graph; counts per rule id."""
+    """Run every rule and swap the union of their results in as the derived graph; counts per rule id.
+
+    A registry lists its rules (`rules: [core, ../rules]`), so an enterprise can replace a project rule
+    with its own version (say, which order statuses mean cancelled) without changing the others'.
+    """
     started = time.perf_counter()
     target = project.graph_iri("derived")
     staging = project.graph_iri("staging/derived")

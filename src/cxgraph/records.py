@@ -124,10 +124,11 @@ def read_file(path: Path, fmt: str) -> SourceFile:
                 parsed.problem = f"the header names a column twice: {', '.join(duplicated)}"
                 parsed.problem_line = 1
                 return parsed
+            start = reader.line_num + 1
             for values in reader:
+                line, start = start, reader.line_num + 1  # a record is named by its first line
                 if not values or values == [""]:
                     continue
-                line = reader.line_num
                 row = dict(zip(parsed.header, values, strict=False))
                 if len(values) != len(parsed.header):
                     row["__width__"] = len(values)
