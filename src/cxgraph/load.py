@@ -113,6 +113,8 @@ def ontology_ranges(project: Project) -> dict[str, str]:
 
     from .docs import imports_closure
 
+    if not project.ontology.is_file():
+        return {}  # loading the ontology reports it, after the mapping checks
     graph = rdflib.Graph()
     for module in imports_closure(project.ontology):
         graph += module.graph
