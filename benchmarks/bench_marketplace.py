@@ -118,13 +118,17 @@ class Exports:
             return list(csv.DictReader(handle))
 
     def line_keys(self, name: str) -> dict[int, str]:
-        """Row key by the physical line on which each CSV record ends (the engine's `line N`)."""
+        """Row key by the physical line on which each CSV record starts (the engine's `line N`)."""
         if name not in self._lines:
             with (self.folder / self.sets[name]["file"]).open(encoding="utf-8-sig", newline="") as handle:
-                reader = csv.DictReader(handle)
+                reader = csv.reader(handle)
+                header = next(reader)
                 lines = self._lines[name] = {}
-                for row in reader:
-                    lines[reader.line_num] = self.key(name, row)
+                start = reader.line_num + 1
+                for values in reader:
+                    line, start = start, reader.line_num + 1
+                    if values and values != [""]:
+                        lines[line] = self.key(name, dict(zip(header, values, strict=False)))
         return self._lines[name]
 
     def key(self, name: str, row: dict[str, str]) -> str:
