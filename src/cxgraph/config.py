@@ -32,15 +32,22 @@ def _as_of(value: object, registry: Path, line: int | None) -> date | None:
         raise CxGraphError(f"as_of must be a day such as 2026-11-29, not {value!r}", registry, line) from None
 
 
+def known_country(value: str) -> str | None:
+    """An ISO 3166 code libphonenumber knows (GB, not UK), upper-cased; else None."""
+    import phonenumbers
+
+    code = value.strip().upper()
+    return code if code in phonenumbers.SUPPORTED_REGIONS else None
+
+
 def _country(value: object, registry: Path, line: int | None) -> str | None:
     if value is None:
         return None
-    import phonenumbers
-
-    if not isinstance(value, str) or value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+    code = known_country(value) if isinstance(value, str) else None
+    if code is None:
         raise CxGraphError(f"default_country must be an ISO 3166 two-letter code such as DE or GB, not {value!r}",
                            registry, line)
-    return value.upper()
+    return code
 
 
 def _timezone(value: object, registry: Path, line: int | None) -> str | None:
@@ -86,7 +93,7 @@ class Project:
     sources: dict[str, Source] = field(default_factory=dict)
     max_field_chars: int = DEFAULT_MAX_FIELD_CHARS
     max_shrink: float = DEFAULT_MAX_SHRINK
-    shapes: tuple[Path, ...] = ()  # shape profiles (folders or files), core first; see `shape_profiles`
+    shapes: tuple[Path, ...] = ()  # shape profiles (folders or files), core first; see `_asset_list`
     as_of: date | None = None  # the day the graph describes, for derivation rules (else the build's day)
     rules: tuple[Path, ...] = ()  # derivation rule folders or files (`rules:`; default: the project's rules/)
 
@@ -158,26 +165,15 @@ def _require(node: LineDict, key: str, path: Path, what: str) -> object:
     return node[key]
 
 
-def _asset_list(doc: LineDict, key: str, registry: Path, core: Path) -> tuple[Path, ...]:
-    """A registry list of asset folders or files: `core` (the project's own) or paths relative to the registry."""
+def _asset_list(doc: LineDict, key: str, registry: Path, core: Path, what: str, *,
+                may_be_empty: bool) -> tuple[Path, ...]:
+    """A registry list of asset folders or files (`shapes:`, `rules:`): `core` (the project's own) or paths
+    relative to the registry; without the key, `core` alone. Whether they exist is checked by the command
+    that reads them (a build does not need the shapes)."""
     entries = doc.get(key, ["core"])
-    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
-        raise CxGraphError(f"'{key}' must be a list: core, or folders/files relative to this file", registry,
-                           line_of(doc, key))
-    return tuple(core if entry == "core" else (registry.parent / entry).resolve() for entry in entries)
-
-
-def shape_profiles(doc: LineDict, registry: Path, core: Path) -> tuple[Path, ...]:
-    """The registry's `shapes:` list: `core` (the project's core profile) or paths relative to the registry.
-
-    Without the key, the core profile alone: what the ontology means, no enterprise's own promises.
-    Whether they exist is checked by `validate`, which reads them (a build does not need them).
-    """
-    entries = doc.get("shapes", ["core"])
-    line = line_of(doc, "shapes")
-    if not isinstance(entries, list) or not entries or not all(isinstance(e, str) for e in entries):
-        raise CxGraphError("'shapes' must be a list of shape profiles: core, or folders/files of .ttl shapes",
-                           registry, line)
+    if not isinstance(entries, list) or not (entries or may_be_empty) or not all(isinstance(e, str) for e in entries):
+        raise CxGraphError(f"'{key}' must be a list of {what}: core, or folders/files relative to this file",
+                           registry, line_of(doc, key))
     return tuple(core if entry == "core" else (registry.parent / entry).resolve() for entry in entries)
 
 
@@ -212,8 +208,11 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
         max_field_chars=max_chars,
         max_shrink=_fraction(doc.get("max_shrink", DEFAULT_MAX_SHRINK), registry, line_of(doc, "max_shrink")),
     )
-    project = replace(project, shapes=shape_profiles(doc, registry, project.core_shapes),
-                      rules=_asset_list(doc, "rules", registry, project.rules_dir),
+    project = replace(project,
+                      shapes=_asset_list(doc, "shapes", registry, project.core_shapes, "shape profiles",
+                                         may_be_empty=False),
+                      rules=_asset_list(doc, "rules", registry, project.rules_dir, "rule folders or files",
+                                        may_be_empty=True),
                       as_of=_as_of(doc.get("as_of"), registry, line_of(doc, "as_of")))
     entries = _require(doc, "sources", registry, "registry")
     if not isinstance(entries, dict) or not entries:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .config import Project
+from .config import Project, known_country
 from .errors import CxGraphError
 from .provenance import CX, RDF_TYPE, RDFS_LABEL, cx
 from .store import GraphStore
@@ -128,7 +128,7 @@ def normalize_phone(text: str, country: str | None) -> str | None:
     raw = text.strip()
     if not re.search(r"\d", raw):
         return None
-    region = country.upper() if country and country.upper() in phonenumbers.SUPPORTED_REGIONS else None
+    region = known_country(country) if country else None
     if raw.startswith("00") and region is None:
         raw = "+" + raw[2:]
     try:
@@ -138,14 +138,6 @@ def normalize_phone(text: str, country: str | None) -> str | None:
     if phonenumbers.is_possible_number_with_reason(number) != phonenumbers.ValidationResult.IS_POSSIBLE:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def known_country(value: str) -> str | None:
-    """An ISO 3166 code libphonenumber knows (GB, not UK), upper-cased; else None."""
-    import phonenumbers
-
-    code = value.strip().upper()
-    return code if code in phonenumbers.SUPPORTED_REGIONS else None
 
 
 class _UnionFind:
