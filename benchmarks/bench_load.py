@@ -20,10 +20,11 @@ from typing import TypeVar
 import pyoxigraph as ox
 import rdflib
 
-from cxgraph.config import load_project
-from cxgraph.contracts import check, load_contracts
-from cxgraph.load import build
-from cxgraph.store import EmbeddedStore
+from cxgraph.build.checking import check
+from cxgraph.build.contract import load_contracts
+from cxgraph.build.pipeline import build
+from cxgraph.project import load_project
+from cxgraph.stores.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -45,7 +46,7 @@ def main() -> None:
     results: dict[str, float] = {}
     try:
         contracts = load_contracts(project)
-        result, _, _ = timed("contract check (all sources)", lambda: check(project, contracts), results)
+        result = timed("contract check (all sources)", lambda: check(project, contracts).result, results)
         rows = sum(c.read for c in result.counts.values())
         report = timed("full build, in memory", lambda: build(project, EmbeddedStore(), work / "mem",
                                                               echo=lambda _m: None), results)

@@ -5,7 +5,7 @@ sample enterprise, then reasons over two inputs: the sample's data graphs, and a
 (never committed) by copying the sample's data graphs with their IRIs rewritten until about --target
 triples. Each approach runs in its own process, watched for time (--timeout) and resident memory
 (--memory-gib), so that one that runs away is stopped and reported, not waited for:
-  * sparql-memory, sparql-disk: `cxgraph.reason.materialize` on an in-memory / on-disk pyoxigraph store;
+  * sparql-memory, sparql-disk: `cxgraph.build.materialize.materialize` on an in-memory / on-disk pyoxigraph store;
   * owlrl-rdfs, owlrl-owlrl: owlrl's RDFS and OWL 2 RL closures of an rdflib graph (TBox + data);
   * reasonable: reasonable's OWL 2 RL closure of the same triples.
 For the others it also checks that their closure contains every triple `materialize` inferred. It prints
@@ -35,10 +35,10 @@ APPROACHES = ["sparql-memory", "sparql-disk", "owlrl-rdfs", "owlrl-owlrl", "reas
 
 def make_inputs(work: Path, target: int) -> list[tuple[str, Path, int]]:
     """Build the sample; write ontology.nt, sample.nq and large.nq (data graphs copied with rewritten IRIs)."""
-    from cxgraph.config import load_project
-    from cxgraph.load import build
-    from cxgraph.reason import data_graphs
-    from cxgraph.store import EmbeddedStore
+    from cxgraph.build.materialize import data_graphs
+    from cxgraph.build.pipeline import build
+    from cxgraph.project import load_project
+    from cxgraph.stores.embedded import EmbeddedStore
 
     project = load_project(ROOT)
     store = EmbeddedStore()
@@ -90,9 +90,9 @@ def worker(approach: str, ontology: Path, data: Path, ours: Path | None, work: P
     """Run one approach; returns seconds (load, reason), input size, triples added, coverage of ours."""
     started = time.perf_counter()
     if approach.startswith("sparql"):
-        from cxgraph.config import load_project
-        from cxgraph.reason import inferred_graph, materialize
-        from cxgraph.store import EmbeddedStore
+        from cxgraph.build.materialize import inferred_graph, materialize
+        from cxgraph.project import load_project
+        from cxgraph.stores.embedded import EmbeddedStore
 
         project = load_project(ROOT)
         store = EmbeddedStore(work / "store" if approach == "sparql-disk" else None)

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from cxgraph.generations import StoreFolder
-from cxgraph.query_pool import QueryPool, Request
-from cxgraph.serve import oxigraph_binary
+from cxgraph.stores.generations import StoreFolder
+from cxgraph.stores.push import oxigraph_binary
+from cxgraph.stores.query_pool import QueryPool, Request
 
 LIGHT = ("SELECT ?name WHERE { <https://data.brightwater.example/id/crm/contact/0030000101> "
          "<https://w3id.org/cxgraph/ontology#hasName> ?name }")

@@ -12,10 +12,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from cxgraph.config import Project, load_project
-from cxgraph.load import BuildReport, build
-from cxgraph.mapping import engine_python
-from cxgraph.store import EmbeddedStore
+from cxgraph.build.mapping import engine_python
+from cxgraph.build.pipeline import BuildReport, build
+from cxgraph.project import Project, load_project
+from cxgraph.stores.embedded import EmbeddedStore
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -12,13 +12,14 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import CX, ROOT, Built, cx
-from cxgraph.config import load_project
-from cxgraph.contracts import FieldRule, check_value, in_zone
-from cxgraph.derive import derive, load_rules
+from cxgraph.build.contract import FieldRule
+from cxgraph.build.derive import derive, load_rules
+from cxgraph.build.identity import load_identity, normalize_phone
+from cxgraph.build.values import check_value, in_zone
+from cxgraph.check.validate import load_shapes
 from cxgraph.errors import CxGraphError
-from cxgraph.identity import load_identity, normalize_phone
-from cxgraph.store import EmbeddedStore
-from cxgraph.validate import load_shapes
+from cxgraph.project import load_project
+from cxgraph.stores.embedded import EmbeddedStore
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
@@ -213,7 +214,7 @@ sources:
 # --- identity keys are scoped to the system that assigns them -------------------------------------------------
 
 def test_a_person_key_links_records_of_one_system_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cxgraph.identity import resolve
+    from cxgraph.build.identity import resolve
 
     identity = tmp_path / "identity.yaml"
     identity.write_text("""record_classes: [cx:DigitalIdentity]

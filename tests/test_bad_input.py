@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, cx, write_store
-from cxgraph.store import EmbeddedStore
+from cxgraph.stores.embedded import EmbeddedStore
 
 BASE = "https://data.brightwater.example/"
 GRAPH = BASE + "graph/source/"
@@ -253,12 +253,13 @@ def test_a_failed_build_writes_its_own_quarantine_report(built, case, tmp_path: 
     project = tmp_path / "project"
     for folder in ("loaders", "ontology", "queries", "shapes"):
         shutil.copytree(ROOT / folder, project / folder)
-    (project / "ontology" / "broken.ttl").write_text("this is not turtle <", encoding="utf-8")
+    # identity rules are read late in the build, after the records were checked and mapped
+    (project / "loaders" / "identity.yaml").write_text("rules: [unclosed\n", encoding="utf-8")
     _rewrite_contacts(data, lambda rows: rows[0].update(LoyaltyTier="platinum"))
     proc = cx("build", "--data", str(data), cwd=store.parent.parent, store=store, project=project)
     assert proc.returncode == 2
     assert one_line_errors(proc.stderr)[0].startswith("error: ")
-    assert "broken.ttl" in proc.stderr and "Nothing was replaced" in proc.stderr
+    assert "identity.yaml" in proc.stderr and "Nothing was replaced" in proc.stderr
     report = json.loads((store.parent / "reports" / "quarantine.json").read_text(encoding="utf-8"))
     assert report["status"].startswith("failed:")
     assert [(q["row"], q["rule"]) for q in report["quarantined"] if q["source"] == "crm"] == [(2, "enum")]

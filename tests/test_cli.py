@@ -12,7 +12,7 @@ import pytest
 import rdflib
 
 from conftest import CXGRAPH, FIXTURES, ROOT, cx
-from cxgraph.store import EmbeddedStore
+from cxgraph.stores.embedded import EmbeddedStore
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_demo_prints_loads_and_answers(demo_store: Path) -> None:
     results = json.loads((reports / "validation.json").read_text(encoding="utf-8"))
     assert len(results["results"]) == 20 and results["conforms"] is False
     assert (reports / "validation.html").read_text(encoding="utf-8").startswith("<!doctype html>")
-    from cxgraph.queries import catalog
+    from cxgraph.answer.queries import catalog
 
     for query in catalog(ROOT / "queries").values():
         assert query.title in output
@@ -68,9 +68,11 @@ def test_build_only_replaces_that_source_graph(demo_store: Path, tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
     after = _graphs(store)
     crm = "<https://data.brightwater.example/graph/source/crm>"
+    lineage = "<https://data.brightwater.example/graph/lineage/crm>"
     assert len(after[crm]) < len(before[crm])
+    assert len(after[lineage]) == len(before[lineage]) - 1  # the lost contact's record, and nothing else
     for graph, triples in before.items():
-        if graph in (crm, "<https://data.brightwater.example/graph/provenance>",
+        if graph in (crm, lineage, "<https://data.brightwater.example/graph/provenance>",
                      "<https://data.brightwater.example/graph/identity>",
                      "<https://data.brightwater.example/graph/inferred>"):
             continue
@@ -85,7 +87,16 @@ def test_stats_lists_every_graph_with_load_time(demo_store: Path, tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     assert "graph/source/crm" in proc.stdout
     assert "graph/identity" in proc.stdout
-    assert "2026-" in proc.stdout or "20" in proc.stdout
+    # each source graph's row shows its triples and the end of its last load, as the provenance graph says
+    store = EmbeddedStore(demo_store)
+    crm = "https://data.brightwater.example/graph/source/crm"
+    (row,) = store.query(
+        "SELECT (MAX(?end) AS ?t) WHERE { ?a <https://w3id.org/cxgraph/ontology#hasTargetGraph> ?g ; "
+        f"<http://www.w3.org/ns/prov#endedAtTime> ?end FILTER(STR(?g) = \"{crm}\") }}")
+    count = store.count(crm)
+    store.close()
+    line = next(text for text in proc.stdout.splitlines() if crm in text)
+    assert row["t"].value in line and f" {count} " in line
 
 
 @pytest.mark.parametrize("fmt,rdflib_format", [("nquads", "nquads"), ("trig", "trig")])
@@ -109,7 +120,7 @@ def test_queries_lists_every_query(tmp_path: Path, demo_store: Path) -> None:
 
 
 def test_query_json_is_sparql_results_json(demo_store: Path, tmp_path: Path) -> None:
-    from cxgraph.queries import catalog
+    from cxgraph.answer.queries import catalog
 
     query = catalog(ROOT / "queries")["customer-records"]
     args = [part for k, v in query.examples.items() for part in ("--param", f"{k}={v}")]

@@ -12,8 +12,8 @@ from rdflib import OWL, RDF, RDFS, Graph, URIRef
 from typer.testing import CliRunner
 
 from conftest import CX, ROOT
-from cxgraph.cli_reason import register
-from cxgraph.docs import imports_closure
+from cxgraph.check.docs import imports_closure
+from cxgraph.cli.reason import register
 from cxgraph.errors import CxGraphError
 
 ONTOLOGY = ROOT / "ontology"
@@ -51,7 +51,9 @@ def _headings(text: str) -> set[str]:
 def test_every_class_and_property_is_documented_with_its_label(page: str) -> None:
     terms = _terms()
     classes = [label for kind, label in terms.values() if kind == OWL.Class]
-    assert len(classes) > 50 and "customer record" in classes
+    # the six competing customer definitions, read from the files: the reader found the modules
+    assert {"customer record", "billing account", "digital identity", "contract holder", "household",
+            "service relationship", "trade account"} <= set(classes)
     headings = _headings(page)
     missing = sorted(label for _, label in terms.values() if label not in headings)
     assert missing == []
@@ -83,5 +85,6 @@ def test_an_unresolved_import_names_the_file(tmp_path: Path) -> None:
     top = tmp_path / "top.ttl"
     top.write_text("<https://example.org/o> a <http://www.w3.org/2002/07/owl#Ontology> ;\n"
                    "  <http://www.w3.org/2002/07/owl#imports> <https://example.org/missing> .\n", encoding="utf-8")
-    with pytest.raises(CxGraphError, match=r"top\.ttl: owl:imports <https://example.org/missing> does not resolve"):
+    unresolved = r"top\.ttl(:\d+)?: owl:imports <https://example.org/missing> does not resolve"
+    with pytest.raises(CxGraphError, match=unresolved):
         imports_closure(top)

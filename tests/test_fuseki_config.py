@@ -19,6 +19,8 @@ import rdflib
 import yaml
 from rdflib import RDF, RDFS, BNode, Literal, URIRef
 
+from cxgraph.system import JDK, JENA
+
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
 ASSEMBLER = ROOT / "fuseki" / "cxgraph.ttl"
@@ -522,11 +524,11 @@ public class AssemblerCheck {
 
 def _jena_classpath(tmp_path: Path) -> str:
     if not (shutil.which("java") and shutil.which("javac")):
-        pytest.skip("no Java development kit (java, javac)")
+        pytest.skip(f"no Java development kit (java, javac): {JDK.install_hint}")
     jars = [JAVA_DIR / f"{name}.jar" for name in JENA_JARS + JENA_DEPENDENCIES]
     missing = [jar.name for jar in jars if not jar.is_file()]
     if missing:
-        pytest.skip(f"Jena jars not installed (apt-get install libapache-jena-java): {', '.join(missing)}")
+        pytest.skip(f"Jena jars not installed ({', '.join(missing)}): {JENA.install_hint}")
     # Debian's jena-core moved Jena's shaded Xerces classes to the package `xerces` but left their message
     # bundles under org/apache/jena/ext/xerces: put copies where the classes look for them.
     shim = tmp_path / "shim"

@@ -7,9 +7,9 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from cxgraph.build.ingest import ingest, staging_graph
+from cxgraph.build.iri import encode_illegal, expand_template, raw_iri_value, template_value
 from cxgraph.errors import CxGraphError
-from cxgraph.ingest import ingest, staging_graph
-from cxgraph.iri import encode_illegal, expand_template, raw_iri_value, template_value
 
 NONCE = "0123456789abcdef"
 CRM = "https://example.org/graph/source/crm"
@@ -102,7 +102,7 @@ def test_validate_reports_ill_typed_literals_that_pyshacl_lets_pass() -> None:
     import pyshacl
     import rdflib
 
-    from cxgraph.validate import ill_typed_results, ill_typed_triples
+    from cxgraph.check.validate import ill_typed_results, ill_typed_triples
 
     turtle = """@prefix ex: <http://example.org/> .
         @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .

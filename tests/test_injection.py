@@ -17,12 +17,12 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import ROOT, Built
-from cxgraph.config import load_project
+from cxgraph.answer.queries import bind, catalog, run
+from cxgraph.build.pipeline import build
 from cxgraph.errors import CxGraphError
-from cxgraph.load import build
-from cxgraph.queries import bind, catalog, run
-from cxgraph.remote import bind_values
-from cxgraph.store import EmbeddedStore
+from cxgraph.project import load_project
+from cxgraph.stores.embedded import EmbeddedStore
+from cxgraph.stores.remote import bind_values
 
 CORPUS = [
     '"', "'", '"""', "{}", "}", "{", ">", "<", "a\nb", "a\r\nb", "\\", "\\u0022", "\t", " ", "#", "?", "%", "%41",
@@ -136,7 +136,8 @@ def test_nothing_leaves_the_source_graph(injected) -> None:  # type: ignore[no-u
     graphs = set(store.named_graphs())
     assert f"{EX}graph/source/things" in graphs
     assert graphs <= {f"{EX}graph/source/things"} | {
-        f"{EX}graph/{g}" for g in ("ontology", "provenance", "registry", "identity", "inferred")}  # identity: empty
+        f"{EX}graph/{g}" for g in ("ontology", "provenance", "registry", "identity", "inferred",
+                                   "lineage/things")}  # identity: empty
     source = f"{EX}graph/source/things"
     for quad in store.raw.quads_for_pattern(None, None, None, ox.NamedNode(source)):
         assert quad.subject.value.startswith((f"{EX}id/thing/", f"{EX}id/listed/")), quad

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from cxgraph.config import load_project
-from cxgraph.contracts import load_contracts
+from cxgraph.build.contract import load_contracts
+from cxgraph.build.mapping import check_mapping
 from cxgraph.errors import CxGraphError
-from cxgraph.mapping import check_mapping
+from cxgraph.project import load_project
 
 
 def _check_with(tmp_path: Path, line: str, ranges: dict[str, str] | None = None) -> None:
@@ -67,7 +67,7 @@ def test_a_datatype_that_does_not_fit_the_contract_type_is_refused(tmp_path: Pat
 ])
 def test_a_literal_must_have_its_propertys_datatype(tmp_path: Path, term: str, message: str) -> None:
     """A promised day mapped as text (or as a date-time) is never compared with a day: refused before the build."""
-    from cxgraph.load import ontology_ranges
+    from cxgraph.build.pipeline import ontology_ranges
 
     ranges = ontology_ranges(load_project(ROOT))
     _check_with(tmp_path, "[cx:hasSourceIdentifier, $(ContactId)]", ranges)  # the sample's own mapping passes

@@ -10,7 +10,7 @@ import rdflib
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
 from conftest import FIXTURES, ROOT, build_memory
-from cxgraph.config import load_project
+from cxgraph.project import load_project
 
 CASES = sorted(p.name for p in (FIXTURES / "mappings").iterdir() if (p / "expected.ttl").exists())
 

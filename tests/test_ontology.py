@@ -25,21 +25,21 @@ from rdflib.compare import isomorphic
 from typer.testing import CliRunner
 
 from conftest import CX, FIXTURES, ROOT
-from cxgraph.cli_ontology import register, run_checks
-from cxgraph.errors import CxGraphError
-from cxgraph.ontology_qc import (
+from cxgraph.check.hermit import REASONER_CHECKS, Reasoning
+from cxgraph.check.ontology_qc import (
     ENGINE_CHECKS,
-    Closure,
     Finding,
     QcReport,
     canonical_turtle,
     format_files,
     load_checks,
-    load_closure,
     parse_check,
     run_check,
 )
-from cxgraph.reasoner import REASONER_CHECKS, Reasoning
+from cxgraph.cli.ontology import register, run_checks
+from cxgraph.errors import CxGraphError
+from cxgraph.ontology import Closure, load_closure
+from cxgraph.system import JDK, OWLAPI, SystemPackage
 
 ONTOLOGY = ROOT / "ontology" / "cxgraph.ttl"
 CHECKS = ROOT / "ontology" / "checks"
@@ -65,29 +65,17 @@ def case(name: str) -> Path:
     return CASES / name / "cxgraph.ttl"
 
 
-def apt_install(package: str) -> None:
-    """Install a Debian package as .ci/run does, on a machine where that is possible (root, apt-get)."""
-    if not shutil.which("apt-get") or os.geteuid() != 0:
-        return
-    for step in (["install", "-y", "-qq", package], ["update", "-qq"], ["install", "-y", "-qq", package]):
-        done = subprocess.run(["apt-get", *step], capture_output=True, timeout=900, check=False).returncode == 0
-        if done and step[0] == "install":
-            return
-
-
-def ensure_tool(command: str, package: str) -> str:
-    """The path of `command`, installed with apt-get when missing; a skip only when it cannot be installed."""
-    if not shutil.which(command):
-        apt_install(package)
+def ensure_tool(command: str, package: SystemPackage) -> str:
+    """The path of `command`; a skip naming the setup step when it is missing (tests install nothing)."""
     found = shutil.which(command)
     if not found:
-        pytest.skip(f"{command!r} is missing and could not be installed (apt-get install {package})")
+        pytest.skip(f"{command!r} is missing: {package.install_hint}")
     return found
 
 
 @pytest.fixture(scope="session")
 def java() -> str:
-    return ensure_tool("java", "default-jre-headless")
+    return ensure_tool("java", JDK)
 
 
 # --- the shipped ontology -----------------------------------------------------------------------------
@@ -401,8 +389,12 @@ def test_cli_json_and_usage_errors(tmp_path: Path) -> None:
         ("missing-label", CX + "Household", 23)]
     missing = runner.invoke(ontology_app(), ["check-ontology", "--ontology", str(tmp_path / "none.ttl")])
     assert missing.exit_code == 2 and "none.ttl: ontology file not found" in missing.output
-    wrong = runner.invoke(ontology_app(), ["check-ontology", "--format", "html"])
-    assert wrong.exit_code == 2 and "unknown format 'html'" in wrong.output
+    wrong = runner.invoke(ontology_app(), ["check-ontology", "--format", "pdf"])
+    assert wrong.exit_code == 2 and "unknown format 'pdf'" in wrong.output
+    page = runner.invoke(ontology_app(), ["check-ontology", "--ontology", str(case("missing-label")), "--no-reason",
+                                          "--format", "html"])
+    assert page.exit_code == 1 and page.stdout.startswith("<!doctype html>")
+    assert page.stdout.count('<tr class="error">') == 1 and f'href="{CX}Household"' in page.stdout
 
 
 # --- Protégé readiness: OWL 2 DL and nothing unparsed, by parsers other than rdflib -----------------------
@@ -414,12 +406,10 @@ OWLAPI_JARS = ("owlapi-distribution", "guava", "caffeine", "hppcrt", "commons-io
 @pytest.fixture(scope="session")
 def owlapi(tmp_path_factory: pytest.TempPathFactory, java: str) -> list[str]:
     """The project's OwlApiCheck compiled against Debian's OWL API; the command to run it."""
-    javac = ensure_tool("javac", "default-jdk-headless")
+    javac = ensure_tool("javac", JDK)
     jars = Path("/usr/share/java")
-    if not (jars / "owlapi-distribution.jar").exists():
-        apt_install("libowlapi-java")
-    if not (jars / "owlapi-distribution.jar").exists():
-        pytest.skip("the OWL API is missing and could not be installed (apt-get install libowlapi-java)")
+    if not OWLAPI.present():
+        pytest.skip(f"the OWL API is missing: {OWLAPI.install_hint}")
     rdf4j = sorted(p for p in jars.glob("rdf4j-*.jar") if not re.search(r"-\d", p.name))
     classpath = ":".join([*(str(jars / f"{name}.jar") for name in OWLAPI_JARS), *map(str, rdf4j)])
     classes = tmp_path_factory.mktemp("owlapi")

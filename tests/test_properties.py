@@ -18,12 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, Built
-from cxgraph.config import load_project
-from cxgraph.contracts import check, load_contracts, stage
+from cxgraph.build.checking import check
+from cxgraph.build.contract import load_contracts
+from cxgraph.build.mapping import check_mapping
+from cxgraph.build.pipeline import build, mapping_needs
+from cxgraph.build.staging import stage
 from cxgraph.errors import CxGraphError
-from cxgraph.load import build, mapping_needs
-from cxgraph.mapping import check_mapping
-from cxgraph.store import EmbeddedStore
+from cxgraph.project import load_project
+from cxgraph.stores.embedded import EmbeddedStore
 
 SAMPLE = ROOT / "data" / "sample" / "crm"
 HEADER = SAMPLE.joinpath("contacts.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
@@ -92,7 +94,7 @@ def test_a_broken_export_never_crashes_the_check_and_every_row_is_accounted_for(
         for count in result.for_source("crm"):
             assert count.read == count.accepted + count.quarantined
         staging = Path(folder) / "staging"
-        stage([source], contracts, checked.files, checked.states, project, staging, needs)
+        stage([source], contracts, checked, project, staging, needs)
         staged = list(csv.DictReader(io.StringIO((staging / "crm" / "contacts.csv").read_text(encoding="utf-8"),
                                                  newline="")))
         contacts_count = next(c for c in result.for_source("crm") if c.record_set == "contacts")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT, Built
-from cxgraph.queries import catalog, run
-from cxgraph.render import compact
+from cxgraph.answer.queries import catalog, run
+from cxgraph.answer.render import compact
 
 ID = "https://data.brightwater.example/id/"
 PREFIXES = {"id": ID, "cx": "https://w3id.org/cxgraph/ontology#"}

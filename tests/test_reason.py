@@ -10,11 +10,11 @@ import typer
 from typer.testing import CliRunner
 
 from conftest import CX, ID, ROOT, Built
-from cxgraph.cli_reason import register
-from cxgraph.config import Project
+from cxgraph.build.materialize import data_graphs, inferred_graph, materialize
+from cxgraph.cli.reason import register
 from cxgraph.errors import CxGraphError
-from cxgraph.reason import data_graphs, inferred_graph, materialize
-from cxgraph.store import EmbeddedStore
+from cxgraph.project import Project
+from cxgraph.stores.embedded import EmbeddedStore
 
 BASE = "https://example.org/"
 EX = "https://example.org/ns#"

@@ -19,7 +19,7 @@ import rdflib
 from rdflib.compare import to_isomorphic
 
 from conftest import CXGRAPH, ROOT, cx
-from cxgraph.store import EmbeddedStore
+from cxgraph.stores.embedded import EmbeddedStore
 
 CX = "https://w3id.org/cxgraph/ontology#"
 PROVENANCE = "https://data.brightwater.example/graph/provenance"

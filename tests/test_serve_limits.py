@@ -193,7 +193,7 @@ def test_a_finished_build_is_served_without_a_restart(server: dict[str, object],
 def test_service_hidden_after_a_carriage_return_comment_and_load_are_refused(sample: Built, tmp_path: Path) -> None:
     from starlette.testclient import TestClient
 
-    from cxgraph.endpoint import EndpointConfig, create_app
+    from cxgraph.faces.sparql_endpoint import EndpointConfig, create_app
 
     store = write_store(tmp_path / "store", sample.store.raw)
     config = EndpointConfig(store=store, project_lock=tmp_path / "build.lock", timeout=5, workers=1, writable=True)
@@ -224,7 +224,7 @@ def test_query_workers_do_not_outlive_a_killed_server(tmp_path: Path, sample: Bu
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from cxgraph.query_pool import QueryPool, Request\n"
+        "from cxgraph.stores.query_pool import QueryPool, Request\n"
         f"pool = QueryPool(Path({str(store)!r}), size=2, timeout=60)\n"
         "import threading\n"
         f"threading.Thread(target=pool.run, args=(Request({RUNAWAY!r}),), daemon=True).start()\n"
@@ -265,7 +265,7 @@ def test_query_workers_do_not_outlive_a_killed_server(tmp_path: Path, sample: Bu
     ("SELECT * { \\UFFFFFFFF }", False),
 ])
 def test_the_service_keyword_is_found_as_the_query_parser_reads_it(query: str, uses: bool) -> None:
-    from cxgraph.endpoint import uses_keyword
+    from cxgraph.faces.sparql_endpoint import uses_keyword
 
     assert uses_keyword(query, "SERVICE") is uses
 

@@ -19,7 +19,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS, XSD
 from rdflib.plugins.sparql import prepareQuery
 
 from conftest import ROOT, Built
-from cxgraph.validate import PreparedQueryGraph
+from cxgraph.check.validate import PreparedQueryGraph
 
 SHAPES_DIR = ROOT / "shapes"
 CXSH = "https://w3id.org/cxgraph/shapes#"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 from pathlib import Path
@@ -111,3 +112,38 @@ def test_no_store_yet_is_a_clear_error(tmp_path: Path) -> None:
     proc = validate(tmp_path / "missing", tmp_path, "--shapes", str(SHAPES / "pass"))
     assert proc.returncode == 2
     assert "run `cxgraph build` first" in proc.stderr
+
+
+def test_results_link_the_record_the_build_loaded_from_the_data_folder_it_was_given(tmp_path: Path) -> None:
+    """Lineage is recorded at load: a build from another data folder (`--data`) links results to that folder's
+    files and rows, whatever the registry's folder holds, without reading any export again."""
+    import shutil
+
+    from conftest import build_memory
+    from cxgraph.check.validate import run_validation
+    from cxgraph.project import load_project
+
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(ROOT / "data/sample", copy)
+    built = build_memory(tmp_path / "work", data_root=copy)
+    validation = run_validation(built.store, load_project(ROOT))  # the registry's own data folder
+    located = [r for r in validation.results if r.origin and r.origin.file]
+    assert len(located) == len(validation.results) == 20
+    kinds = set()
+    for result in located:
+        origin = result.origin
+        assert origin.file.is_relative_to(copy), origin.file
+        if origin.file.suffix == ".csv":
+            kinds.add("csv")
+            line = int(origin.locator.removeprefix("line "))
+            cells = next(csv.reader([origin.file.read_text(encoding="utf-8").splitlines()[line - 1]]))
+            # the identifier is the key's cells (a composite key's joined by "-", e.g. product and location)
+            assert any("-".join(cells[i:j]) == origin.identifier for i in range(len(cells))
+                       for j in range(i + 1, len(cells) + 1)), (origin.identifier, cells)
+        else:
+            kinds.add("json")
+            node = json.loads(origin.file.read_text(encoding="utf-8"))
+            for part in origin.locator.split("/")[1:]:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            assert origin.identifier in json.dumps(node, ensure_ascii=False)
+    assert kinds == {"csv", "json"}

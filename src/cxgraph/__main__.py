@@ -1,5 +1,5 @@
 """`python -m cxgraph` runs the command line."""
 
-from .cli import main
+from cxgraph.cli.app import main
 
 main()

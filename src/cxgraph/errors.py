@@ -18,3 +18,13 @@ class CxGraphError(Exception):
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
         return where + super().__str__()
+
+
+def read_utf8(path: Path, what: str = "file") -> str:
+    """A text file read as UTF-8, or a CxGraphError naming it: missing, or where its first bad byte is."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CxGraphError(f"{what} not found", path) from None
+    except UnicodeDecodeError as exc:
+        raise CxGraphError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path) from None

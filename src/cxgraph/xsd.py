@@ -10,7 +10,8 @@ import re
 from datetime import date
 from typing import Any
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
+from cxgraph.vocab import XSD
+
 _ZONE = r"(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?"
 _DATE = r"-?([1-9]\d{3,}|0\d{3})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
 _TIME = r"(([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?|24:00:00(\.0+)?)"

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from .errors import CxGraphError
+from cxgraph.errors import CxGraphError, read_utf8
 
 
 class LineDict(dict):
@@ -55,12 +55,7 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _constr
 
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file, raising CxGraphError with file and line on any syntax error."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CxGraphError("file not found", path) from None
-    except UnicodeDecodeError as exc:
-        raise CxGraphError(f"not UTF-8 ({exc.reason} at byte {exc.start})", path) from None
+    text = read_utf8(path)
     try:
         return yaml.load(text, Loader=_Loader)
     except CxGraphError as exc:

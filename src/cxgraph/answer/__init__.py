@@ -1,0 +1,1 @@
+"""Answering questions from the graph: the named competency queries and their rendering."""

@@ -1,0 +1,1 @@
+"""The build: source records checked against contracts, staged, mapped, loaded, resolved, reasoned, derived."""

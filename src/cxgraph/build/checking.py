@@ -1,0 +1,370 @@
+"""Checking records against their contracts: every source row is accepted for mapping or quarantined with its reason.
+
+Checking happens before mapping because a mapping engine silently drops a triple whose template meets an
+empty value, and writes dirty values such as "N/A" as ill-typed literals: the check is what makes
+"nothing is lost" checkable. `check` returns a `Checked`: the decision per record set and record, and
+the parsed files that staging writes the accepted records from.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cxgraph.build.contract import Contract, RecordSet
+from cxgraph.build.iri import raw_iri_value
+from cxgraph.build.records import Record, SourceFile, json_records, json_value, read_file
+from cxgraph.build.values import check_value, has_surrogates, shown_value, value_text
+from cxgraph.project import Project
+
+
+@dataclass(frozen=True)
+class Issue:
+    """Why one row was quarantined: file, row, column, value and the rule it broke."""
+
+    source: str
+    record_set: str
+    file: str
+    row: int | None
+    locator: str
+    column: str
+    value: str
+    rule: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "record_set": self.record_set,
+            "file": self.file,
+            "row": self.row,
+            "locator": self.locator,
+            "column": self.column,
+            "value": self.value,
+            "rule": self.rule,
+            "message": self.message,
+        }
+
+
+@dataclass
+class RecordSetCount:
+    """Rows of one record set: read, quarantined, and loaded as counted in the graph after mapping.
+
+    `loaded` is None until the build has looked for each accepted row's subject in the graph.
+    """
+
+    source: str
+    record_set: str
+    file: str
+    read: int = 0
+    quarantined: int = 0
+    loaded: int | None = None
+    verified: bool = True  # False: no subject template to find rows by, so loaded = accepted is assumed
+
+    @property
+    def accepted(self) -> int:
+        return self.read - self.quarantined
+
+
+@dataclass
+class CheckResult:
+    """What the contract check decided for every record of every checked source."""
+
+    counts: dict[tuple[str, str], RecordSetCount] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    file_problems: list[Issue] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+    refused: dict[str, list[Issue]] = field(default_factory=dict)  # source -> the file problems that refused it
+
+    def for_source(self, source: str) -> list[RecordSetCount]:
+        return [c for (s, _), c in self.counts.items() if s == source]
+
+    def issues_for(self, source: str) -> list[Issue]:
+        return [i for i in self.issues if i.source == source]
+
+
+@dataclass
+class RecordSetState:
+    record_set: RecordSet
+    records: list[Record]
+    bad: dict[int, Issue] = field(default_factory=dict)  # index -> first issue
+
+
+@dataclass
+class MappingNeeds:
+    """What the mapping of one record set needs from its records beyond the contract (mapping.py finds it).
+
+    `subject_fields`: fields of the subject template (a row without them would vanish silently);
+    `raw_iri`: fields written into IRIs without encoding, with the positions they take ("whole" IRI,
+    IRI "fragment").
+    """
+
+    subject_fields: tuple[str, ...] = ()
+    raw_iri: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Checked:
+    """The typed outcome of `check`: the decision per record, the parsed files and the per-record-set state."""
+
+    result: CheckResult
+    files: dict[Path, SourceFile]
+    states: dict[tuple[str, str], RecordSetState]
+
+
+def field_value(rs: RecordSet, record: Record, name: str) -> Any:
+    return json_value(record.values, name) if rs.format == "json" else record.values.get(name)
+
+
+def _to_check(project: Project, contracts: dict[str, Contract], selected: set[str]) -> tuple[list[str], list[str]]:
+    """The selected sources plus those their references point into, when their exports are present."""
+    wanted, skipped = list(selected), list[str]()
+    frontier = list(selected)
+    while frontier:
+        name = frontier.pop()
+        for rs in contracts[name].record_sets.values():
+            for rule in rs.fields.values():
+                target = rule.references[0] if rule.references else None
+                if target is None or target in wanted or target in skipped:
+                    continue
+                present = all((project.data_root / f).exists() for f in project.sources[target].files)
+                (wanted if present else skipped).append(target)
+                if present:
+                    frontier.append(target)
+    order = list(contracts)
+    return sorted(wanted, key=order.index), skipped
+
+
+def _file_problem(rs: RecordSet, parsed: SourceFile, records: list[Record]) -> tuple[str, str, int | None] | None:
+    """(rule, message, line) when a file cannot be loaded as a whole: the source is refused, not emptied."""
+    if parsed.problem:
+        rule = "empty-file" if parsed.problem == "empty file" else (
+            "missing-file" if parsed.problem.startswith("missing") else "unreadable-file")
+        return rule, parsed.problem, parsed.problem_line
+    if rs.format == "csv":
+        if any(has_surrogates(h) for h in parsed.header):
+            return "encoding", "the header is not valid UTF-8 (is the export in another encoding?)", 1
+        missing = [f for f in rs.fields if f not in parsed.header]
+        if missing:
+            return ("missing-column", f"no column {', '.join(missing)} (declared in the contract); the header has: "
+                    f"{', '.join(parsed.header)}", 1)
+    if not records and not rs.allow_empty:
+        where = "only a header line" if rs.format == "csv" else f"no records at {rs.iterator}"
+        return ("no-records", f"{where}: refusing to replace the graph with nothing (set \"allow_empty\": true "
+                f"on record set {rs.name!r} if an empty export is normal)", None)
+    return None
+
+
+def check(
+    project: Project, contracts: dict[str, Contract], selected: set[str] | None = None,
+    needs: dict[tuple[str, str], MappingNeeds] | None = None, max_field_chars: int | None = None,
+    refused: set[str] | None = None,
+) -> Checked:
+    """Check the records of the selected sources (and those they reference) against their contracts.
+
+    A file that cannot be read as a whole (empty, header only, truncated, undecodable, missing a
+    declared column) refuses its source: `result.refused`; that source is not mapped and its graph
+    stays as it was. References into a refused source, or into one whose exports are not in the data
+    folder, are left unchecked (`result.unchecked`) rather than quarantining every row that uses them.
+    References are resolved against accepted records only.
+    """
+    result = CheckResult()
+    files: dict[Path, SourceFile] = {}
+    checked: dict[tuple[str, str], RecordSetState] = {}
+    needs = needs or {}
+    limit = max_field_chars or project.max_field_chars
+    names, result.unchecked = _to_check(project, contracts, set(selected or contracts))
+    for source in sorted(refused or ()):  # refused before (the shrink guard): as unreadable, not checked
+        result.refused[source] = []
+    for source in names:
+        if source in result.refused:
+            for rs in contracts[source].record_sets.values():
+                result.counts[(source, rs.name)] = RecordSetCount(source=source, record_set=rs.name, file=rs.file)
+            continue
+        contract = contracts[source]
+        zone = project.sources[source].timezone if source in project.sources else None
+        for rs in contract.record_sets.values():
+            path = project.data_root / rs.file
+            if path not in files:
+                files[path] = read_file(path, rs.format)
+            parsed = files[path]
+            count = RecordSetCount(source=source, record_set=rs.name, file=rs.file)
+            result.counts[(source, rs.name)] = count
+            records = [] if parsed.problem else (
+                parsed.rows if rs.format == "csv" else json_records(parsed, rs.iterator or "$"))
+            problem = _file_problem(rs, parsed, records)
+            if problem:
+                refusal = Issue(source, rs.name, rs.file, problem[2], "file", "", "", problem[0], problem[1])
+                if refusal not in result.file_problems:
+                    result.file_problems.append(refusal)
+                result.refused.setdefault(source, []).append(refusal)
+                checked[(source, rs.name)] = RecordSetState(rs, [])
+                continue
+            count.read = len(records)
+            state = RecordSetState(rs, records)
+            checked[(source, rs.name)] = state
+            need = needs.get((source, rs.name), MappingNeeds())
+            seen_keys: dict[tuple[str, ...], int] = {}
+            for index, record in enumerate(records):
+                issue: Issue | None = _check_record(rs, record, need, limit, zone)
+                if issue is None and rs.key:
+                    key = tuple(str(value_text(field_value(rs, record, k))) for k in rs.key)
+                    if key in seen_keys:
+                        issue = Issue(source, rs.name, rs.file, record.row, record.locator, ",".join(rs.key),
+                                      "|".join(key), "duplicate-key",
+                                      f"duplicate key; first seen in row {seen_keys[key]}")
+                    else:
+                        seen_keys[key] = record.row
+                if issue:
+                    state.bad[index] = issue
+    for source in result.refused:
+        for rs_name in contracts[source].record_sets:
+            checked.pop((source, rs_name), None)
+            count = result.counts[(source, rs_name)]
+            count.read = count.quarantined = 0
+        if source not in result.unchecked:
+            result.unchecked.append(source)
+    skip = set(result.unchecked)
+    # Parents first, then references, repeated until nothing changes (a quarantined record can leave
+    # another record's reference dangling).
+    changed = True
+    while changed:
+        changed = False
+        accepted_values: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        quarantined_values: dict[tuple[str, str, str], dict[str, Issue]] = defaultdict(dict)
+        for (source, name), state in checked.items():
+            for index, record in enumerate(state.records):
+                for fname in state.record_set.fields:
+                    raw = field_value(state.record_set, record, fname)
+                    for value in raw if isinstance(raw, list) else [raw]:
+                        text = value_text(value)
+                        if text is None:
+                            continue
+                        if index in state.bad:
+                            quarantined_values[(source, name, fname)].setdefault(text, state.bad[index])
+                        else:
+                            accepted_values[(source, name, fname)].add(text)
+        for (source, _name), state in checked.items():
+            rs = state.record_set
+            parent_state = checked.get((source, rs.parent)) if rs.parent else None
+            bad_parents = (
+                {parent_state.records[i].pointer for i in parent_state.bad} if parent_state else set()
+            )
+            for index, record in enumerate(state.records):
+                if index in state.bad:
+                    continue
+                issue = None
+                if bad_parents and any(record.pointer[: len(p)] == p for p in bad_parents):
+                    issue = Issue(source, rs.name, rs.file, record.row, record.locator, "", "",
+                                  "parent-quarantined", f"its {rs.parent} record was quarantined")
+                for rule in rs.fields.values():
+                    if issue or not rule.references or rule.references[0] in skip:
+                        continue
+                    raw = field_value(rs, record, rule.name)
+                    values = raw if isinstance(raw, list) else [raw]
+                    for value in values:
+                        text = value_text(value)
+                        if text is not None and text not in accepted_values[rule.references]:
+                            src, target_rs, target_field = rule.references
+                            cause = quarantined_values[rule.references].get(text)
+                            if cause is not None:  # say why, not "missing": the record is there, quarantined
+                                why = f"{cause.rule}" + (f" on {cause.column}" if cause.column else "")
+                                issue = Issue(source, rs.name, rs.file, record.row, record.locator, rule.name, text,
+                                              "reference-quarantined",
+                                              f"{src} {target_rs} {text} was quarantined ({why}: {cause.message}; "
+                                              f"{cause.file} {cause.locator})")
+                            else:
+                                issue = Issue(source, rs.name, rs.file, record.row, record.locator, rule.name, text,
+                                              "dangling-reference",
+                                              f"no accepted {src} {target_rs} record has {target_field} = {text}")
+                            break
+                if issue:
+                    state.bad[index] = issue
+                    changed = True
+    for (source, name), state in checked.items():
+        result.counts[(source, name)].quarantined = len(state.bad)
+        result.issues.extend(state.bad[i] for i in sorted(state.bad))
+    return Checked(result, files, checked)
+
+
+def _strings(node: Any) -> list[tuple[str, str]]:
+    """(dotted name, text) of every string in a JSON record, nested ones included."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[str, Any]] = [("", node)]
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, str):
+            found.append((name, value))
+        elif isinstance(value, dict):
+            stack.extend((f"{name}.{k}" if name else str(k), v) for k, v in value.items())
+        elif isinstance(value, list) and not any(isinstance(v, dict) for v in value):
+            stack.extend((name, v) for v in value)  # lists of objects are child records, checked as such
+    return found
+
+
+MAX_JSON_DEPTH = 64
+
+
+def _depth(node: Any) -> int:
+    """How deeply a JSON value nests (iteratively: a deep value must not exhaust the stack here)."""
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        if isinstance(value, dict):
+            stack.extend((v, level + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, level + 1) for v in value)
+    return deepest
+
+
+def _check_record(
+    rs: RecordSet, record: Record, need: MappingNeeds, limit: int, zone: str | None = None,
+) -> Issue | None:
+    def issue(column: str, value: Any, rule: str, message: str) -> Issue:
+        return Issue(rs.source, rs.name, rs.file, record.row, record.locator, column,
+                     "" if value is None else shown_value(value)[:200], rule, message)
+
+    if rs.format == "csv" and "__width__" in record.values:
+        return issue("", str(record.values["__width__"]), "row-width",
+                     "row has a different number of cells than the header")
+    if rs.format == "json" and not isinstance(record.values, dict):
+        return issue("", record.values, "type", "expected a JSON object")
+    if rs.format == "json" and _depth(record.values) > MAX_JSON_DEPTH:
+        return issue("", "", "too-deep", f"a value is nested more than {MAX_JSON_DEPTH} levels deep")
+    # Every value of the row, read by the mapping or not, is written to the staging copy: it must be text.
+    texts = (list(record.values.items()) if rs.format == "csv" else _strings(record.values))
+    for name, value in texts:
+        if not isinstance(value, str):
+            continue
+        if has_surrogates(value):
+            return issue(name, value, "encoding", "value is not valid UTF-8")
+        if "\x00" in value and rs.format == "csv":
+            return issue(name, value, "encoding", "value holds a NUL character, which the mapping engine cuts off")
+        if len(value) > limit:
+            return issue(name, value, "too-long", f"value has {len(value):,} characters; the limit is {limit:,} "
+                         "(max_field_chars in sources.yaml)")
+    for name, rule in rs.fields.items():
+        raw = field_value(rs, record, name)
+        broken = check_value(rule, raw, zone)
+        if broken:
+            return issue(name, raw, broken[0], broken[1])
+    for name in need.subject_fields:
+        if value_text(field_value(rs, record, name)) is None:
+            return issue(name, None, "required", "the mapping's subject needs this value (the row would vanish)")
+    for name, kinds in need.raw_iri.items():
+        raw = field_value(rs, record, name)
+        for value in raw if isinstance(raw, list) else [raw]:
+            text = value_text(value)
+            if text is None:
+                continue
+            for kind in sorted(kinds):
+                _mapped, why = raw_iri_value(text, whole=kind == "whole")
+                if why:
+                    return issue(name, text, "iri", why)
+    return None

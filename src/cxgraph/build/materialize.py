@@ -1,0 +1,173 @@
+"""Data reasoning: materialize the entailments queries rely on into the graph `graph/inferred`.
+
+What is materialized (the TBox is read from the ontology graph the build loads):
+  * the subclass closure applied to the data: `x a C` and C ⊑ D gives `x a D`, where ⊑ follows
+    rdfs:subClassOf, owl:equivalentClass (both ways), the conjuncts of an owl:intersectionOf and the
+    members of an owl:unionOf, transitively;
+  * the subproperty closure: `s p o` and p ⊑ q gives `s q o` (rdfs:subPropertyOf, owl:equivalentProperty);
+  * defined classes, C ≡ (A ⊓ B ⊓ (p value v)): an individual meeting every conjunct is a C; so is an
+    individual `x p v` when C ≡ (p value v).
+Domains and ranges are not applied on purpose: they would type nodes from mistaken links and hide the
+very errors the SHACL shapes look for.
+
+Everything is SPARQL UPDATE with explicit GRAPH clauses over the store interface, so the same rules run
+on the embedded store and on a remote SPARQL 1.1 store. They write into a staging graph; triples already
+asserted in a data graph are removed from it; then it replaces the inferred graph in one update, so
+queries never see a half-built inferred graph and source graphs are never written. Measured against owlrl
+and reasonable in `benchmarks/bench_reasoning.py`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from cxgraph.errors import CxGraphError
+from cxgraph.project import Project
+from cxgraph.stores.embedded import GraphStore
+from cxgraph.vocab import OWL, RDF, RDFS, sparql_prologue
+
+MAX_ROUNDS = 10
+
+PREFIXES = sparql_prologue({"rdf": RDF, "rdfs": RDFS, "owl": OWL})
+
+# One step up the class hierarchy, through anonymous class expressions; IRIs are kept at both ends.
+CLASS_STEP = ("(rdfs:subClassOf|owl:equivalentClass|^owl:equivalentClass"
+              "|owl:intersectionOf/rdf:rest*/rdf:first|^rdf:first/^rdf:rest*/^owl:unionOf)")
+PROPERTY_STEP = "(rdfs:subPropertyOf|owl:equivalentProperty|^owl:equivalentProperty)"
+TOP_CLASSES = "owl:Thing, rdfs:Resource, rdfs:Class, owl:Class"
+TOP_PROPERTIES = "owl:topObjectProperty, owl:topDataProperty"
+
+SUBPROPERTY_RULE = PREFIXES + """
+INSERT {{ GRAPH <{staging}> {{ ?s ?super ?o }} }}
+WHERE {{
+  {{ SELECT DISTINCT ?p ?super WHERE {{
+      GRAPH <{ontology}> {{ ?p {property_step}+ ?super }}
+      FILTER(isIRI(?p) && isIRI(?super) && ?p != ?super && ?super NOT IN ({top_properties}))
+  }} }}
+  VALUES ?g {{ {data} }}
+  GRAPH ?g {{ ?s ?p ?o }}
+}}"""
+
+SUBCLASS_RULE = PREFIXES + """
+INSERT {{ GRAPH <{staging}> {{ ?x a ?super }} }}
+WHERE {{
+  {{ SELECT DISTINCT ?class ?super WHERE {{
+      GRAPH <{ontology}> {{ ?class {class_step}+ ?super }}
+      FILTER(isIRI(?class) && isIRI(?super) && ?class != ?super && ?super NOT IN ({top_classes}))
+  }} }}
+  VALUES ?g {{ {data} <{staging}> }}
+  GRAPH ?g {{ ?x a ?class }}
+}}"""
+
+# A conjunct ?m is met by ?x when ?x has the named class ?m, or the value that restriction ?m requires.
+_MEETS = """{{
+      {{ FILTER(isIRI(?m)) VALUES ?h {{ {data} <{staging}> }} GRAPH ?h {{ ?x a ?m }} }}
+      UNION
+      {{ GRAPH <{ontology}> {{ ?m owl:onProperty ?mp ; owl:hasValue ?mv }}
+         VALUES ?h {{ {data} <{staging}> }} GRAPH ?h {{ ?x ?mp ?mv }} }}
+    }}"""
+
+INTERSECTION_RULE = PREFIXES + """
+INSERT {{ GRAPH <{staging}> {{ ?x a ?class }} }}
+WHERE {{
+  GRAPH <{ontology}> {{ ?class owl:equivalentClass|^owl:equivalentClass ?expr . ?expr owl:intersectionOf ?list .
+                       ?list rdf:first ?m }}
+  FILTER(isIRI(?class))
+  FILTER NOT EXISTS {{ GRAPH <{ontology}> {{ ?list rdf:rest*/rdf:first ?other }}
+                      FILTER(!isIRI(?other))
+                      FILTER NOT EXISTS {{ GRAPH <{ontology}> {{ ?other owl:onProperty ?op ; owl:hasValue ?ov }} }} }}
+  """ + _MEETS + """
+  FILTER NOT EXISTS {{
+    GRAPH <{ontology}> {{ ?list rdf:rest*/rdf:first ?need }}
+    FILTER NOT EXISTS {{
+      {{ FILTER(isIRI(?need)) VALUES ?k {{ {data} <{staging}> }} GRAPH ?k {{ ?x a ?need }} }}
+      UNION
+      {{ GRAPH <{ontology}> {{ ?need owl:onProperty ?np ; owl:hasValue ?nv }}
+         VALUES ?k {{ {data} <{staging}> }} GRAPH ?k {{ ?x ?np ?nv }} }}
+    }}
+  }}
+}}"""
+
+HAS_VALUE_RULE = PREFIXES + """
+INSERT {{ GRAPH <{staging}> {{ ?x a ?class }} }}
+WHERE {{
+  {{ SELECT ?class ?mp ?mv WHERE {{
+      GRAPH <{ontology}> {{ ?class owl:equivalentClass|^owl:equivalentClass ?m .
+                           ?m owl:onProperty ?mp ; owl:hasValue ?mv }}
+      FILTER(isIRI(?class))
+  }} }}
+  VALUES ?h {{ {data} <{staging}> }}
+  GRAPH ?h {{ ?x ?mp ?mv }}
+}}"""
+
+HAS_DEFINED_CLASSES = PREFIXES + """
+ASK {{ GRAPH <{ontology}> {{ ?class owl:equivalentClass|^owl:equivalentClass ?expr .
+                            ?expr owl:intersectionOf|owl:hasValue ?x }} }}"""
+
+# Entailments already asserted somewhere in the data are not repeated.
+REMOVE_ASSERTED = """
+DELETE {{ GRAPH <{staging}> {{ ?s ?p ?o }} }}
+WHERE {{ GRAPH <{staging}> {{ ?s ?p ?o }} VALUES ?g {{ {data} }} GRAPH ?g {{ ?s ?p ?o }} }}"""
+
+
+def inferred_graph(project: Project) -> str:
+    return project.graph_iri("inferred")
+
+
+def data_graphs(store: GraphStore, project: Project) -> list[str]:
+    """Every named graph the rules read: all but the ontology, the inferred graph, lineage and staging graphs."""
+    skip = {project.graph_iri("ontology"), inferred_graph(project)}
+    skip |= {project.lineage_graph(name) for name in project.sources}
+    return [g for g in store.named_graphs() if g not in skip and not project.is_private_graph(g)]
+
+
+def _sparql(template: str, project: Project, staging: str, data: list[str]) -> str:
+    return template.format(
+        staging=staging, ontology=project.graph_iri("ontology"), data=" ".join(f"<{g}>" for g in data),
+        class_step=CLASS_STEP, property_step=PROPERTY_STEP, top_classes=TOP_CLASSES, top_properties=TOP_PROPERTIES)
+
+
+def materialize(store: GraphStore, project: Project) -> dict[str, int]:
+    """Rebuild the inferred graph from the ontology graph and every data graph; returns counts.
+
+    Keys: `triples` (in the inferred graph now), `types` (of them rdf:type), `rounds` (defined-class
+    rounds run), `milliseconds`. Call it after every load, once identity resolution has written.
+    """
+    started = time.perf_counter()
+    ontology = project.graph_iri("ontology")
+    if ontology not in store.named_graphs():
+        raise CxGraphError("the store has no ontology graph to reason with; run `cxgraph build` first")
+    staging = project.staging_graph("inferred")
+    data = data_graphs(store, project)
+    store.drop_graph(staging)
+    if data:
+        def run(template: str) -> None:
+            store.update(_sparql(template, project, staging, data))
+
+        run(SUBPROPERTY_RULE)
+        run(SUBCLASS_RULE)
+        rounds = 0
+        size = store.count(staging)
+        defined = bool(store.query(_sparql(HAS_DEFINED_CLASSES, project, staging, data)))
+        while defined and rounds < MAX_ROUNDS:  # defined classes can feed each other: stop when nothing is new
+            rounds += 1
+            run(HAS_VALUE_RULE)
+            run(INTERSECTION_RULE)
+            run(SUBCLASS_RULE)
+            new_size = store.count(staging)
+            if new_size == size:
+                break
+            size = new_size
+        run(REMOVE_ASSERTED)
+    else:
+        rounds = 0
+    types = _count_types(store, staging)
+    store.replace_graph(staging, inferred_graph(project))
+    triples = store.count(inferred_graph(project))
+    return {"triples": triples, "types": types, "rounds": rounds,
+            "milliseconds": round((time.perf_counter() - started) * 1000)}
+
+
+def _count_types(store: GraphStore, graph: str) -> int:
+    rows = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s a ?c }} }}")
+    return int(next(iter(rows))["n"].value)

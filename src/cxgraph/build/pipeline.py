@@ -1,0 +1,518 @@
+"""The build pipeline: contracts, staging, YARRRML mapping, named graphs, provenance, identity, reasoning.
+
+A build works in a private workspace (store.py) and publishes every graph it touches (the sources it
+loads, their provenance, the identity, inferred and ontology graphs) in one step that readers see
+wholly or not at all. A source whose exports cannot be read is refused: it is not mapped, its graph
+stays as it was, references into it are not checked (so nothing cascades), and the build says so and
+exits non-zero. Every row is either quarantined with its reason or counted in the graph: a row whose
+subject does not reach the graph fails the build.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import secrets
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cxgraph import faults
+from cxgraph.build.checking import Checked, CheckResult, Issue, MappingNeeds, check, field_value
+from cxgraph.build.contract import Contract, load_contracts
+from cxgraph.build.derive import as_of_day, derive
+from cxgraph.build.identity import resolve
+from cxgraph.build.ingest import Ingested, ingest, staging_graph
+from cxgraph.build.iri import expand_template
+from cxgraph.build.mapping import MappingRule, check_mapping, run_morph, write_staged_mapping
+from cxgraph.build.materialize import materialize
+from cxgraph.build.provenance import (
+    LoadRecord,
+    lineage_quads,
+    load_quads,
+    registry_quads,
+    sha256,
+)
+from cxgraph.build.staging import stage
+from cxgraph.build.values import value_text
+from cxgraph.errors import CxGraphError
+from cxgraph.lineage import activity_iri
+from cxgraph.ontology import require_closure
+from cxgraph.project import Project, Source, WorkFolder
+from cxgraph.stores.embedded import EmbeddedStore, Workspace
+from cxgraph.vocab import sparql_prologue
+from cxgraph.xsd import ontology_datatypes
+
+
+@dataclass
+class SourceSummary:
+    """Per source: rows read / loaded (counted in the graph) / quarantined and the triples in its graph."""
+
+    name: str
+    graph: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    triples: int
+
+
+@dataclass
+class DanglingLink:
+    """A link a source wrote to a resource that nothing in the store describes."""
+
+    source: str
+    subject: str
+    predicate: str
+    target: str
+    record: tuple[str, str, str] | None = None  # (record set, file, locator) of the row that wrote it
+
+
+@dataclass
+class BuildReport:
+    sources: list[SourceSummary]
+    check: CheckResult
+    identity: dict[str, int]
+    quarantine_csv: Path
+    quarantine_json: Path
+    seconds: float
+    file_problems: list[Issue] = field(default_factory=list)
+    inferred: dict[str, int] = field(default_factory=dict)
+    derived: dict[str, int] = field(default_factory=dict)  # triples per rule id, and milliseconds
+    refused: dict[str, list[Issue]] = field(default_factory=dict)
+    previous: dict[str, int] = field(default_factory=dict)  # refused source -> triples kept in its graph
+    dangling: list[DanglingLink] = field(default_factory=list)
+    unknown_graphs: list[str] = field(default_factory=list)
+    dropped_graphs: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(s.rows_quarantined for s in self.sources)
+
+    @property
+    def ok(self) -> bool:
+        """False when a source was refused: the build published the rest but must not exit 0."""
+        return not self.refused
+
+
+def load_ontology(store: EmbeddedStore, project: Project) -> int:
+    """The ontology's imports closure (as Protégé opens it), in its own graph, so queries can read labels."""
+    target = project.graph_iri("ontology")
+    store.drop_graph(target)
+    if not project.ontology.exists():
+        return 0
+    for module in require_closure(project.ontology).files:
+        try:
+            store.load_graph(module.path, target)
+        except SyntaxError as exc:
+            raise CxGraphError(f"ontology file does not parse: {exc}", module.path) from None
+    return store.count(target)
+
+
+def ontology_ranges(project: Project) -> dict[str, str]:
+    """Each data property's datatype in the project's ontology (the mapping check compares literals with it)."""
+    if not project.ontology.is_file():
+        return {}  # loading the ontology reports it, after the mapping checks
+    return ontology_datatypes(require_closure(project.ontology).graph)
+
+
+def mapping_needs(plans: dict[str, list[MappingRule]]) -> dict[tuple[str, str], MappingNeeds]:
+    """Per record set: the fields its subject templates need and the fields written raw into IRIs."""
+    needs: dict[tuple[str, str], MappingNeeds] = {}
+    for source, rules in plans.items():
+        for rule in rules:
+            need = needs.setdefault((source, rule.record_set.name), MappingNeeds())
+            if rule.subject:
+                refs = tuple(r for r in _references(rule.subject) if r not in need.subject_fields)
+                need.subject_fields = need.subject_fields + refs
+            for name, kinds in rule.raw_iri.items():
+                need.raw_iri.setdefault(name, set()).update(kinds)
+    return needs
+
+
+def _references(template: str) -> list[str]:
+    import re
+
+    return re.findall(r"\$\(([^)]*)\)", template)
+
+
+def expected_subjects(source: str, rules: list[MappingRule], checked: Checked) -> dict[str, list[tuple[str, int]]]:
+    """subject IRI -> the accepted rows (record set, index) whose subject templates give it."""
+    subjects: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for rule in rules:
+        if not rule.subject:
+            continue
+        state = checked.states.get((source, rule.record_set.name))
+        if state is None:
+            continue
+        refs = _references(rule.subject)
+        for index, record in enumerate(state.records):
+            if index in state.bad:
+                continue
+            values = {r: value_text(field_value(state.record_set, record, r)) or "" for r in refs}
+            iri = expand_template(rule.subject, rule.prefixes, values)
+            if iri is not None:
+                subjects[iri].append((rule.record_set.name, index))
+    return subjects
+
+
+def previous_rows(store: Any, project: Project) -> dict[tuple[str, str], int]:
+    """Records read per (source graph, file) by the last load of each source (empty on a new store)."""
+    try:
+        if not store.exists():
+            return {}
+    except AttributeError:
+        pass
+    except CxGraphError:
+        return {}  # a damaged store: the workspace says so
+    query = (
+        sparql_prologue() + f"SELECT ?g ?file ?read WHERE {{ GRAPH <{project.graph_iri('provenance')}> {{ "
+        "?a a cx:SourceLoad ; "
+        "cx:hasTargetGraph ?gl ; prov:endedAtTime ?end ; prov:used ?f . ?f cx:hasFileName ?file ; "
+        "cx:hasRecordCount ?read . FILTER NOT EXISTS { "
+        "?b a cx:SourceLoad ; cx:hasTargetGraph ?gl ; prov:endedAtTime ?later FILTER(?later > ?end) } } "
+        "BIND(STR(?gl) AS ?g) }")
+    try:
+        return {(row["g"].value, row["file"].value): int(row["read"].value) for row in store.query(query)}
+    except CxGraphError:
+        return {}  # an unreadable store: the workspace says so (a full build starts afresh)
+
+
+def shrink_guard(project: Project, result: CheckResult, selected: list[Source],
+                 previous: dict[tuple[str, str], int]) -> None:
+    """Refuse a source one of whose files holds far fewer records than at its last load.
+
+    Such a file (an export cut at a row boundary) parses, so nothing else notices; mapped, it would
+    shrink the source's graph and leave every reference into the missing rows dangling (thousands of
+    quarantined rows elsewhere).
+    """
+    for source in selected:
+        if source.name in result.refused:
+            continue
+        limit = source.max_shrink if source.max_shrink is not None else project.max_shrink
+        now: dict[str, int] = defaultdict(int)
+        for count in result.for_source(source.name):
+            now[count.file] += count.read
+        problems = []
+        for name in source.files:
+            before = previous.get((source.graph, name))
+            if before and now[name] < before * (1 - limit):
+                problems.append(Issue(source.name, "", name, None, "file", "", str(now[name]), "shrunk",
+                                      f"{now[name]} records where the last load read {before} "
+                                      f"({(now[name] - before) / before:+.0%}): an export cut short? (max_shrink "
+                                      f"{limit:g}; `cxgraph build --allow-shrink` accepts it)"))
+        if problems:
+            result.file_problems.extend(problems)
+            result.refused[source.name] = problems
+            if source.name not in result.unchecked:
+                result.unchecked.append(source.name)
+
+
+def build(
+    project: Project,
+    store: Any,
+    work_dir: Path,
+    only: list[str] | None = None,
+    echo: Callable[[str], None] = print,
+    workers: int | None = None,
+    allow_shrink: bool = False,
+) -> BuildReport:
+    """Load the selected sources, each into its own named graph, and publish them in one step."""
+    started_all = time.perf_counter()
+    contracts = load_contracts(project)
+    selected = project.select(only)
+    ranges = ontology_ranges(project)
+    checked_mappings = {s.name: check_mapping(s, contracts[s.name], ranges) for s in selected}
+    docs = {name: doc for name, (doc, _rules) in checked_mappings.items()}
+    plans = {name: rules for name, (_doc, rules) in checked_mappings.items()}
+    needs = mapping_needs(plans)
+    try:
+        work_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CxGraphError(f"cannot create the work folder beside the store ({exc.strerror})", work_dir) from None
+    folder = WorkFolder(work_dir)
+    reports = folder.reports
+    names = {s.name for s in selected}
+    with store.workspace(folder.lock, fresh_if_damaged=not only) as ws:
+        started = datetime.now(UTC)
+        previous = {} if allow_shrink else previous_rows(store, project)
+        checked = check(project, contracts, names, needs)
+        result = checked.result
+        shrink_guard(project, result, selected, previous)
+        if any(name in result.refused for name in names):  # references into a refused source: unchecked
+            first = result
+            checked = check(project, contracts, names, needs, refused=set(first.refused))
+            result = checked.result
+            result.refused.update(first.refused)
+            result.file_problems[:0] = [p for p in first.file_problems if p not in result.file_problems]
+        loadable = [s for s in selected if s.name not in result.refused]
+        write_quarantine(reports, result, names, "building")
+        faults.point("checked")
+        try:
+            report = _load(project, ws, work_dir, only, echo, workers, contracts, checked, loadable, plans, docs,
+                           started)
+        except CxGraphError as exc:
+            write_quarantine(reports, result, names, f"failed: {exc}")
+            if ws.published or type(exc).__name__ == "PublishUncertain":
+                raise
+            raise CxGraphError(f"{exc}\nNothing was replaced: the store is as it was before this build.") from None
+        except BaseException:
+            write_quarantine(reports, result, names, "failed: interrupted")
+            raise
+        report.notices = ws.notices
+    csv_path, json_path = write_quarantine(reports, result, names, "published")
+    report.quarantine_csv, report.quarantine_json = csv_path, json_path
+    report.seconds = time.perf_counter() - started_all
+    return report
+
+
+def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | None, echo: Callable[[str], None],
+          workers: int | None, contracts: dict[str, Contract], checked: Checked, loadable: list[Source],
+          plans: dict[str, list[MappingRule]], docs: dict[str, Any], started: datetime) -> BuildReport:
+    result = checked.result
+    staging_root = WorkFolder(work_dir).staging
+    if staging_root.exists():
+        shutil.rmtree(staging_root)
+    needs = mapping_needs(plans)
+    stage(loadable, contracts, checked, project, staging_root, needs)
+    nonce = secrets.token_hex(16)
+    jobs = []
+    for source in loadable:
+        mapping = staging_root / "mappings" / f"{source.name}.yml"
+        write_staged_mapping(docs[source.name], staging_graph(nonce, source.name), mapping)
+        jobs.append((source, mapping))
+    faults.point("staged")
+    outputs: list[Path] = []
+    if jobs:
+        echo(f"Mapping {len(jobs)} source(s) with morph-kgc...")
+        outputs = run_morph(jobs, staging_root, workers=workers, echo=echo)
+    work = ws.store
+    engine = project.engine_graphs()
+    present = set(ws.target_graphs)
+    untouched = [s.graph for s in project.sources.values() if s not in loadable and s.graph in present]
+    ws.fetch(untouched + ([engine["ontology"]] if only and engine["ontology"] in present else []))
+    previous = {name: work.count(project.sources[name].graph) for name in result.refused
+                if project.sources[name].graph in present}
+    for source in loadable:
+        work.drop_graph(source.graph)
+    faults.point("dropped")
+    echo("Loading the mapped quads...")
+    expected = {s.name: expected_subjects(s.name, plans[s.name], checked) for s in loadable}
+    known = {iri for subjects in expected.values() for iri in subjects}
+    ingested = ingest(outputs, {staging_graph(nonce, s.name): s.name for s in loadable},
+                      {s.name: s.graph for s in loadable}, work.raw, known)
+    _quarantine_bad_lines(project, work, ingested, expected, checked, loadable)
+    faults.point("ingested")
+    summaries = _reconcile(project, work, ingested, expected, checked, loadable)
+    dangling = find_dangling(work, project, loadable, expected, checked)
+    # what is not this project's: left-over staging always goes; other unknown graphs go on a full build
+    unknown = sorted(g for g in present if g not in project.known_graphs())
+    leftovers = [g for g in unknown if project.is_private_graph(g)]
+    dropped = unknown if not only else leftovers
+    for graph in dropped:
+        work.drop_graph(graph)
+    default_triples = work.default_graph_count()
+    if default_triples and not only:  # cxgraph writes nothing there: a full build clears what another tool put
+        work.update("CLEAR SILENT DEFAULT")
+        dropped = [*dropped, f"the default graph ({default_triples} triples)"]
+    provenance = []
+    for summary in summaries:
+        source = project.sources[summary.name]
+        per_file: dict[str, int] = defaultdict(int)
+        for count in checked.result.for_source(source.name):
+            per_file[count.file] += count.read
+        checksums = [(name, sha256(project.data_root / name), per_file[name]) for name in source.files]
+        provenance += load_quads(project, LoadRecord(
+            source=source, started=started, ended=datetime.now(UTC), files=checksums, rows_read=summary.rows_read,
+            rows_loaded=summary.rows_loaded, rows_quarantined=summary.rows_quarantined, triples=summary.triples))
+    work.add_quads(provenance)
+    for source in loadable:
+        work.drop_graph(project.lineage_graph(source.name))
+        work.add_quads(lineage_quads(project, source, activity_iri(project, source.name, started),
+                                     located_subjects(source, expected[source.name], ingested, checked)))
+    faults.point("provenance")
+    registry_graph = engine["registry"]
+    work.drop_graph(registry_graph)
+    systems = " ".join(f"<{s.system}>" for s in project.sources.values())
+    source_graphs = " ".join(f"<{s.graph}>" for s in project.sources.values())
+    described = {row["s"].value for row in work.query(  # by a source: engine graphs do not count
+        f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {systems} }} VALUES ?g {{ {source_graphs} }} "
+        "GRAPH ?g { ?s ?p ?o } }")}
+    work.add_quads(registry_quads(project, described))
+    replaced = [g for s in loadable for g in (s.graph, project.lineage_graph(s.name))]
+    if not only or engine["ontology"] not in work.named_graphs():
+        echo("Loading the ontology...")
+        load_ontology(work, project)
+        replaced.append(engine["ontology"])
+    echo("Resolving identities...")
+    identity = resolve(work, project)
+    faults.point("identity")
+    echo("Reasoning...")
+    inferred = materialize(work, project)
+    faults.point("reasoned")
+    echo(f"Deriving (rules/, as of {as_of_day(project).isoformat()})...")
+    derived = derive(work, project)
+    replaced += [engine["registry"], engine["identity"], engine["inferred"], engine["derived"]]
+    echo("Publishing...")
+    ws.publish(replaced, dropped, [engine["provenance"]])
+    names = {s.name for s in loadable} | set(result.refused)
+    problems = [i for i in result.file_problems if i.source in names]
+    return BuildReport(summaries, result, identity, Path(), Path(), 0.0, problems, inferred, derived,
+                       refused=dict(result.refused), previous=previous, dangling=dangling,
+                       unknown_graphs=[g for g in unknown if g not in dropped]
+                       + ([f"the default graph ({default_triples} triples)"] if default_triples and only else []),
+                       dropped_graphs=dropped)
+
+
+def located_subjects(source: Source, expected: dict[str, list[tuple[str, int]]], ingested: Ingested,
+                     checked: Checked) -> dict[str, tuple[int, int, Any]]:
+    """Each subject the source's load put in the graph -> (file index, row, JSON pointer) of the first accepted
+    record whose subject template gave it: the lineage that reports link focus nodes to."""
+    file_index = {name: i for i, name in enumerate(source.files, start=1)}
+    located: dict[str, tuple[int, int, Any]] = {}
+    loaded = ingested.subjects[source.name]
+    for iri, rows in expected.items():
+        if iri not in loaded:
+            continue
+        for rs_name, index in rows:
+            state = checked.states[(source.name, rs_name)]
+            if index in state.bad:
+                continue
+            record, rs = state.records[index], state.record_set
+            located[iri] = (file_index[rs.file], record.row, record.pointer if rs.format == "json" else None)
+            break
+    return located
+
+
+def _quarantine_bad_lines(project: Project, work: EmbeddedStore, ingested: Ingested,
+                          expected: dict[str, dict[str, list[tuple[str, int]]]], checked: Checked,
+                          loadable: list[Source]) -> None:
+    """A row whose mapping produced a line the store refused is quarantined, and its quads removed."""
+    for bad in ingested.bad_lines:
+        for source in loadable:
+            rows = expected[source.name].get(bad.subject or "")
+            if not rows:
+                continue
+            for rs_name, index in rows:
+                state = checked.states[(source.name, rs_name)]
+                if index in state.bad:
+                    continue
+                record = state.records[index]
+                issue = Issue(source.name, rs_name, state.record_set.file, record.row, record.locator, "",
+                              bad.text[:200], "invalid-iri",
+                              f"the mapping made a term the store cannot read ({bad.error})")
+                state.bad[index] = issue
+                checked.result.issues.append(issue)
+                checked.result.counts[(source.name, rs_name)].quarantined += 1
+            work.update(f"DELETE WHERE {{ GRAPH <{source.graph}> {{ <{bad.subject}> ?p ?o }} }}")
+            ingested.subjects[source.name].discard(bad.subject or "")
+
+
+def _reconcile(project: Project, work: EmbeddedStore, ingested: Ingested,
+               expected: dict[str, dict[str, list[tuple[str, int]]]], checked: Checked,
+               loadable: list[Source]) -> list[SourceSummary]:
+    """Count loaded rows in the graph; rows read must equal rows loaded plus rows quarantined."""
+    summaries = []
+    lost: list[str] = []
+    for source in loadable:
+        found: dict[str, set[int]] = defaultdict(set)
+        for iri, rows in expected[source.name].items():
+            if iri in ingested.subjects[source.name]:
+                for rs_name, index in rows:
+                    found[rs_name].add(index)
+        with_subjects = {rs for rows in expected[source.name].values() for rs, _ in rows}
+        for count in checked.result.for_source(source.name):
+            state = checked.states[(source.name, count.record_set)]
+            if count.record_set in with_subjects:
+                count.loaded = len(found[count.record_set])
+            else:
+                count.loaded = count.accepted  # no subject template to look for (a blank or function subject)
+                count.verified = False
+            if count.loaded != count.accepted:
+                missing = [state.records[i] for i in range(len(state.records))
+                           if i not in state.bad and i not in found[count.record_set]]
+                where = ", ".join(r.locator for r in missing[:3])
+                lost.append(f"{count.file} ({count.record_set}): {count.accepted - count.loaded} accepted row(s) "
+                            f"did not reach the graph, e.g. {where}")
+        counts = checked.result.for_source(source.name)
+        read = sum(c.read for c in counts)
+        loaded = sum(c.loaded or 0 for c in counts)
+        quarantined = sum(c.quarantined for c in counts)
+        summaries.append(SourceSummary(source.name, source.graph, read, loaded, quarantined,
+                                       work.count(source.graph)))
+    if lost:
+        raise CxGraphError("rows were lost between the contract check and the graph (read != loaded + "
+                           "quarantined):\n  " + "\n  ".join(lost))
+    return summaries
+
+
+def find_dangling(work: EmbeddedStore, project: Project, loadable: list[Source],
+                  expected: dict[str, dict[str, list[tuple[str, int]]]], checked: Checked,
+                  limit: int = 1000) -> list[DanglingLink]:
+    """Links from the loaded sources to resources in the project's namespace that nothing describes."""
+    if not loadable:
+        return []
+    found = []
+    values = " ".join(f"<{s.graph}>" for s in loadable)
+    rows = work.query(
+        f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+        f"FILTER(isIRI(?o) && STRSTARTS(STR(?o), \"{project.id_iri('')}\")) "
+        f"FILTER NOT EXISTS {{ GRAPH ?any {{ ?o ?p2 ?o2 }} }} }} ORDER BY ?g ?s ?p ?o LIMIT {limit}")
+    by_graph = {s.graph: s.name for s in loadable}
+    registered = {s.system for s in project.sources.values()}  # the registry graph declares them
+    for row in rows:
+        if row["o"].value in registered:
+            continue
+        source = by_graph[row["g"].value]
+        record = None
+        origin = expected[source].get(row["s"].value)
+        if origin:
+            rs_name, index = origin[0]
+            state = checked.states[(source, rs_name)]
+            record = (rs_name, state.record_set.file, state.records[index].locator)
+        found.append(DanglingLink(source, row["s"].value, row["p"].value, row["o"].value, record))
+    return found
+
+
+def write_quarantine(folder: Path, result: CheckResult, names: set[str], status: str) -> tuple[Path, Path]:
+    """The quarantine report of this build (whatever its outcome): one row per quarantined record or refused file.
+
+    CSV: the rows; JSON: the build's status, per record set read / loaded / quarantined, file problems
+    and the rows. Written when the records are checked and again when the build ends, so a failed build
+    never leaves the previous build's report behind.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path = folder / "quarantine.csv"
+    json_path = folder / "quarantine.json"
+    issues = [i for i in result.issues if i.source in names]
+    problems = [i for i in result.file_problems if i.source in names]
+    columns = ["source", "record_set", "file", "row", "locator", "column", "value", "rule", "message"]
+    tmp_csv = csv_path.with_suffix(".csv.tmp")
+    with tmp_csv.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for issue in [*problems, *issues]:
+            writer.writerow(issue.as_dict())
+    counts = [
+        {"source": c.source, "record_set": c.record_set, "file": c.file, "read": c.read, "loaded": c.loaded,
+         "quarantined": c.quarantined, "loaded_counted_in_graph": c.verified and c.loaded is not None}
+        for c in result.counts.values() if c.source in names
+    ]
+    tmp_json = json_path.with_suffix(".json.tmp")
+    tmp_json.write_text(json.dumps({
+        "status": status,
+        "written": datetime.now(UTC).isoformat(),
+        "refused_sources": sorted(s for s in result.refused if s in names),
+        "record_sets": counts,
+        "file_problems": [p.as_dict() for p in problems],
+        "quarantined": [i.as_dict() for i in issues],
+    }, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp_csv.replace(csv_path)
+    tmp_json.replace(json_path)
+    return csv_path, json_path
+

@@ -1,0 +1,1 @@
+"""Checking the graph and the ontology: SHACL validation, ontology QC, HermiT, documentation."""

@@ -1,0 +1,194 @@
+"""`cxgraph check-ontology` and `cxgraph format-ontology`: ontology QC for editors and CI.
+
+check-ontology loads the imports closure through the catalog, runs every SPARQL check in the checks
+folder and the engine's own checks, then HermiT; findings are grouped by severity. Exit codes as
+pySHACL: 0 no ERROR finding and the ontology consistent with every class satisfiable, 1 otherwise,
+2 on usage or input errors (a file that does not parse, no Java for HermiT).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from cxgraph.check.hermit import CONSISTENCY, REASONER_CHECKS, Reasoning, classify, reasoning_findings
+from cxgraph.check.ontology_qc import (
+    SEVERITIES,
+    QcReport,
+    check_closure,
+    format_files,
+    load_checks,
+    show,
+    to_html,
+    to_json,
+    to_junit,
+)
+from cxgraph.cli.common import ProjectOpt, err, exits_on_error, out
+from cxgraph.errors import CxGraphError
+from cxgraph.ontology import load_closure
+from cxgraph.project import load_project
+
+FORMATS = ("table", "json", "junit", "html")
+STYLE = {"ERROR": "bold red", "WARN": "yellow", "INFO": "cyan"}
+
+OntologyOpt = Annotated[Path | None, typer.Option(
+    "--ontology", help="Top ontology file; its imports resolve through catalog-v001.xml beside it "
+                       "(default: the project's, from loaders/sources.yaml).")]
+ChecksOpt = Annotated[Path | None, typer.Option(
+    "--checks", help="Folder of SPARQL checks (default: checks/ in the project's ontology folder).")]
+
+
+
+
+def _paths(ontology: Path | None, checks: Path | None, project: Path | None) -> tuple[Path, Path]:
+    """The top ontology file and the checks folder: given, or the project's."""
+    if ontology is not None and checks is not None:
+        return ontology, checks
+    try:
+        proj = load_project(project)
+    except CxGraphError:
+        if ontology is None:
+            raise
+        return ontology, checks or ontology.resolve().parent / "checks"
+    return ontology or proj.ontology, checks or proj.ontology.parent / "checks"
+
+
+def run_checks(ontology: Path, checks_dir: Path, reason: bool = True) -> tuple[QcReport, Reasoning | None]:
+    """The whole QC: closure, hygiene checks, then (unless told not to) HermiT."""
+    if not ontology.is_file():
+        raise CxGraphError("ontology file not found", ontology)
+    checks = load_checks(checks_dir)
+    closure = load_closure(ontology)
+    report = check_closure(closure, checks)
+    if not reason:
+        return report, None
+    with err.status("Reasoning with HermiT...", spinner="dots"):
+        result = classify(closure.graph)
+    seconds = {check.id: 0.0 for check in REASONER_CHECKS}
+    seconds[CONSISTENCY.id] = result.seconds
+    report.add(REASONER_CHECKS, reasoning_findings(result, closure.top_iri), seconds)
+    return report, result
+
+
+def _where(path: Path | None, line: int | None) -> str:
+    if path is None:
+        return ""
+    try:
+        shown = str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path)
+    return f"{shown}:{line}" if line else shown
+
+
+def _print_table(report: QcReport) -> None:
+    graph, prefixes = report.closure.graph, report.closure.prefixes()
+    titles = {c.id: c.title for c in report.checks}
+    if report.findings:
+        table = Table(title=f"Ontology findings ({report.closure.top.name} and its imports)", title_justify="left",
+                      show_lines=False)
+        for column in ("severity", "check", "entity", "property", "value", "where", "why"):
+            table.add_column(column, overflow="fold")
+        for severity in SEVERITIES:
+            rows = [f for f in report.findings if f.severity == severity]
+            for f in rows:
+                cells = (f.check, show(f.entity, graph, prefixes), show(f.property, graph, prefixes),
+                         show(f.value, graph, prefixes), _where(f.file, f.line), f.message or titles.get(f.check, ""))
+                table.add_row(Text(severity, style=STYLE[severity]), *(Text(cell) for cell in cells))
+            if rows:
+                table.add_section()
+        out.print(table)
+    closure = report.closure
+    owned = len(closure.owned())
+    files = len(closure.files)
+    out.print(f"{files} file{'s' if files != 1 else ''} in the imports closure ({owned} cxgraph, {files - owned} "
+              f"vendored; {len(closure.graph)} triples); {len(report.checks)} checks run.", highlight=False,
+              soft_wrap=True)
+
+
+def _print_reasoning(result: Reasoning | None) -> None:
+    if result is None:
+        out.print("HermiT: not run (--no-reason).", soft_wrap=True)
+        return
+    if result.error:
+        state = Text("failed", style="bold red")
+    elif result.consistent:
+        state = Text("consistent", style="green" if not result.unsatisfiable else "")
+    else:
+        state = Text("inconsistent", style="bold red")
+    detail = "" if result.error or not result.consistent else (
+        f"; {len(result.unsatisfiable)} unsatisfiable classes; {len(result.inferred_subclasses)} inferred subclass "
+        f"relations and {len(result.inferred_equivalences)} equivalences not asserted")
+    runs = f", {result.runs} runs to find the cause" if result.runs > 1 else ""
+    out.print(Text.assemble("HermiT: ", state, f"{detail} (classified in {result.seconds:.1f} s{runs})."),
+              soft_wrap=True)
+
+
+@exits_on_error
+def check_ontology(
+    ontology: OntologyOpt = None,
+    checks: ChecksOpt = None,
+    no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip HermiT (hygiene checks only).")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table, json, html or junit (one testcase per check, one "
+                                                       "failure per finding).")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", help="Write the json, html or junit report to this file "
+                                                                 "(the table still goes to the terminal).")] = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Check the ontology: imports via the catalog, hygiene checks, canonical Turtle, then HermiT."""
+    if fmt not in FORMATS:
+        raise CxGraphError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
+    if output is not None and fmt == "table":
+        raise CxGraphError("--output needs --format json, html or junit")
+    top, checks_dir = _paths(ontology, checks, project)
+    report, result = run_checks(top, checks_dir, reason=not no_reason)
+    hermit = None if result is None else {
+        "consistent": result.consistent, "hermit_seconds": round(result.seconds, 3), "hermit_error": result.error}
+    writers = {"junit": to_junit, "html": to_html, "json": lambda r: to_json(r, {"reasoner": hermit})}
+    document = writers[fmt](report) if fmt in writers else None
+    if document is not None and output is None:
+        sys.stdout.write(document)
+    else:
+        _print_table(report)
+        _print_reasoning(result)
+        counts = ", ".join(f"{report.count(s)} {s}" for s in SEVERITIES)
+        out.print(f"Findings: {counts}.", highlight=False, soft_wrap=True)
+        if document is not None and output is not None:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(document, encoding="utf-8")
+            out.print(f"Wrote {output} ({fmt}).", highlight=False, soft_wrap=True)
+    raise typer.Exit(report.exit_code)
+
+
+@exits_on_error
+def format_ontology(
+    ontology: OntologyOpt = None,
+    check: Annotated[bool, typer.Option("--check", help="Only report files that are not canonical (exit 1 if "
+                                                        "any); change nothing.")] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Rewrite the cxgraph ontology files in canonical Turtle (vendored imports are left as published)."""
+    top = ontology or load_project(project).ontology
+    if not top.is_file():
+        raise CxGraphError("ontology file not found", top)
+    closure = load_closure(top)
+    changed = format_files(closure, write=not check)
+    owned = len(closure.owned())
+    for path, line in changed:
+        out.print(f"{'not canonical' if check else 'rewrote'}: {_where(path, line)}", highlight=False, soft_wrap=True)
+    if check:
+        out.print(f"{len(changed)} of {owned} files would be rewritten by `cxgraph format-ontology`." if changed
+                  else f"All {owned} files are canonical.", highlight=False, soft_wrap=True)
+        raise typer.Exit(1 if changed else 0)
+    out.print(f"{len(changed)} of {owned} files rewritten; the others were canonical." if changed else
+              f"All {owned} files were already canonical.", highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ontology commands to the `cxgraph` app."""
+    app.command("check-ontology")(check_ontology)
+    app.command("format-ontology")(format_ontology)

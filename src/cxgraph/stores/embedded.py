@@ -1,0 +1,340 @@
+"""The graph store behind one small interface: embedded pyoxigraph, or a remote SPARQL endpoint (remote.py).
+
+Queries see the union of all named graphs as their default graph (what Fuseki calls
+`unionDefaultGraph`), so that no answer silently misses a source graph.
+
+Nothing writes a published store in place. A build (or `cxgraph reason`) asks the store for a
+`Workspace`: a private, writable pyoxigraph store that starts as a copy of what is published, which
+the pipeline changes freely and then publishes in one step (`Workspace.publish`) or abandons. On disk
+the workspace is a new generation (generations.py); in memory it is a copy swapped in; on a remote
+store it is uploaded into staging graphs and swapped in by one SPARQL Update (remote.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyoxigraph as ox
+
+from cxgraph import faults
+from cxgraph.errors import CxGraphError
+from cxgraph.project import WorkFolder
+from cxgraph.stores.generations import BuildLock, ReaderLease, StoreFolder
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+DUMP_FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
+
+
+def default_store_path() -> Path:
+    """$CXGRAPH_STORE, else `.cxgraph/store` in the working directory."""
+    return Path(os.environ.get("CXGRAPH_STORE", ".cxgraph/store"))
+
+
+class GraphStore(Protocol):
+    """What the pipeline and the queries need from a store."""
+
+    def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Any: ...
+
+    def update(self, sparql: str) -> None: ...
+
+    def load_graph(self, path: Path, graph: str | None = None) -> None: ...
+
+    def replace_graph(self, staging: str, target: str) -> None: ...
+
+    def drop_graph(self, graph: str) -> None: ...
+
+    def add_quads(self, quads: Iterable[ox.Quad]) -> None: ...
+
+    def named_graphs(self) -> list[str]: ...
+
+    def count(self, graph: str) -> int: ...
+
+    def dump(self, path: Path, fmt: str) -> None: ...
+
+    def export_graph(self, graph: str) -> bytes: ...
+
+    def finish_load(self) -> None: ...
+
+
+class Workspace:
+    """A private, writable copy of a store that a writer changes and then publishes whole, or not at all.
+
+    `store` is an in-process pyoxigraph store nobody else reads. `fetch` makes sure the given graphs
+    are in it (a remote store's workspace starts empty; an embedded one starts as a copy). `publish`
+    replaces, on the real store and in one step, every graph in `replaced`, removes those in `dropped`
+    and adds the quads of `appended` graphs (history such as provenance) to what is there.
+    """
+
+    def __init__(self, store: EmbeddedStore, publish: Callable[[list[str], list[str], list[str]], None],
+                 fetch: Callable[[list[str]], None] | None = None, notices: list[str] | None = None) -> None:
+        self.store = store
+        self._publish = publish
+        self._fetch = fetch
+        self.published = False
+        self.notices = notices or []
+        self.target_graphs: list[str] = []  # the named graphs of the published store when the work began
+
+    def fetch(self, graphs: list[str]) -> None:
+        if self._fetch:
+            self._fetch(graphs)
+
+    def publish(self, replaced: list[str], dropped: list[str] = (), appended: list[str] = ()) -> None:  # type: ignore[assignment]
+        self._publish(list(replaced), list(dropped), list(appended))
+        self.published = True
+
+
+class EmbeddedStore:
+    """pyoxigraph, on disk (a folder of generations) or in memory when `path` is None.
+
+    On disk the store is only ever read through this class: it opens the live generation read-only
+    (lazily, at the first query) and keeps it for its lifetime, so one object sees one build.
+    `read_only` is accepted for compatibility; writes go through `workspace()`.
+    """
+
+    def __init__(self, path: Path | None = None, read_only: bool = True) -> None:
+        del read_only
+        self.path = path
+        self.notices: list[str] = []
+        self._lease: ReaderLease | None = None
+        self._store: ox.Store | None = ox.Store() if path is None else None
+
+    @classmethod
+    def private(cls, store: ox.Store) -> EmbeddedStore:
+        """Wrap a writable pyoxigraph store that only its creator uses (a workspace)."""
+        wrapped = cls()
+        wrapped._store = store
+        return wrapped
+
+    @property
+    def folder(self) -> StoreFolder | None:
+        return StoreFolder(self.path) if self.path is not None else None
+
+    def exists(self) -> bool:
+        return self.path is None or StoreFolder(self.path).exists()
+
+    def _open(self) -> ox.Store:
+        if self._store is not None:
+            return self._store
+        assert self.path is not None
+        folder = StoreFolder(self.path)
+        if not self.path.exists() or not folder.exists():
+            raise CxGraphError("no store here yet; run `cxgraph build` first", self.path)
+        self._clear_if_idle(folder)
+        lease = folder.lease()
+        try:
+            self._store = ox.Store.read_only(str(lease.generation))
+        except (OSError, RuntimeError) as exc:  # pyoxigraph reports a damaged RocksDB folder as RuntimeError
+            lease.release()
+            raise CxGraphError(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
+                               "`cxgraph build`", lease.generation) from None
+        self._lease = lease
+        return self._store
+
+    def _clear_if_idle(self, folder: StoreFolder) -> None:
+        """A killed build's partial generation is cleared by the first reader that finds no build running."""
+        generations = folder.generations
+        if not generations.is_dir() or not any(p.name.endswith(".partial") for p in generations.iterdir()):
+            return
+        lock = BuildLock(WorkFolder.beside(self.path).lock)  # type: ignore[arg-type]
+        if lock.try_acquire():
+            try:
+                self.notices += folder.clear_leftovers()
+            finally:
+                lock.release()
+
+    def close(self) -> None:
+        """Let go of the open generation (a later query opens the live one again)."""
+        if self.path is None:
+            return
+        self._store = None
+        gc.collect()
+        if self._lease is not None:
+            self._lease.release()
+            self._lease = None
+
+    @property
+    def raw(self) -> ox.Store:
+        return self._open()
+
+    def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Any:
+        """Run SPARQL with the union default graph; bindings are RDF terms, never text."""
+        substitutions: dict[ox.Variable, Any] = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+        store = self._open()
+        try:
+            return store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions or None)
+        except (OSError, RuntimeError) as exc:
+            raise CxGraphError(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
+                               "`cxgraph build`", self.path) from None
+
+    def update(self, sparql: str) -> None:
+        self._writable().update(sparql)
+
+    def _writable(self) -> ox.Store:
+        if self.path is not None:
+            raise CxGraphError("a published store is never written in place; use a workspace", self.path)
+        return self._open()
+
+    def load_graph(self, path: Path, graph: str | None = None) -> None:
+        """Load a file (N-Quads keep their graphs; other formats go to `graph`)."""
+        fmt = ox.RdfFormat.from_extension(path.suffix.lstrip(".")) or ox.RdfFormat.N_QUADS
+        kwargs: dict[str, Any] = {"path": str(path), "format": fmt}
+        if graph and fmt not in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            kwargs["to_graph"] = ox.NamedNode(graph)
+        self._writable().load(**kwargs)
+
+    def replace_graph(self, staging: str, target: str) -> None:
+        """Swap a fully loaded staging graph in for `target` in one update (one transaction)."""
+        self._writable().update(f"DROP SILENT GRAPH <{target}> ; MOVE SILENT GRAPH <{staging}> TO GRAPH <{target}>")
+
+    def drop_graph(self, graph: str) -> None:
+        self._writable().update(f"DROP SILENT GRAPH <{graph}>")
+
+    def add_quads(self, quads: Iterable[ox.Quad]) -> None:
+        self._writable().extend(list(quads))
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self._open().named_graphs() if isinstance(g, ox.NamedNode))
+
+    def count(self, graph: str) -> int:
+        result = self._open().query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        assert isinstance(result, ox.QuerySolutions)
+        return int(next(iter(result))["n"].value)
+
+    def default_graph_count(self) -> int:
+        """Triples in the store's real default graph (cxgraph writes none; queries read them all the same)."""
+        result = self._open().query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        assert isinstance(result, ox.QuerySolutions)
+        return int(next(iter(result))["n"].value)
+
+    def dump(self, path: Path, fmt: str) -> None:
+        """Every named graph (and the default graph, if used) in N-Quads or TriG."""
+        if fmt not in DUMP_FORMATS:
+            raise CxGraphError(f"unknown export format {fmt!r}; use {' or '.join(DUMP_FORMATS)}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._open().dump(output=str(path), format=DUMP_FORMATS[fmt])
+
+    def export_graph(self, graph: str) -> bytes:
+        """One named graph as N-Triples (for pySHACL and other rdflib-based consumers)."""
+        data = self._open().dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))
+        assert data is not None  # no output file given: the serialization is returned
+        return data
+
+    def finish_load(self) -> None:
+        """Nothing to do on a published store: a workspace is compacted when it is published."""
+
+    # -- writing ----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def workspace(self, lock: Path, fresh_if_damaged: bool = False) -> Iterator[Workspace]:
+        """A private copy to change, published by `Workspace.publish`, else discarded.
+
+        Holds the build lock (`lock`) throughout: a second writer is told which process it waits for.
+        `fresh_if_damaged`: when the live store cannot be read, start from an empty one (a full build
+        replaces everything but the load history) instead of failing.
+        """
+        build_lock = BuildLock(lock)
+        try:
+            build_lock.acquire()
+        except OSError as exc:
+            raise CxGraphError(f"cannot create the build lock ({exc.strerror})", lock) from None
+        try:
+            if self.path is None:
+                yield from self._memory_workspace()
+            else:
+                yield from self._disk_workspace(fresh_if_damaged)
+        finally:
+            build_lock.release()
+
+    def _memory_workspace(self) -> Iterator[Workspace]:
+        current = self._open()
+        private = ox.Store()
+        private.extend(current.quads_for_pattern(None, None, None, None))
+
+        def publish(_replaced: list[str], _dropped: list[str], _appended: list[str]) -> None:
+            self._store = private
+
+        ws = Workspace(EmbeddedStore.private(private), publish)
+        ws.target_graphs = self.named_graphs()
+        yield ws
+
+    def _disk_workspace(self, fresh_if_damaged: bool) -> Iterator[Workspace]:
+        assert self.path is not None
+        folder = StoreFolder(self.path)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CxGraphError(f"cannot create the store folder ({exc.strerror})", self.path) from None
+        notices = folder.clear_leftovers()
+        legacy = folder.is_legacy()
+        partial = folder.new_generation()
+        private: EmbeddedStore | None = None
+        published = False
+        try:
+            try:
+                if folder.exists():
+                    _checkpoint(folder, partial)
+            except CxGraphError as exc:
+                if not fresh_if_damaged:
+                    raise
+                shutil.rmtree(partial, ignore_errors=True)
+                notices.append(f"{exc}; this full build starts from an empty store (the load history is lost)")
+            if legacy:
+                notices.append("the store had the layout of an older cxgraph: it is copied into a generation, and "
+                               "the old files are removed once this build is published")
+            private = EmbeddedStore.private(ox.Store(str(partial)))
+
+            def publish(_replaced: list[str], _dropped: list[str], _appended: list[str]) -> None:
+                nonlocal published
+                assert private is not None
+                raw = private._store
+                assert raw is not None
+                raw.optimize()
+                raw.flush()
+                private._store = None
+                del raw
+                gc.collect()
+                faults.point("before-publish")
+                final = folder.publish(partial)
+                published = True
+                faults.point("published")
+                self.close()
+                notices.extend(n for n in folder.clear_leftovers(keep=final) if "older layout" not in n)
+
+            ws = Workspace(private, publish, notices=notices)
+            ws.target_graphs = private.named_graphs()
+            yield ws
+        finally:
+            if not published:
+                if private is not None:
+                    private._store = None
+                gc.collect()
+                shutil.rmtree(partial, ignore_errors=True)
+                (partial.parent / (partial.name[: -len(".partial")] + ".readers")).unlink(missing_ok=True)
+            self.notices += notices
+
+
+def _checkpoint(folder: StoreFolder, partial: Path) -> None:
+    """Start a new generation as a RocksDB checkpoint of the live one: hard links, milliseconds."""
+    try:
+        lease = folder.lease()
+    except CxGraphError as exc:
+        raise CxGraphError(f"{exc} (the live store cannot be read; a full build starts afresh)") from None
+    try:
+        ox.Store.read_only(str(lease.generation)).backup(str(partial))
+    except (OSError, RuntimeError) as exc:
+        raise CxGraphError(f"the live store is damaged or unreadable ({_first_line(exc)[:300]}); a full build "
+                           "(`cxgraph build` without --only) starts afresh", lease.generation) from None
+    finally:
+        gc.collect()
+        lease.release()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

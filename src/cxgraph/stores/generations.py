@@ -1,0 +1,286 @@
+"""The on-disk store as generations: a build writes a private copy and publishes it with one rename.
+
+A store folder (default `.cxgraph/store`) holds:
+
+    live                          names the published generation (one line), replaced atomically
+    generations/<id>/             a generation; never written once published
+    generations/<id>.partial/     a generation being built; left behind only by a killed build
+    generations/<id>.readers      lock file: readers hold a shared lock on it while the generation is open
+
+Readers open the generation `live` points to, read-only, and keep it for their lifetime: they see one
+whole build, never a build in progress (RocksDB readers beside a bulk-loading writer saw doubled quads
+and, once, a false `Corruption` error). A build starts from a checkpoint of the live generation (hard
+links, milliseconds), writes into it, and publishes it by replacing the `live` file, an atomic
+rename: a build killed at any moment leaves `live` on the old generation or on the new one, whole.
+Generations no reader holds are removed by the next build; a `.partial` folder is a killed build's,
+cleared (and reported) by the next writer, or by a reader when no build is running.
+
+One writer at a time: `BuildLock` is an exclusive `flock` on `build.lock` beside the store's work
+folder, holding the writer's pid, so a second build says which process it waits for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cxgraph import faults
+from cxgraph.errors import CxGraphError
+
+LIVE = "live"
+GENERATIONS = "generations"
+PARTIAL = ".partial"
+READERS = ".readers"
+
+
+_ROCKSDB_FILE = re.compile(r"CURRENT|IDENTITY|LOCK|LOG(\.old\..*)?|MANIFEST-\d+|OPTIONS-\d+|\d+\.(sst|log|blob)")
+
+
+def _is_rocksdb(folder: Path) -> bool:
+    return (folder / "CURRENT").is_file() and any(folder.glob("MANIFEST-*"))
+
+
+class BuildLock:
+    """An exclusive lock for the one build (or other writer) of a store; released when the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self, wait: float = 1.0) -> None:
+        """Take the lock, waiting up to `wait` seconds (a reader clearing a dead build's left-overs holds it
+        for milliseconds); then say which process holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                holder = os.pread(fd, 64, 0).decode("ascii", errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise CxGraphError(f"another build is running (pid {holder}); wait for it to finish",
+                                   self.path) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        self._fd = fd
+
+    def try_acquire(self) -> bool:
+        """Take the lock if nobody holds it (True), else leave it (False)."""
+        try:
+            self.acquire(wait=0)
+        except CxGraphError:
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> BuildLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+
+@dataclass
+class ReaderLease:
+    """A shared lock on a generation's readers file: while held, no build removes that generation."""
+
+    generation: Path
+    fd: int
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+@dataclass
+class StoreFolder:
+    """The generations of one on-disk store."""
+
+    path: Path
+    cleared: list[str] = field(default_factory=list)  # what left-overs were removed, for the caller to report
+
+    def __post_init__(self) -> None:
+        self.path = self.path.resolve()
+
+    @property
+    def generations(self) -> Path:
+        return self.path / GENERATIONS
+
+    @property
+    def live_link(self) -> Path:
+        return self.path / LIVE
+
+    def exists(self) -> bool:
+        return self.live() is not None
+
+    def is_legacy(self) -> bool:
+        """A store written before generations: the RocksDB folder is the store folder itself."""
+        return not self.live_link.exists() and _is_rocksdb(self.path)
+
+    def live(self) -> Path | None:
+        """The published generation, or None before the first build."""
+        if self.is_legacy():
+            return self.path
+        try:
+            target = self.live_link.read_text(encoding="ascii").strip()
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CxGraphError(f"the store's `live` file is damaged ({exc}); rebuild with `cxgraph build`",
+                               self.path) from None
+        folder = self.generations / target
+        if not target or "/" in target or not folder.is_dir():
+            raise CxGraphError(f"the store's live generation {target} is missing; rebuild with `cxgraph build`",
+                               self.path)
+        return folder
+
+    # -- readers ------------------------------------------------------------------------------------
+    def lease(self) -> ReaderLease:
+        """The live generation, locked against removal for as long as the lease is held."""
+        for _ in range(20):
+            live = self.live()
+            if live is None:
+                raise CxGraphError("no store here yet; run `cxgraph build` first", self.path)
+            if live == self.path:  # legacy layout: nothing to lease
+                return ReaderLease(live, -1)
+            lock = live.parent / (live.name + READERS)
+            try:
+                fd = os.open(lock, os.O_RDONLY)
+            except FileNotFoundError:
+                time.sleep(0.05)  # published a moment ago or removed: look again
+                continue
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            if live.is_dir() and self.live() == live:
+                return ReaderLease(live, fd)
+            os.close(fd)
+        raise CxGraphError("the store kept changing while opening it; try again", self.path)
+
+    # -- the writer ---------------------------------------------------------------------------------
+    def clear_leftovers(self, keep: Path | None = None) -> list[str]:
+        """Remove partial generations and generations no reader holds (the caller holds the build lock)."""
+        cleared: list[str] = []
+        for stale in self.path.glob(f".{LIVE}.*"):
+            stale.unlink(missing_ok=True)
+        if self.live_link.exists() and _is_rocksdb(self.path):  # a migration published; its old files stayed
+            for entry in self.path.iterdir():
+                if entry.is_file() and _ROCKSDB_FILE.fullmatch(entry.name):
+                    entry.unlink(missing_ok=True)
+            cleared.append("removed the files of the store's older layout (migrated)")
+        if not self.generations.is_dir():
+            return cleared
+        try:
+            live = self.live()
+        except CxGraphError:
+            live = None
+            keep_all = True  # `live` is damaged: keep every finished generation, they may be all that is left
+        else:
+            keep_all = False
+        for entry in sorted(self.generations.iterdir()):
+            if entry.name.endswith(PARTIAL) and entry.is_dir() and entry != keep:
+                shutil.rmtree(entry, ignore_errors=True)
+                cleared.append(f"removed {entry.name}, the unfinished generation of a build that did not end")
+                lock = self.generations / (entry.name[: -len(PARTIAL)] + READERS)
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+            elif entry.is_dir() and entry != live and entry != keep and not entry.name.endswith(PARTIAL) \
+                    and not keep_all:
+                if self._remove_unread(entry):
+                    cleared.append(f"removed generation {entry.name} (superseded, no reader)")
+            elif entry.name.endswith(READERS) and not (self.generations / entry.name[: -len(READERS)]).exists() \
+                    and not (self.generations / (entry.name[: -len(READERS)] + PARTIAL)).exists():
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()
+        return cleared
+
+    def _remove_unread(self, generation: Path) -> bool:
+        lock = generation.parent / (generation.name + READERS)
+        try:
+            fd = os.open(lock, os.O_RDONLY)
+        except FileNotFoundError:
+            shutil.rmtree(generation, ignore_errors=True)
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False  # a reader (a server worker, a long query) still has it open: next build
+        shutil.rmtree(generation, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+        os.close(fd)
+        return True
+
+    def new_generation(self) -> Path:
+        """A fresh `.partial` folder name for the build to write."""
+        self.generations.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns():020d}"
+        (self.generations / (name + READERS)).touch()
+        return self.generations / (name + PARTIAL)
+
+    def publish(self, partial: Path) -> Path:
+        """Rename the finished generation into place and point `live` at it: one atomic step for readers."""
+        final = partial.with_name(partial.name[: -len(PARTIAL)])
+        _fsync_tree(partial)
+        partial.rename(final)
+        _fsync_dir(self.generations)
+        faults.point("renamed")
+        self._point_live_at(final)
+        return final
+
+    def _point_live_at(self, generation: Path) -> None:
+        tmp = self.path / f".{LIVE}.{os.getpid()}"
+        with tmp.open("w", encoding="ascii") as handle:
+            handle.write(generation.name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.live_link)
+        _fsync_dir(self.path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(folder: Path) -> None:
+    """Make a finished generation durable before it is published (a power cut must not publish holes)."""
+    for entry in folder.iterdir():
+        if entry.is_file():
+            fd = os.open(entry, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    _fsync_dir(folder)
+
+
+@contextlib.contextmanager
+def held(lock: BuildLock) -> Iterator[BuildLock]:
+    lock.acquire()
+    try:
+        yield lock
+    finally:
+        lock.release()
