@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import CX, ROOT
 from cxgraph.check.docs import imports_closure
-from cxgraph.cli.reason import register
+from cxgraph.cli.ontology import register
 from cxgraph.errors import CxGraphError
 
 ONTOLOGY = ROOT / "ontology"

@@ -369,7 +369,7 @@ def test_push_uploads_every_graph(sample: Built, oxigraph_server: str, tmp_path:
 
 
 def test_remote_builds_are_serialized_by_a_lock_on_the_store(remote_built: str, tmp_path: Path) -> None:
-    from cxgraph.stores.remote import LOCK_HOLDER, LOCK_TOKEN, REMOTE_LOCK, STAGING_PREFIX
+    from cxgraph.project import LOCK_HOLDER, LOCK_TOKEN, REMOTE_LOCK, REMOTE_STAGING
 
     remote = RemoteStore(Endpoint.from_options(remote_built))
     before = {g: remote.count(g) for g in remote.named_graphs()}
@@ -383,7 +383,7 @@ def test_remote_builds_are_serialized_by_a_lock_on_the_store(remote_built: str, 
     remote.update(f"DROP GRAPH <{REMOTE_LOCK}>")
     remote.update(f'INSERT DATA {{ GRAPH <{REMOTE_LOCK}> {{ <{REMOTE_LOCK}> <{LOCK_TOKEN}> "y" ; '
                   f'<{LOCK_HOLDER}> "{socket.gethostname()} pid 999999 since 2026-11-29T10:00:00+0000" }} }}'
-                  f' ; INSERT DATA {{ GRAPH <{STAGING_PREFIX}dead/0> {{ <https://e.org/s> <https://e.org/p> 1 }} }}')
+                  f' ; INSERT DATA {{ GRAPH <{REMOTE_STAGING}dead/0> {{ <https://e.org/s> <https://e.org/p> 1 }} }}')
     stats = cx("stats", "--endpoint", remote_built, cwd=tmp_path, store=tmp_path / "s")
     assert "staging graph(s)" in " ".join(stats.stderr.split())
     proc = cx("build", "--only", "crm", "--endpoint", remote_built, cwd=tmp_path, store=tmp_path / "s")
@@ -391,7 +391,7 @@ def test_remote_builds_are_serialized_by_a_lock_on_the_store(remote_built: str, 
     text = " ".join(proc.stdout.split())
     assert "removed the build lock of a build that is gone" in text and "removed 1 staging graph(s)" in text
     after = RemoteStore(Endpoint.from_options(remote_built))
-    assert not [g for g in after.all_graphs() if g.startswith(STAGING_PREFIX)]
+    assert not [g for g in after.all_graphs() if g.startswith(REMOTE_STAGING)]
     assert {g: after.count(g) for g in after.named_graphs() if "/source/" in g} == {
         g: n for g, n in before.items() if "/source/" in g}
 
@@ -409,7 +409,7 @@ def test_readers_of_a_union_server_see_the_old_or_the_new_graphs_during_a_remote
                    env={"CXGRAPH_UNION_DEFAULT_GRAPH": "true"})
         assert first.returncode == 0, first.stderr
 
-        from cxgraph.stores.remote import REMOTE_LOCK
+        from cxgraph.project import REMOTE_LOCK
 
         def total() -> int:  # every quad but the build lock's two (which says a build runs, and is no data)
             query = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "

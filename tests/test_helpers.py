@@ -165,6 +165,7 @@ def test_json_pointers_escape_tilde_and_slash() -> None:
     (12, None, "#line=12", "line 12"),
     (4, ("result", 3), "#/result/3", "/result/3"),
     (1, ("a/b", "ü s", "%"), "#/a~1b/%C3%BC%20s/%25", "/a~1b/ü s/%"),
+    (1, (), "#", "(the whole document)"),  # an iterator of `$`: the record is the document
 ])
 def test_record_iris_round_trip(row: int, pointer: tuple | None, fragment: str, locator: str) -> None:
     entity = file_entity_iri("https://data.example/id/load/crm/20261120T000000000000Z", 2)

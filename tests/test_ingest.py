@@ -7,9 +7,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from cxgraph.build.ingest import ingest, staging_graph
+from cxgraph.build.ingest import ingest
 from cxgraph.build.iri import encode_illegal, expand_template, raw_iri_value, template_value
 from cxgraph.errors import CxGraphError
+from cxgraph.project import mapping_graph
 
 NONCE = "0123456789abcdef"
 CRM = "https://example.org/graph/source/crm"
@@ -25,23 +26,23 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def _ingest(path: Path, known: set[str] | None = None):  # type: ignore[no-untyped-def]
     store = ox.Store()
-    done = ingest([path], {staging_graph(NONCE, "crm"): "crm", staging_graph(NONCE, "billing"): "billing"},
+    done = ingest([path], {mapping_graph(NONCE, "crm"): "crm", mapping_graph(NONCE, "billing"): "billing"},
                   {"crm": CRM, "billing": BILLING}, store, known)
     return store, done
 
 
 def test_quads_move_from_their_nonce_graph_to_their_source_graph(tmp_path: Path) -> None:
-    path = _write(tmp_path, f'<{S}> <https://example.org/p> "a" <{staging_graph(NONCE, "crm")}> .\n'
-                            f'<{S}> <https://example.org/q> "b" <{staging_graph(NONCE, "billing")}> .\n')
+    path = _write(tmp_path, f'<{S}> <https://example.org/p> "a" <{mapping_graph(NONCE, "crm")}> .\n'
+                            f'<{S}> <https://example.org/q> "b" <{mapping_graph(NONCE, "billing")}> .\n')
     store, done = _ingest(path)
     assert {(q.graph_name.value, q.object.value) for q in store} == {(CRM, "a"), (BILLING, "b")}
     assert dict(done.triples) == {"crm": 1, "billing": 1}
     assert done.subjects["crm"] == {S}
 
 
-@pytest.mark.parametrize("graph", [CRM, BILLING, "https://evil.example/graph", staging_graph("guessed", "crm")])
+@pytest.mark.parametrize("graph", [CRM, BILLING, "https://evil.example/graph", mapping_graph("guessed", "crm")])
 def test_a_quad_naming_any_other_graph_fails_the_load(tmp_path: Path, graph: str) -> None:
-    path = _write(tmp_path, f'<{S}> <https://example.org/p> "a" <{staging_graph(NONCE, "crm")}> .\n'
+    path = _write(tmp_path, f'<{S}> <https://example.org/p> "a" <{mapping_graph(NONCE, "crm")}> .\n'
                             f'<{S}> <https://example.org/p> "attacker" <{graph}> .\n')
     with pytest.raises(CxGraphError, match="instead of a source graph"):
         _ingest(path)
@@ -53,15 +54,15 @@ def test_a_quad_in_the_default_graph_fails_the_load(tmp_path: Path) -> None:
 
 
 def test_an_unreadable_line_is_attributed_to_its_row(tmp_path: Path) -> None:
-    good = f'<{S}> <https://example.org/p> "a" <{staging_graph(NONCE, "crm")}> .\n'
-    bad = f'<{S}> <https://example.org/see> <http://x y> <{staging_graph(NONCE, "crm")}> .\n'
+    good = f'<{S}> <https://example.org/p> "a" <{mapping_graph(NONCE, "crm")}> .\n'
+    bad = f'<{S}> <https://example.org/see> <http://x y> <{mapping_graph(NONCE, "crm")}> .\n'
     store, done = _ingest(_write(tmp_path, good + bad + good.replace('"a"', '"c"')), known={S})
     assert [(b.line, b.subject) for b in done.bad_lines] == [(2, S)]
     assert {q.object.value for q in store} == {"a", "c"}  # the good lines of the chunk are kept
 
 
 def test_an_unreadable_line_nobody_made_fails_the_load(tmp_path: Path) -> None:
-    text = f'<{S}> <https://example.org/p> "a" <{staging_graph(NONCE, "crm")}> .\nfoo> <{CRM}> .\n'
+    text = f'<{S}> <https://example.org/p> "a" <{mapping_graph(NONCE, "crm")}> .\nfoo> <{CRM}> .\n'
     with pytest.raises(CxGraphError, match="no source row can be found") as error:
         _ingest(_write(tmp_path, text), known={S})
     assert error.value.line == 2
@@ -93,7 +94,7 @@ def test_a_whole_iri_is_encoded_or_refused() -> None:
 
 def test_an_ill_typed_literal_fails_the_load_naming_its_source(tmp_path: Path) -> None:
     text = (f'<{S}> <https://example.org/at> "1996-07-04"^^<http://www.w3.org/2001/XMLSchema#dateTime> '
-            f'<{staging_graph(NONCE, "crm")}> .\n')
+            f'<{mapping_graph(NONCE, "crm")}> .\n')
     with pytest.raises(CxGraphError, match="source 'crm': the mapping wrote 1 ill-typed literal"):
         _ingest(_write(tmp_path, text))
 

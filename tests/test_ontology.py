@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from conftest import CX, FIXTURES, ROOT
 from cxgraph.check.hermit import REASONER_CHECKS, Reasoning
+from cxgraph.check.ontology_check import run_checks
 from cxgraph.check.ontology_qc import (
     ENGINE_CHECKS,
     Finding,
@@ -36,7 +37,7 @@ from cxgraph.check.ontology_qc import (
     parse_check,
     run_check,
 )
-from cxgraph.cli.ontology import register, run_checks
+from cxgraph.cli.ontology import register
 from cxgraph.errors import CxGraphError
 from cxgraph.ontology import Closure, load_closure
 from cxgraph.system import JDK, OWLAPI, SystemPackage

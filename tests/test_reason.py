@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import CX, ID, ROOT, Built
 from cxgraph.build.materialize import data_graphs, inferred_graph, materialize
-from cxgraph.cli.reason import register
+from cxgraph.cli import app as cxgraph_app
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
 from cxgraph.stores.embedded import EmbeddedStore
@@ -219,9 +219,8 @@ def test_sample_rebuild_gives_the_same_graph(reasoned: tuple[Built, EmbeddedStor
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
+    """The `cxgraph` command itself, run in-process."""
+    return cxgraph_app
 
 
 def test_reason_command(tmp_path: Path, reasoned: tuple[Built, EmbeddedStore, dict[str, int]]) -> None:

@@ -12,6 +12,8 @@ from urllib.parse import quote, unquote
 
 from cxgraph.project import Project
 
+WHOLE_DOCUMENT = "(the whole document)"  # how reports show a record that is the document itself (pointer "")
+
 
 def pointer_text(pointer: tuple[Any, ...]) -> str:
     """An RFC 6901 JSON Pointer: `~` written `~0` and `/` written `~1` in each key."""
@@ -44,7 +46,7 @@ def parse_record_iri(iri: str) -> tuple[str, str]:
     entity, _, fragment = iri.partition("#")
     if fragment.startswith("line="):
         return entity, f"line {fragment[5:]}"
-    return entity, unquote(fragment)
+    return entity, unquote(fragment) or WHOLE_DOCUMENT
 
 
 _FRAGMENT_SAFE = "/~!$&'()*+,;=:@-._"

@@ -193,7 +193,7 @@ def load_closure(top: Path) -> Closure:
             if not _declares(loaded, imported):
                 problems.append(ImportProblem(ontology, OWL.imports, imported,
                                         catalog_path, catalog[str(imported)].line if catalog else None,
-                                        f"{_rel(catalog_path)} maps it to {_rel(target)}, which declares "
+                                        f"{shown_path(catalog_path)} maps it to {shown_path(target)}, which declares "
                                         f"{', '.join(map(str, loaded.ontologies)) or 'no owl:Ontology'}"))
     problems += _sibling_catalogs(files, catalog, catalog_path)
     merged = Graph(bind_namespaces="none")
@@ -210,16 +210,17 @@ def _resolve(current: OntologyFile, ontology: URIRef, imported: URIRef, catalog:
     line = text_line(current.text, str(imported)) or subject_line(current, ontology)
     if catalog is None:
         problems.append(ImportProblem(ontology, OWL.imports, imported, current.path, line,
-                                f"there is no {_rel(catalog_path)}, so the import cannot be resolved offline"))
+                                f"there is no {shown_path(catalog_path)}, so the import cannot be resolved offline"))
         return None
     entry = catalog.get(str(imported))
     if entry is None:
         problems.append(ImportProblem(ontology, OWL.imports, imported, current.path, line,
-                                f"{_rel(current.path)} imports it, but {_rel(catalog_path)} has no entry for it"))
+                                f"{shown_path(current.path)} imports it, but {shown_path(catalog_path)} has no "
+                                "entry for it"))
         return None
     if not entry.target.is_file():
         problems.append(ImportProblem(ontology, OWL.imports, imported, catalog_path,
-                                entry.line, f"{_rel(catalog_path)} maps it to {_rel(entry.target)}, "
+                                entry.line, f"{shown_path(catalog_path)} maps it to {shown_path(entry.target)}, "
                                             "which does not exist"))
         return None
     return entry.target
@@ -242,14 +243,16 @@ def _sibling_catalogs(files: list[OntologyFile], catalog: dict[str, CatalogEntry
             got = entries.get(str(imported))
             if expected is None or (got is not None and got.target == expected.target):
                 continue
-            message = (f"{_rel(sibling)} has no entry for it" if got is None else
-                       f"{_rel(sibling)} maps it to {_rel(got.target)}, the top catalog to {_rel(expected.target)}")
+            message = (f"{shown_path(sibling)} has no entry for it" if got is None else
+                       f"{shown_path(sibling)} maps it to {shown_path(got.target)}, the top catalog to "
+                       f"{shown_path(expected.target)}")
             problems.append(ImportProblem(ontology, OWL.imports, imported, sibling,
                                     got.line if got else None, message))
     return problems
 
 
-def _rel(path: Path) -> str:
+def shown_path(path: Path) -> str:
+    """A path as messages show it: relative to the working directory when under it."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:

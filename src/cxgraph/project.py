@@ -66,6 +66,22 @@ def _timezone(value: object, registry: Path, line: int | None) -> str | None:
 
 
 ENGINE_GRAPHS = ("ontology", "provenance", "registry", "identity", "inferred", "derived")
+REGISTRY_KEYS = {"base_iri", "data_root", "ontology", "identity", "sources", "shapes", "rules", "as_of",
+                 "max_field_chars", "max_shrink"}
+DEFAULT_STORE = Path(".cxgraph/store")  # beside it, in `.cxgraph/`, the work folder (WorkFolder)
+
+# Graphs the engine keeps to itself while it works (under vocab.PRIVATE, an RFC 6761 .invalid name): a
+# build's remote staging graphs and its lock on a remote store; never published, pushed or shown.
+REMOTE_STAGING = PRIVATE + "remote-staging/"
+REMOTE_LOCK = REMOTE_STAGING + "lock"
+LOCK_TOKEN = PRIVATE + "lock#token"
+LOCK_HOLDER = PRIVATE + "lock#holder"
+
+
+def mapping_graph(nonce: str, source: str) -> str:
+    """The graph a source's staged mapping writes into: named with a nonce drawn for the build, which no
+    export can know in advance (ingest.py takes only that graph's quads, into that source's graph)."""
+    return f"{PRIVATE}load/{nonce}/{source}"
 
 
 @dataclass(frozen=True)
@@ -91,6 +107,11 @@ class WorkFolder:
     @property
     def reports(self) -> Path:
         return self.root / "reports"
+
+    @property
+    def docs(self) -> Path:
+        """Where `cxgraph docs` writes the ontology's pages unless told otherwise."""
+        return self.root / "docs"
 
 
 @dataclass(frozen=True)
@@ -222,16 +243,25 @@ def _asset_list(doc: dict[str, Any], key: str, registry: Path, core: Path, what:
     return tuple(core if entry == "core" else (registry.parent / entry).resolve() for entry in entries)
 
 
-def load_project(root: Path | None = None, data_root: Path | None = None) -> Project:
-    """Read and check `loaders/sources.yaml`; every error names the file and line."""
+def load_project(root: Path | None = None, data_root: Path | None = None, registry_file: Path | None = None,
+                 ) -> Project:
+    """Read and check the source registry; every error names the file and line.
+
+    The registry is `registry_file` (the CLI's --registry), else $CXGRAPH_REGISTRY, else the project's
+    `loaders/sources.yaml`.
+    """
     root = (root or find_project()).resolve()
-    chosen = os.environ.get("CXGRAPH_REGISTRY")
+    chosen = str(registry_file) if registry_file is not None else os.environ.get("CXGRAPH_REGISTRY")
     registry = Path(chosen).resolve() if chosen else root / SOURCES_FILE
     if chosen and not registry.is_file():
         raise CxGraphError("no such registry (--registry / CXGRAPH_REGISTRY)", registry)
     doc = load_yaml(registry)
     if not isinstance(doc, dict):
         raise CxGraphError("expected a mapping at the top level", registry, 1)
+    unknown = sorted(str(key) for key in doc if key not in REGISTRY_KEYS)
+    if unknown:  # a misspelt `shapes:` would silently validate with the core profile alone
+        raise CxGraphError(f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(REGISTRY_KEYS))})", registry,
+                           line_of(doc, unknown[0]))
     base_iri = str(_require(doc, "base_iri", registry, "registry"))
     if not base_iri.endswith("/"):
         raise CxGraphError("base_iri must end with '/'", registry, line_of(doc, "base_iri"))
@@ -287,11 +317,11 @@ def load_project(root: Path | None = None, data_root: Path | None = None) -> Pro
         project.sources[str(name)] = Source(
             name=str(name),
             title=str(entry.get("title", name)),
-            system=str(entry.get("system", f"{base_iri}id/system/{name}")),
+            system=str(entry.get("system", project.id_iri(f"system/{name}"))),
             files=tuple(files),
             contract=contract.resolve(),
             mapping=mapping.resolve(),
-            graph=str(entry.get("graph", f"{base_iri}graph/source/{name}")),
+            graph=str(entry.get("graph", project.graph_iri(f"source/{name}"))),
             max_shrink=_fraction(entry["max_shrink"], registry, line_of(entry, "max_shrink"))
             if "max_shrink" in entry else None,
             kind=str(entry["kind"]) if entry.get("kind") is not None else None,

@@ -63,11 +63,14 @@ def _apt_prefix() -> list[str] | None:
     return None
 
 
-def install_system_packages(packages: list[SystemPackage], echo: Callable[[str], None] = print) -> bool:
-    """Install `packages` with apt-get (update first, then retry once); False when this machine cannot."""
+def install_system_packages(packages: list[SystemPackage], echo: Callable[[str], None] = print) -> bool | None:
+    """Install `packages` with apt-get (then `apt-get update` and once more if that fails): whether it worked,
+    or None when this machine cannot run apt-get (not root, no password-less sudo, not Debian)."""
     prefix = _apt_prefix()
-    if prefix is None or not packages:
-        return not packages
+    if prefix is None:
+        return None
+    if not packages:
+        return True
     names = [p.name for p in packages]
     echo(f"Installing {', '.join(names)} with apt-get...")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}

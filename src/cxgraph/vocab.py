@@ -17,7 +17,6 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 PROV = "http://www.w3.org/ns/prov#"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 DCT = "http://purl.org/dc/terms/"
-SH = "http://www.w3.org/ns/shacl#"
 
 # IRIs under this reserved domain (RFC 6761) name what the engine keeps private while it works (staging
 # graphs, the remote build lock): never published, never a graph a reader should see.

@@ -94,7 +94,7 @@ class RecordSetState:
 
 @dataclass
 class MappingNeeds:
-    """What the mapping of one record set needs from its records beyond the contract (mapping.py finds it).
+    """What the mapping of one record set needs from its records beyond the contract (pipeline.mapping_needs finds it).
 
     `subject_fields`: fields of the subject template (a row without them would vanish silently);
     `raw_iri`: fields written into IRIs without encoding, with the positions they take ("whole" IRI,

@@ -19,7 +19,6 @@ import pyoxigraph as ox
 
 from cxgraph import faults
 from cxgraph.errors import CxGraphError
-from cxgraph.vocab import PRIVATE
 from cxgraph.xsd import PATTERNS, XSD, ill_typed
 
 JUDGED = {XSD + name for name in PATTERNS}
@@ -47,11 +46,6 @@ class Ingested:
     subjects: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     bad_lines: list[BadLine] = field(default_factory=list)
     ill_typed: dict[str, list[ox.Quad]] = field(default_factory=lambda: defaultdict(list))  # source -> examples
-
-
-def staging_graph(nonce: str, source: str) -> str:
-    """The graph a source's mapping writes into for one build: unknowable to the data."""
-    return f"{PRIVATE}load/{nonce}/{source}"
 
 
 def _chunks(path: Path) -> Iterator[tuple[int, list[bytes]]]:

@@ -1,10 +1,10 @@
 """The build pipeline: contracts, staging, YARRRML mapping, named graphs, provenance, identity, reasoning.
 
-A build works in a private workspace (store.py) and publishes every graph it touches (the sources it
-loads, their provenance, the identity, inferred and ontology graphs) in one step that readers see
-wholly or not at all. A source whose exports cannot be read is refused: it is not mapped, its graph
-stays as it was, references into it are not checked (so nothing cascades), and the build says so and
-exits non-zero. Every row is either quarantined with its reason or counted in the graph: a row whose
+A build works in a private workspace (stores/embedded.py, stores/remote.py) and publishes every graph it
+touches (the sources it loads, their provenance and lineage, the identity, inferred and ontology graphs) in
+one step that readers see wholly or not at all. A source whose exports cannot be read is refused: it is not
+mapped, its graph stays as it was, references into it are not checked (so nothing cascades), and the build
+says so and exits non-zero. Every row is either quarantined with its reason or counted in the graph: a row whose
 subject does not reach the graph fails the build.
 """
 
@@ -27,7 +27,7 @@ from cxgraph.build.checking import Checked, CheckResult, Issue, MappingNeeds, ch
 from cxgraph.build.contract import Contract, load_contracts
 from cxgraph.build.derive import as_of_day, derive
 from cxgraph.build.identity import resolve
-from cxgraph.build.ingest import Ingested, ingest, staging_graph
+from cxgraph.build.ingest import Ingested, ingest
 from cxgraph.build.iri import expand_template
 from cxgraph.build.mapping import MappingRule, check_mapping, run_morph, write_staged_mapping
 from cxgraph.build.materialize import materialize
@@ -42,8 +42,8 @@ from cxgraph.build.staging import stage
 from cxgraph.build.values import value_text
 from cxgraph.errors import CxGraphError
 from cxgraph.lineage import activity_iri
-from cxgraph.ontology import require_closure
-from cxgraph.project import Project, Source, WorkFolder
+from cxgraph.ontology import Closure, require_closure
+from cxgraph.project import Project, Source, WorkFolder, mapping_graph
 from cxgraph.stores.embedded import EmbeddedStore, Workspace
 from cxgraph.vocab import sparql_prologue
 from cxgraph.xsd import ontology_datatypes
@@ -100,13 +100,35 @@ class BuildReport:
         return not self.refused
 
 
-def load_ontology(store: EmbeddedStore, project: Project) -> int:
+@dataclass
+class BuildPlan:
+    """What the build decided before touching any row: contracts, the checked mappings and what they need."""
+
+    contracts: dict[str, Contract]
+    rules: dict[str, list[MappingRule]]  # per source, its mapping's rules
+    docs: dict[str, Any]  # per source, its mapping as YARRRML
+    needs: dict[tuple[str, str], MappingNeeds]
+    closure: Closure | None  # the ontology's imports closure (None: no ontology file; loading says so)
+
+
+def plan_build(project: Project, selected: list[Source]) -> BuildPlan:
+    """Read the contracts and the ontology once, and check each selected source's mapping against them."""
+    contracts = load_contracts(project)
+    closure = require_closure(project.ontology) if project.ontology.is_file() else None
+    ranges = ontology_datatypes(closure.graph) if closure else {}
+    checked = {s.name: check_mapping(s, contracts[s.name], ranges) for s in selected}
+    rules = {name: found for name, (_doc, found) in checked.items()}
+    return BuildPlan(contracts, rules, {name: doc for name, (doc, _rules) in checked.items()}, mapping_needs(rules),
+                     closure)
+
+
+def load_ontology(store: EmbeddedStore, project: Project, closure: Closure | None = None) -> int:
     """The ontology's imports closure (as Protégé opens it), in its own graph, so queries can read labels."""
     target = project.graph_iri("ontology")
     store.drop_graph(target)
     if not project.ontology.exists():
         return 0
-    for module in require_closure(project.ontology).files:
+    for module in (closure or require_closure(project.ontology)).files:
         try:
             store.load_graph(module.path, target)
         except SyntaxError as exc:
@@ -224,13 +246,9 @@ def build(
 ) -> BuildReport:
     """Load the selected sources, each into its own named graph, and publish them in one step."""
     started_all = time.perf_counter()
-    contracts = load_contracts(project)
     selected = project.select(only)
-    ranges = ontology_ranges(project)
-    checked_mappings = {s.name: check_mapping(s, contracts[s.name], ranges) for s in selected}
-    docs = {name: doc for name, (doc, _rules) in checked_mappings.items()}
-    plans = {name: rules for name, (_doc, rules) in checked_mappings.items()}
-    needs = mapping_needs(plans)
+    plan = plan_build(project, selected)
+    contracts, needs = plan.contracts, plan.needs
     try:
         work_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -254,8 +272,7 @@ def build(
         write_quarantine(reports, result, names, "building")
         faults.point("checked")
         try:
-            report = _load(project, ws, work_dir, only, echo, workers, contracts, checked, loadable, plans, docs,
-                           started)
+            report = _load(project, ws, work_dir, only, echo, workers, plan, checked, loadable, started)
         except CxGraphError as exc:
             write_quarantine(reports, result, names, f"failed: {exc}")
             if ws.published or type(exc).__name__ == "PublishUncertain":
@@ -272,19 +289,18 @@ def build(
 
 
 def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | None, echo: Callable[[str], None],
-          workers: int | None, contracts: dict[str, Contract], checked: Checked, loadable: list[Source],
-          plans: dict[str, list[MappingRule]], docs: dict[str, Any], started: datetime) -> BuildReport:
+          workers: int | None, plan: BuildPlan, checked: Checked, loadable: list[Source], started: datetime,
+          ) -> BuildReport:
     result = checked.result
     staging_root = WorkFolder(work_dir).staging
     if staging_root.exists():
         shutil.rmtree(staging_root)
-    needs = mapping_needs(plans)
-    stage(loadable, contracts, checked, project, staging_root, needs)
+    stage(loadable, plan.contracts, checked, project, staging_root, plan.needs)
     nonce = secrets.token_hex(16)
     jobs = []
     for source in loadable:
         mapping = staging_root / "mappings" / f"{source.name}.yml"
-        write_staged_mapping(docs[source.name], staging_graph(nonce, source.name), mapping)
+        write_staged_mapping(plan.docs[source.name], mapping_graph(nonce, source.name), mapping)
         jobs.append((source, mapping))
     faults.point("staged")
     outputs: list[Path] = []
@@ -302,9 +318,9 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
         work.drop_graph(source.graph)
     faults.point("dropped")
     echo("Loading the mapped quads...")
-    expected = {s.name: expected_subjects(s.name, plans[s.name], checked) for s in loadable}
+    expected = {s.name: expected_subjects(s.name, plan.rules[s.name], checked) for s in loadable}
     known = {iri for subjects in expected.values() for iri in subjects}
-    ingested = ingest(outputs, {staging_graph(nonce, s.name): s.name for s in loadable},
+    ingested = ingest(outputs, {mapping_graph(nonce, s.name): s.name for s in loadable},
                       {s.name: s.graph for s in loadable}, work.raw, known)
     _quarantine_bad_lines(project, work, ingested, expected, checked, loadable)
     faults.point("ingested")
@@ -347,7 +363,7 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     replaced = [g for s in loadable for g in (s.graph, project.lineage_graph(s.name))]
     if not only or engine["ontology"] not in work.named_graphs():
         echo("Loading the ontology...")
-        load_ontology(work, project)
+        load_ontology(work, project, plan.closure)
         replaced.append(engine["ontology"])
     echo("Resolving identities...")
     identity = resolve(work, project)

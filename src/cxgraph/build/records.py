@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from cxgraph.errors import CxGraphError
-from cxgraph.lineage import pointer_text
+from cxgraph.lineage import WHOLE_DOCUMENT, pointer_text
 
 _TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[\*\]")
 
@@ -207,7 +207,8 @@ def json_records(source: SourceFile, iterator: str) -> list[Record]:
     tokens = parse_iterator(iterator)
     records = []
     for number, (pointer, node) in enumerate(iterate_json(source.document, tokens), start=1):
-        records.append(Record(row=number, locator=pointer_text(pointer), values=node, pointer=pointer))
+        records.append(Record(row=number, locator=pointer_text(pointer) or WHOLE_DOCUMENT, values=node,
+                              pointer=pointer))
     return records
 
 

@@ -11,38 +11,29 @@ import, and 3.3.4 sits beside rdflib 7.3+ and pyoxigraph 0.5 without conflict.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import OWL, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from cxgraph.errors import CxGraphError
-from cxgraph.ontology import require_closure
+from cxgraph.ontology import OntologyFile, require_closure
 
 
-@dataclass(frozen=True)
-class Module:
-    """One ontology document of the imports closure."""
-
-    iri: str
-    path: Path
-    graph: Graph
-
-
-def imports_closure(top: Path) -> list[Module]:
+def imports_closure(top: Path) -> list[OntologyFile]:
     """The top ontology and everything it imports, transitively, each import resolved through the catalog."""
     if not top.is_file():
         raise CxGraphError("ontology file does not exist", top)
-    return [Module(f.iri, f.path, f.graph) for f in require_closure(top).files]
+    return require_closure(top).files
 
 
 def merged_ontology(top: Path) -> Graph:
     """The project's modules as one graph under the top ontology's header, for one documentation page."""
-    modules = imports_closure(top)
-    head = modules[0]
-    own = [m for m in modules if m is head or m.iri.startswith(head.iri.rstrip("/#") + "/")]
-    external = [m for m in modules if m not in own]
+    if not top.is_file():
+        raise CxGraphError("ontology file does not exist", top)
+    closure = require_closure(top)
+    head, own = closure.files[0], closure.owned()
+    external = [m for m in closure.files if m not in own]
     merged = Graph()
     for module in own:
         for prefix, namespace in module.graph.namespaces():

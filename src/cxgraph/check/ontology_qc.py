@@ -11,7 +11,7 @@ files (`ontology/checks/*.rq`), each returning `?entity ?property ?value`, with 
     #+ description: Why the rule exists and what a finding means.
 
 Import resolution and canonical serialization need files, not triples, so they are checks of the engine
-(`ENGINE_CHECKS`) reported in the same way. Reasoning lives in `reasoner`.
+(`ENGINE_CHECKS`) reported in the same way. Reasoning lives in `hermit.py`; `ontology_check.py` runs both.
 """
 
 from __future__ import annotations
@@ -28,13 +28,12 @@ from rdflib import RDF, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from cxgraph.check import reports
-from cxgraph.check.reports import ROBOT_SEVERITIES, Case, CheckReport, Entry, at_or_above
+from cxgraph.check.reports import ROBOT_SEVERITIES, Case, CheckReport, Entry, at_or_above, severity_rank
 from cxgraph.errors import CxGraphError
-from cxgraph.ontology import Closure, text_line
+from cxgraph.ontology import Closure, shown_path, text_line
 from cxgraph.vocab import ONTOLOGY_PREFIXES
 from cxgraph.yamlio import read_header
 
-SEVERITIES = ROBOT_SEVERITIES
 RESULT_VARS = ("entity", "property", "value")
 
 # The prefixes of the canonical form (ontology/README.md); others a file declares are kept after these.
@@ -86,16 +85,9 @@ ENGINE_CHECKS = (IMPORT_RESOLUTION, CANONICAL, ORPHAN)
 def orphan_files(closure: Closure) -> list[Finding]:
     """Turtle files in the ontology folder that the imports closure never reaches."""
     reached = {f.path for f in closure.files}
-    return [Finding(ORPHAN.id, ORPHAN.severity, file=path, message=f"{_rel(path)} is not imported by any file "
-                    f"of the closure of {_rel(closure.top)}")
+    return [Finding(ORPHAN.id, ORPHAN.severity, file=path, message=f"{shown_path(path)} is not imported by any file "
+                    f"of the closure of {shown_path(closure.top)}")
             for path in sorted(closure.top.parent.rglob("*.ttl")) if path.resolve() not in reached]
-
-
-def _rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 # --- SPARQL checks ------------------------------------------------------------------------------------
@@ -109,8 +101,8 @@ def parse_check(path: Path) -> Check:
     if missing:
         raise CxGraphError(f"check header needs {', '.join('#+ ' + k + ':' for k in missing)}", path, 1)
     severity = str(header["severity"]).upper()
-    if severity not in SEVERITIES:
-        raise CxGraphError(f"severity {header['severity']!r} is not one of {', '.join(SEVERITIES)}", path,
+    if severity not in ROBOT_SEVERITIES:
+        raise CxGraphError(f"severity {header['severity']!r} is not one of {', '.join(ROBOT_SEVERITIES)}", path,
                            text_line(text, "severity"))
     try:
         solutions = ox.Store().query(text)
@@ -188,7 +180,7 @@ def run_check(closure: Closure, check: Check, store: ox.Store | None = None) -> 
 
 
 def _finding_key(f: Finding) -> tuple:
-    return (SEVERITIES.index(f.severity), f.check, str(f.file or ""), f.line or 0,
+    return (severity_rank(f.severity), f.check, str(f.file or ""), f.line or 0,
             str(f.entity or ""), str(f.property or ""), str(f.value or ""), f.message)
 
 
@@ -226,7 +218,7 @@ def canonical_findings(closure: Closure) -> list[Finding]:
         if canonical != f.text:
             findings.append(Finding(CANONICAL.id, CANONICAL.severity, f.ontologies[0], None, None, f.path,
                                     first_difference(f.text, canonical),
-                                    f"{_rel(f.path)} differs from its canonical form from this line on; "
+                                    f"{shown_path(f.path)} differs from its canonical form from this line on; "
                                     "run `cxgraph format-ontology`"))
     return findings
 
@@ -311,7 +303,7 @@ def show(node: Node | None, graph: Graph, prefixes: dict[str, str]) -> str:
 # --- machine-readable reports -------------------------------------------------------------------------
 
 def _finding_line(f: Finding, graph: Graph, prefixes: dict[str, str]) -> str:
-    where = f"{_rel(f.file)}:{f.line}" if f.file and f.line else _rel(f.file) if f.file else "closure"
+    where = f"{shown_path(f.file)}:{f.line}" if f.file and f.line else shown_path(f.file) if f.file else "closure"
     triple = " ".join(t for t in (show(f.entity, graph, prefixes), show(f.property, graph, prefixes),
                                   show(f.value, graph, prefixes)) if t)
     return f"{where}: {triple}" + (f" ({f.message})" if f.message else "")
@@ -325,7 +317,7 @@ def check_report(report: QcReport, extra: dict[str, Any] | None = None) -> Check
     def term(node: Node | None) -> str | None:
         return None if node is None else show(node, graph, {}) if isinstance(node, BNode) else str(node)
 
-    cases = [Case(c.id, f"ontology.{c.severity.lower()}", report.seconds.get(c.id, 0.0), c.description)
+    cases = [Case(c.id, c.id, f"ontology.{c.severity.lower()}", report.seconds.get(c.id, 0.0), c.description)
              for c in report.checks]
     entries = [Entry(f.check, f.severity, _finding_line(f, graph, prefixes),
                      f"{by_id[f.check].title}. {by_id[f.check].description}".strip() if f.check in by_id else "",
@@ -336,7 +328,7 @@ def check_report(report: QcReport, extra: dict[str, Any] | None = None) -> Check
     header = {
         "ontology": str(report.closure.top),
         "conforms": report.exit_code == 0,
-        "counts": {s: report.count(s) for s in SEVERITIES},
+        "counts": {s: report.count(s) for s in ROBOT_SEVERITIES},
         **(extra or {}),
         "checks": [{"id": c.id, "title": c.title, "severity": c.severity, "description": c.description,
                     "file": str(c.path) if c.path else None, "seconds": round(report.seconds.get(c.id, 0.0), 3),
@@ -357,8 +349,9 @@ def to_json(report: QcReport, extra: dict[str, Any] | None = None) -> str:
     return reports.to_json(check_report(report, extra))
 
 
-def to_html(report: QcReport) -> str:
-    """A self-contained page: findings per check and severity, then every finding."""
-    counts = ", ".join(f"{report.count(s)} {s}" for s in SEVERITIES)
+def to_html(report: QcReport, facts: Iterable[str] = ()) -> str:
+    """A self-contained page: every check with its findings, then every finding; `facts` join the header
+    (the reasoner's verdict)."""
+    counts = ", ".join(f"{report.count(s)} {s}" for s in ROBOT_SEVERITIES)
     return reports.to_html(check_report(report), "conforms" if report.exit_code == 0 else "does not conform",
-                           [str(report.closure.top), counts, f"{len(report.checks)} checks"])
+                           [str(report.closure.top), counts, f"{len(report.checks)} checks", *facts])

@@ -39,8 +39,8 @@ def at_or_above(severity: str, limit: str) -> bool:
 class Entry:
     """One finding of one check, as every format shows it.
 
-    `case`: the check (shape label, check id) it belongs to, one JUnit testcase each; `message`: one line;
-    `detail`: the longer text (focus node, source record); `row`: the finding as JSON and as an HTML row.
+    `case`: the key of the check it belongs to (a shape IRI, a check id), one JUnit testcase each; `message`:
+    one line; `detail`: the longer text (focus node, source record); `row`: the finding as JSON and HTML row.
     """
 
     case: str
@@ -52,8 +52,12 @@ class Entry:
 
 @dataclass(frozen=True)
 class Case:
-    """One check that ran (whether or not it found anything): a JUnit testcase."""
+    """One check that ran (whether or not it found anything): a JUnit testcase.
 
+    `key` identifies it (two shapes may share a label); `name` is what people read.
+    """
+
+    key: str
     name: str
     group: str
     seconds: float = 0.0
@@ -88,7 +92,7 @@ def to_junit(report: CheckReport, failing: Callable[[Entry], bool]) -> str:
         by_case.setdefault(entry.case, []).append(entry)
     failures = sum(1 for e in report.entries if failing(e))
     seconds = f"{report.seconds:.3f}"
-    cases = list(report.cases) + [Case(name, "other") for name in by_case if name not in {c.name for c in report.cases}]
+    cases = _all_cases(report, by_case)
     root = ET.Element("testsuites", name=report.title, tests=str(len(cases)), failures=str(failures), errors="0",
                       time=seconds)
     suite = ET.SubElement(root, "testsuite", name=report.title, tests=str(len(cases)), failures=str(failures),
@@ -96,7 +100,7 @@ def to_junit(report: CheckReport, failing: Callable[[Entry], bool]) -> str:
     for case in cases:
         element = ET.SubElement(suite, "testcase", classname=case.group, name=case.name, time=f"{case.seconds:.3f}")
         notes = []
-        for entry in by_case.get(case.name, []):
+        for entry in by_case.get(case.key, []):
             if failing(entry):
                 failure = ET.SubElement(element, "failure", type=entry.severity, message=entry.message)
                 failure.text = entry.detail
@@ -106,6 +110,12 @@ def to_junit(report: CheckReport, failing: Callable[[Entry], bool]) -> str:
             ET.SubElement(element, "system-out").text = "\n\n".join(notes)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _all_cases(report: CheckReport, by_case: dict[str, list[Entry]]) -> list[Case]:
+    """The cases that ran, plus one per key a finding names that no case declares (never dropped)."""
+    known = {c.key for c in report.cases}
+    return list(report.cases) + [Case(key, key, "other") for key in by_case if key not in known]
 
 
 def to_html(report: CheckReport, status: str, facts: Iterable[str] = ()) -> str:
@@ -119,11 +129,19 @@ def to_html(report: CheckReport, status: str, facts: Iterable[str] = ()) -> str:
             return f'<td><a href="{e(text)}">{e(shown)}</a></td>'
         return f"<td>{e(text)}</td>"
 
-    summary = Counter((entry.case, entry.severity) for entry in report.entries)
-    summary_rows = "".join(f"<tr><td>{e(case)}</td><td>{e(sev)}</td><td>{n}</td></tr>"
-                           for (case, sev), n in sorted(summary.items(),
-                                                        key=lambda i: (severity_rank(i[0][1]), i[0][0])))
-    rows = "".join(f'<tr class="{e(entry.severity.lower())}"><td>{e(entry.severity)}</td><td>{e(entry.case)}</td>'
+    by_case: dict[str, list[Entry]] = {}
+    for entry in report.entries:
+        by_case.setdefault(entry.case, []).append(entry)
+    cases = _all_cases(report, by_case)
+    names = {c.key: c.name for c in cases}
+    summary_rows = ""
+    for case in sorted(cases, key=lambda c: (min((severity_rank(x.severity) for x in by_case.get(c.key, [])),
+                                                  default=3), c.name)):
+        found = Counter(entry.severity for entry in by_case.get(case.key, []))
+        shown = ", ".join(f"{n} {sev}" for sev, n in sorted(found.items(), key=lambda i: severity_rank(i[0])))
+        summary_rows += f"<tr><td>{e(case.name)}</td><td>{e(case.group)}</td><td>{e(shown or 'none')}</td></tr>"
+    rows = "".join(f'<tr class="{e(entry.severity.lower())}"><td>{e(entry.severity)}</td>'
+                   f"<td>{e(names.get(entry.case, entry.case))}</td>"
                    + "".join(cell(c, entry.row.get(c)) for c in report.columns) + "</tr>"
                    for entry in report.entries)
     head = "".join(f"<th>{e(c.replace('_', ' '))}</th>" for c in report.columns)
@@ -142,7 +160,7 @@ tr.info td:first-child {{ color: #175cd3; }}
 <h1>{e(report.title)}</h1>
 <p>{about}</p>
 <h2>Summary</h2>
-<table><tr><th>check</th><th>severity</th><th>findings</th></tr>{summary_rows}</table>
+<table><tr><th>check</th><th>group</th><th>findings</th></tr>{summary_rows}</table>
 <h2>Findings</h2>
 <table><tr><th>severity</th><th>check</th>{head}</tr>{rows}</table>
 </body></html>

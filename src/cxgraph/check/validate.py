@@ -24,14 +24,12 @@ from rdflib.plugins.sparql import prepareQuery
 
 from cxgraph import vocab
 from cxgraph.check import reports
-from cxgraph.check.reports import SHACL_SEVERITIES, Case, CheckReport, Entry, at_or_above
+from cxgraph.check.reports import SHACL_SEVERITIES, Case, CheckReport, Entry, at_or_above, severity_rank
 from cxgraph.errors import CxGraphError
 from cxgraph.lineage import parse_record_iri
 from cxgraph.project import Project
 from cxgraph.vocab import ILL_TYPED, SOURCE_IDENTIFIER, WAS_DERIVED_FROM, local_name
 from cxgraph.xsd import ill_typed
-
-SEVERITIES = SHACL_SEVERITIES
 
 
 @dataclass(frozen=True)
@@ -156,7 +154,7 @@ class PreparedQueryGraph(rdflib.Graph):
         return super().query(query_object, *args, **kwargs)
 
 
-def data_graph(store: Any, project: Project) -> rdflib.Graph:
+def data_graph(store: Any) -> rdflib.Graph:
     """The union of every named graph in the store: exactly what queries read (their default graph).
 
     Graphs no source or engine of the project writes are included too (and reported by
@@ -193,7 +191,7 @@ def run_validation(store: Any, project: Project, profiles: list[Path] | None = N
     import pyshacl
 
     shapes, shape_index = load_shapes(profiles or project.shapes)
-    data = data_graph(store, project)
+    data = data_graph(store)
     started = time.perf_counter()
     _conforms, report, _text = pyshacl.validate(
         data, shacl_graph=shapes, inference="none", advanced=True, allow_infos=False, allow_warnings=False,
@@ -217,11 +215,11 @@ def run_validation(store: Any, project: Project, profiles: list[Path] | None = N
             component=local_name(str(component)) if component is not None else None,
         ))
     results += ill_typed_results(getattr(data, "ill_typed", []))
-    results.sort(key=lambda r: (SEVERITIES.index(r.severity), r.shape, r.focus, r.message))
+    results.sort(key=lambda r: (severity_rank(r.severity), r.shape, r.focus, r.message))
     origins = locate(store, project, {r.focus for r in results})
     for result in results:
         result.origin = origins.get(result.focus)
-    counts = {s: sum(1 for r in results if r.severity == s) for s in SEVERITIES}
+    counts = {s: sum(1 for r in results if r.severity == s) for s in SHACL_SEVERITIES}
     return Validation(results, report, shape_index, len(data), seconds, counts, unknown_graphs(store, project))
 
 
@@ -266,16 +264,18 @@ def locate(store: Any, project: Project, focus_nodes: Iterable[str]) -> dict[str
     if not focus:
         return {}
     by_graph = {s.graph: s for s in project.sources.values()}
-    lineage = {project.lineage_graph(name) for name in project.sources}
     values = " ".join(str(ox.NamedNode(f)) for f in focus)
+    # each source graph with its own lineage graph: a subject two sources write is located in the one named
+    pairs = " ".join(f"({ox.NamedNode(s.graph)} {ox.NamedNode(project.lineage_graph(s.name))})"
+                     for s in project.sources.values())
     systems = {row["s"].value: row["l"].value for row in store.query(
         f"SELECT ?s ?l WHERE {{ ?s <{vocab.RDFS}label> ?l }}")}
     found: dict[str, SourceRecord] = {}
     records: dict[str, str] = {}
-    query = (f"SELECT ?f ?g ?id ?rec WHERE {{ VALUES ?f {{ {values} }} GRAPH ?g {{ ?f ?p ?o }} "
+    query = (f"SELECT ?f ?g ?id ?rec WHERE {{ VALUES ?f {{ {values} }} VALUES (?g ?lg) {{ {pairs} }} "
+             f"GRAPH ?g {{ ?f ?p ?o }} "
              f"OPTIONAL {{ GRAPH ?g {{ ?f <{SOURCE_IDENTIFIER.value}> ?id }} }} "
-             f"OPTIONAL {{ GRAPH ?lg {{ ?f <{WAS_DERIVED_FROM.value}> ?rec }} "
-             f"FILTER(?lg IN ({', '.join(str(ox.NamedNode(g)) for g in sorted(lineage)) or '<urn:x-none:>'})) }} }}")
+             f"OPTIONAL {{ GRAPH ?lg {{ ?f <{WAS_DERIVED_FROM.value}> ?rec }} }} }} ORDER BY ?g")
     for row in store.query(query):
         source = by_graph.get(row["g"].value)
         if source is None or row["f"].value in found:
@@ -319,8 +319,10 @@ def check_report(validation: Validation, page: bool = False) -> CheckReport:
     cases = []
     for shape in sorted(validation.shapes):
         label, file = validation.shapes[shape]
-        cases.append(Case(label, "shapes." + (file.removesuffix(".ttl").replace("/", ".") or "other")))
-    entries = [Entry(r.shape_label, r.severity, r.message, f"focus: {r.focus}{_where(r)}",
+        cases.append(Case(shape, label, "shapes." + (file.removesuffix(".ttl").replace("/", ".") or "other")))
+    engine = {r.shape: r.shape_label for r in validation.results if r.shape not in validation.shapes}
+    cases += [Case(shape, label, "engine") for shape, label in sorted(engine.items())]  # ill-typed literals
+    entries = [Entry(r.shape, r.severity, r.message, f"focus: {r.focus}{_where(r)}",
                      {**r.as_dict(), "file_uri": _file_uri(r)} if page else r.as_dict())
                for r in validation.results]
     return CheckReport(

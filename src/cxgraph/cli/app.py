@@ -44,10 +44,9 @@ def _root(
         help="The remote store already uses the union of its named graphs as default graph; otherwise every "
              "query names all graphs explicitly.")] = False,
 ) -> None:
-    if registry is not None:  # read by load_project, here and in the worker processes a command starts
-        os.environ["CXGRAPH_REGISTRY"] = str(registry.resolve())
     ctx.obj = Settings(update=update_endpoint, gsp=gsp_endpoint, user=user, password=password,
-                       union_default_graph=union_default_graph)
+                       union_default_graph=union_default_graph,
+                       registry=registry.resolve() if registry is not None else None)
     if version:
         out.print(f"cxgraph {__version__}")
         raise typer.Exit(0)

@@ -58,14 +58,14 @@ def setup(
     if not system:
         return
     missing = missing_system_packages()
-    if missing:
-        install_system_packages(missing, echo=echo)
+    tried = bool(missing) and install_system_packages(missing, echo=echo) is not None
     still = missing_system_packages()
     for package in missing:
         state = "missing" if package in still else "installed"
         out.print(f"{package.name} ({package.purpose}): {state}", highlight=False, soft_wrap=True)
     if still:
-        warn(out, "not installed (no root or no apt-get here); run: "
+        why = "apt-get failed" if tried else "no root, password-less sudo or apt-get here"
+        warn(out, f"not installed ({why}); run: "
                   f"sudo apt-get install -y {' '.join(p.name for p in still)}  (the commands that need them say so; "
                   "build, validate and queries do not)")
     elif not missing:
@@ -180,19 +180,19 @@ def build_cmd(ctx: typer.Context, project: ProjectOpt = None, store: StoreOpt = 
     if not 0 <= max_quarantine <= 1:
         raise CxGraphError("--max-quarantine is a share between 0 and 1 (e.g. 0.05)")
     target = open_store(ctx, store, endpoint)
-    report = run_build(project_at(project, data), store_path(store), only, target, allow_shrink)
+    report = run_build(project_at(ctx, project, data), store_path(store), only, target, allow_shrink)
     print_build(report)
     exit_if_refused(report)
     exit_if_over_quarantine(report, max_quarantine)
 
 
 @exits_on_error
-def demo(project: ProjectOpt = None, store: StoreOpt = None) -> None:
+def demo(ctx: typer.Context, project: ProjectOpt = None, store: StoreOpt = None) -> None:
     """Build the sample enterprise, validate it (reports beside the quarantine report) and answer the
     competency questions with their example parameters."""
     from cxgraph.check.validate import WRITERS, run_validation
 
-    proj = project_at(project)
+    proj = project_at(ctx, project)
     path = store_path(store)
     graph = EmbeddedStore(path)
     report = run_build(proj, path, None, graph)

@@ -48,6 +48,7 @@ class Settings:
     user: str | None = None
     password: str | None = None
     union_default_graph: bool = False
+    registry: Path | None = None  # --registry: another enterprise's sources.yaml
 
 
 def settings(ctx: typer.Context) -> Settings:
@@ -75,8 +76,9 @@ def work_folder(store: Path | None) -> WorkFolder:
     return WorkFolder.beside(store_path(store))
 
 
-def project_at(project: Path | None, data: Path | None = None) -> Project:
-    return load_project(project, data)
+def project_at(ctx: typer.Context, project: Path | None, data: Path | None = None) -> Project:
+    """The project (--project, else found from the working directory) with the root's --registry, if given."""
+    return load_project(project, data, settings(ctx).registry)
 
 
 def prefixes(project: Project) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""`cxgraph check-ontology` and `cxgraph format-ontology`: ontology QC for editors and CI.
+"""`cxgraph check-ontology`, `format-ontology` and `docs`: ontology QC for editors and CI, and its pages.
 
 check-ontology loads the imports closure through the catalog, runs every SPARQL check in the checks
 folder and the engine's own checks, then HermiT; findings are grouped by severity. Exit codes as
@@ -16,22 +16,21 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cxgraph.check.hermit import CONSISTENCY, REASONER_CHECKS, Reasoning, classify, reasoning_findings
+from cxgraph.check.docs import write_docs
+from cxgraph.check.hermit import Reasoning
+from cxgraph.check.ontology_check import run_checks
 from cxgraph.check.ontology_qc import (
-    SEVERITIES,
     QcReport,
-    check_closure,
     format_files,
-    load_checks,
     show,
     to_html,
     to_json,
     to_junit,
 )
-from cxgraph.cli.common import ProjectOpt, err, exits_on_error, out
+from cxgraph.check.reports import ROBOT_SEVERITIES
+from cxgraph.cli.common import ProjectOpt, err, exits_on_error, out, project_at, work_folder
 from cxgraph.errors import CxGraphError
 from cxgraph.ontology import load_closure
-from cxgraph.project import load_project
 
 FORMATS = ("table", "json", "junit", "html")
 STYLE = {"ERROR": "bold red", "WARN": "yellow", "INFO": "cyan"}
@@ -43,36 +42,18 @@ ChecksOpt = Annotated[Path | None, typer.Option(
     "--checks", help="Folder of SPARQL checks (default: checks/ in the project's ontology folder).")]
 
 
-
-
-def _paths(ontology: Path | None, checks: Path | None, project: Path | None) -> tuple[Path, Path]:
+def _paths(ctx: typer.Context, ontology: Path | None, checks: Path | None, project: Path | None,
+           ) -> tuple[Path, Path]:
     """The top ontology file and the checks folder: given, or the project's."""
     if ontology is not None and checks is not None:
         return ontology, checks
     try:
-        proj = load_project(project)
+        proj = project_at(ctx, project)
     except CxGraphError:
         if ontology is None:
             raise
         return ontology, checks or ontology.resolve().parent / "checks"
     return ontology or proj.ontology, checks or proj.ontology.parent / "checks"
-
-
-def run_checks(ontology: Path, checks_dir: Path, reason: bool = True) -> tuple[QcReport, Reasoning | None]:
-    """The whole QC: closure, hygiene checks, then (unless told not to) HermiT."""
-    if not ontology.is_file():
-        raise CxGraphError("ontology file not found", ontology)
-    checks = load_checks(checks_dir)
-    closure = load_closure(ontology)
-    report = check_closure(closure, checks)
-    if not reason:
-        return report, None
-    with err.status("Reasoning with HermiT...", spinner="dots"):
-        result = classify(closure.graph)
-    seconds = {check.id: 0.0 for check in REASONER_CHECKS}
-    seconds[CONSISTENCY.id] = result.seconds
-    report.add(REASONER_CHECKS, reasoning_findings(result, closure.top_iri), seconds)
-    return report, result
 
 
 def _where(path: Path | None, line: int | None) -> str:
@@ -93,7 +74,7 @@ def _print_table(report: QcReport) -> None:
                       show_lines=False)
         for column in ("severity", "check", "entity", "property", "value", "where", "why"):
             table.add_column(column, overflow="fold")
-        for severity in SEVERITIES:
+        for severity in ROBOT_SEVERITIES:
             rows = [f for f in report.findings if f.severity == severity]
             for f in rows:
                 cells = (f.check, show(f.entity, graph, prefixes), show(f.property, graph, prefixes),
@@ -130,6 +111,7 @@ def _print_reasoning(result: Reasoning | None) -> None:
 
 @exits_on_error
 def check_ontology(
+    ctx: typer.Context,
     ontology: OntologyOpt = None,
     checks: ChecksOpt = None,
     no_reason: Annotated[bool, typer.Option("--no-reason", help="Skip HermiT (hygiene checks only).")] = False,
@@ -144,18 +126,25 @@ def check_ontology(
         raise CxGraphError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
     if output is not None and fmt == "table":
         raise CxGraphError("--output needs --format json, html or junit")
-    top, checks_dir = _paths(ontology, checks, project)
-    report, result = run_checks(top, checks_dir, reason=not no_reason)
+    top, checks_dir = _paths(ctx, ontology, checks, project)
+    with err.status("Checking the ontology (closure, hygiene checks" + (")..." if no_reason else ", HermiT)..."),
+                    spinner="dots"):
+        report, result = run_checks(top, checks_dir, reason=not no_reason)
     hermit = None if result is None else {
         "consistent": result.consistent, "hermit_seconds": round(result.seconds, 3), "hermit_error": result.error}
-    writers = {"junit": to_junit, "html": to_html, "json": lambda r: to_json(r, {"reasoner": hermit})}
+    verdict = [] if result is None else [
+        "HermiT: " + ("failed: " + str(result.error) if result.consistent is None else
+                      "consistent" if result.consistent else "inconsistent")
+        + f", {len(result.unsatisfiable)} unsatisfiable classes ({result.seconds:.1f} s)"]
+    writers = {"junit": to_junit, "html": lambda r: to_html(r, verdict),
+               "json": lambda r: to_json(r, {"reasoner": hermit})}
     document = writers[fmt](report) if fmt in writers else None
     if document is not None and output is None:
         sys.stdout.write(document)
     else:
         _print_table(report)
         _print_reasoning(result)
-        counts = ", ".join(f"{report.count(s)} {s}" for s in SEVERITIES)
+        counts = ", ".join(f"{report.count(s)} {s}" for s in ROBOT_SEVERITIES)
         out.print(f"Findings: {counts}.", highlight=False, soft_wrap=True)
         if document is not None and output is not None:
             output.parent.mkdir(parents=True, exist_ok=True)
@@ -166,13 +155,14 @@ def check_ontology(
 
 @exits_on_error
 def format_ontology(
+    ctx: typer.Context,
     ontology: OntologyOpt = None,
     check: Annotated[bool, typer.Option("--check", help="Only report files that are not canonical (exit 1 if "
                                                         "any); change nothing.")] = False,
     project: ProjectOpt = None,
 ) -> None:
     """Rewrite the cxgraph ontology files in canonical Turtle (vendored imports are left as published)."""
-    top = ontology or load_project(project).ontology
+    top = ontology or project_at(ctx, project).ontology
     if not top.is_file():
         raise CxGraphError("ontology file not found", top)
     closure = load_closure(top)
@@ -188,7 +178,20 @@ def format_ontology(
               f"All {owned} files were already canonical.", highlight=False, soft_wrap=True)
 
 
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Folder to write index.html into (default: "
+                                                "docs/ in the work folder beside the store, .cxgraph/docs).")]
+
+
+@exits_on_error
+def docs(ctx: typer.Context, project: ProjectOpt = None, output: OutputOpt = None) -> None:
+    """Write HTML documentation of the ontology (all modules on one page) with pyLODE."""
+    proj = project_at(ctx, project)
+    page = write_docs(proj.ontology, output or work_folder(None).docs)
+    out.print(f"Wrote {page}")
+
+
 def register(app: typer.Typer) -> None:
     """Add the ontology commands to the `cxgraph` app."""
     app.command("check-ontology")(check_ontology)
     app.command("format-ontology")(format_ontology)
+    app.command("docs")(docs)

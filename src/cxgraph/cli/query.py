@@ -40,9 +40,9 @@ def named_queries(project: Project) -> dict[str, NamedQuery]:
 
 
 @exits_on_error
-def list_queries(project: ProjectOpt = None) -> None:
+def list_queries(ctx: typer.Context, project: ProjectOpt = None) -> None:
     """List the named competency queries and their parameters."""
-    found = named_queries(project_at(project))
+    found = named_queries(project_at(ctx, project))
     table = Table(title="Queries", title_justify="left", show_lines=True)
     for column in ("name", "title", "parameters"):
         table.add_column(column, overflow="fold")
@@ -68,7 +68,7 @@ def query(
     """Run one named query with its parameters bound as RDF terms, stopped at its time limit."""
     if fmt not in FORMATS:
         raise CxGraphError(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
-    proj = project_at(project)
+    proj = project_at(ctx, project)
     found = named_queries(proj)
     if name not in found:
         raise CxGraphError(f"no query named {name!r}; known: {', '.join(found)}")

@@ -19,6 +19,7 @@ import typer
 from cxgraph.answer.queries import Answer, parse_params
 from cxgraph.answer.render import FORMATS, to_csv, to_json, to_table
 from cxgraph.cli.common import (
+    EndpointOpt,
     ProjectOpt,
     StoreOpt,
     exits_on_error,
@@ -71,8 +72,7 @@ def sparql(
                                                   "$CXGRAPH_QUERY_TIMEOUT or 60).")] = None,
     store: StoreOpt = None,
     project: ProjectOpt = None,
-    endpoint: Annotated[str | None, typer.Option("--endpoint", envvar="CXGRAPH_ENDPOINT",
-                                                 help="SPARQL query URL of a remote store.")] = None,
+    endpoint: EndpointOpt = None,
 ) -> None:
     """Run ad-hoc SPARQL with the project's prefixes; parameters are bound as RDF terms."""
     from cxgraph.stores.embedded import EmbeddedStore
@@ -88,7 +88,7 @@ def sparql(
             raise CxGraphError(f"cannot read the query ({exc.strerror})", file) from None
     else:
         text = sys.stdin.read() if query == "-" else str(query)
-    proj = project_at(project)
+    proj = project_at(ctx, project)
     known = prefixes(proj)
     bindings = {name: parameter_term(name, value, known) for name, value in parse_params(param or []).items()}
     # parameters travel as a VALUES block of terms written by pyoxigraph's serializer (an ad-hoc query

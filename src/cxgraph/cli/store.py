@@ -25,9 +25,10 @@ from cxgraph.cli.common import (
     work_folder,
 )
 from cxgraph.errors import CxGraphError
+from cxgraph.project import REMOTE_LOCK, REMOTE_STAGING
 from cxgraph.stores.embedded import EmbeddedStore
 from cxgraph.stores.push import push_graphs
-from cxgraph.stores.remote import REMOTE_LOCK, STAGING_PREFIX, RemoteStore
+from cxgraph.stores.remote import RemoteStore
 from cxgraph.vocab import sparql_prologue
 
 
@@ -35,7 +36,7 @@ from cxgraph.vocab import sparql_prologue
 def stats(ctx: typer.Context, store: StoreOpt = None, project: ProjectOpt = None, endpoint: EndpointOpt = None,
           ) -> None:
     """Per named graph: triples and when it was last loaded; graphs that are not this project's are flagged."""
-    proj = project_at(project)
+    proj = project_at(ctx, project)
     graph = open_store(ctx, store, endpoint)
     loaded = {
         row["g"].value: row["t"].value
@@ -45,7 +46,7 @@ def stats(ctx: typer.Context, store: StoreOpt = None, project: ProjectOpt = None
     }
     notices(graph)
     table = Table(title="Named graphs", title_justify="left")
-    table.add_column("graph")
+    table.add_column("graph", overflow="fold")
     table.add_column("triples", justify="right")
     table.add_column("last loaded")
     total = 0
@@ -67,7 +68,7 @@ def stats(ctx: typer.Context, store: StoreOpt = None, project: ProjectOpt = None
     table.add_row(Text("total", style="bold"), Text(str(total), style="bold"), "")
     out.print(table)
     if isinstance(graph, RemoteStore):
-        hidden = [g for g in graph.all_graphs() if g.startswith(STAGING_PREFIX)]
+        hidden = [g for g in graph.all_graphs() if g.startswith(REMOTE_STAGING)]
         if REMOTE_LOCK in hidden:
             warn(err, "a build holds this store's lock (running, or killed: the next build says which)")
         staging = [g for g in hidden if g != REMOTE_LOCK]
@@ -106,13 +107,13 @@ def push(
     project: ProjectOpt = None,
 ) -> None:
     """Upload every named graph of the embedded store to a remote store (staged, then swapped in)."""
-    proj = project_at(project)
+    proj = project_at(ctx, project)
     local = EmbeddedStore(store_path(store), read_only=True)
     remote = open_store(ctx, None, endpoint)
     assert isinstance(remote, RemoteStore)
     pushed = push_graphs(local, remote, work_folder(store).lock, proj.is_private_graph)
     table = Table(title=f"Pushed to {endpoint}", title_justify="left")
-    table.add_column("graph")
+    table.add_column("graph", overflow="fold")
     table.add_column("triples", justify="right")
     for graph, count in pushed:
         table.add_row(graph, str(count))

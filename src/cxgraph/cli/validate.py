@@ -42,7 +42,8 @@ def validate(
     output: Annotated[Path | None, typer.Option(
         "--output", help="Report file (one format) or folder (several); default: standard output.")] = None,
     fail_on: Annotated[str, typer.Option(
-        "--fail-on", help="Lowest severity that fails the run: violation, warning or info.")] = "violation",
+        "--fail-on", help="Lowest severity that fails the run: violation, warning or info (check-ontology's "
+                          "error, warn and info name the same levels).")] = "violation",
     shapes: Annotated[list[Path] | None, typer.Option(
         "--shapes", help="Shape profile folder or file, repeatable (default: the registry's `shapes:`).")] = None,
     store: StoreOpt = None,
@@ -62,7 +63,7 @@ def validate(
         raise CxGraphError(f"unknown report format {unknown[0]!r}; use {', '.join(REPORT_SUFFIX)}")
     if len(formats) > 1 and output is None:
         raise CxGraphError("several --format need --output FOLDER")
-    proj = project_at(project)
+    proj = project_at(ctx, project)
     with err.status("Validating with pySHACL...", spinner="dots"):
         result = run_validation(open_store(ctx, store, endpoint), proj, shapes)
     summary = err if formats and output is None else out

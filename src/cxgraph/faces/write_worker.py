@@ -1,4 +1,4 @@
-"""A write worker of `cxgraph serve --writable` (see endpoint.write_bounded): one write, then exit.
+"""A write worker of `cxgraph serve --writable` (see sparql_endpoint.write_bounded): one write, then exit.
 
 Reads a pickled write job on stdin, applies it to a workspace of the store and publishes it, and writes
 the pickled (status, title, detail) on stdout. Its parent kills it at the time limit.

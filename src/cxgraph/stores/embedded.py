@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from cxgraph import faults
 from cxgraph.errors import CxGraphError
-from cxgraph.project import WorkFolder
+from cxgraph.project import DEFAULT_STORE, WorkFolder
 from cxgraph.stores.generations import BuildLock, ReaderLease, StoreFolder
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -34,7 +34,7 @@ DUMP_FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
 
 def default_store_path() -> Path:
     """$CXGRAPH_STORE, else `.cxgraph/store` in the working directory."""
-    return Path(os.environ.get("CXGRAPH_STORE", ".cxgraph/store"))
+    return Path(os.environ.get("CXGRAPH_STORE", str(DEFAULT_STORE)))
 
 
 class GraphStore(Protocol):

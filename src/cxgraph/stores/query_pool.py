@@ -23,7 +23,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -316,16 +315,6 @@ class QueryPool:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-def bounded_select(store_path: Path, sparql: str, bindings: Mapping[str, Any], timeout: float,
-                   memory_mb: int = DEFAULT_MEMORY_MB) -> tuple[list[str], list[list[Any]]]:
-    """One SELECT on an on-disk store in a worker, stopped at `timeout` seconds: (variables, rows)."""
-    with QueryPool(store_path, size=1, timeout=timeout, memory_mb=memory_mb) as pool:
-        answer = pool.run(Request(sparql, dict(bindings), rows=True))
-    if answer.kind != "solutions":
-        raise CxGraphError("named queries must be SELECT queries")
-    return answer.variables, answer.rows
 
 
 def worker_main(argv: list[str]) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
 import os
 import re
 import secrets
@@ -28,9 +27,10 @@ from typing import Any
 import pyoxigraph as ox
 
 from cxgraph.errors import CxGraphError
+from cxgraph.project import LOCK_HOLDER, LOCK_TOKEN, REMOTE_LOCK, REMOTE_STAGING
 from cxgraph.stores.embedded import DUMP_FORMATS, EmbeddedStore, Term, Workspace
 from cxgraph.stores.generations import BuildLock
-from cxgraph.vocab import PRIVATE, XSD_STRING
+from cxgraph.vocab import XSD_STRING
 
 
 class PublishUncertain(CxGraphError):
@@ -38,10 +38,6 @@ class PublishUncertain(CxGraphError):
 
 
 CHUNK_TRIPLES = 20_000
-STAGING_PREFIX = PRIVATE + "remote-staging/"  # never a graph a reader should see
-REMOTE_LOCK = STAGING_PREFIX + "lock"
-LOCK_TOKEN = PRIVATE + "lock#token"
-LOCK_HOLDER = PRIVATE + "lock#holder"
 
 
 def inline_limit() -> int:
@@ -277,7 +273,7 @@ class RemoteStore:
 
     def named_graphs(self) -> list[str]:
         """The named graphs readers should see: never a build's staging graphs."""
-        return [g for g in self.all_graphs() if not g.startswith(STAGING_PREFIX)]
+        return [g for g in self.all_graphs() if not g.startswith(REMOTE_STAGING)]
 
     def count(self, graph: str) -> int:
         rows = list(self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}", dataset=False))
@@ -361,7 +357,7 @@ class RemoteStore:
             self._lock_remote(nonce, notices)
             held = True
             present = self.all_graphs()
-            leftovers = [g for g in present if g.startswith(STAGING_PREFIX) and g != REMOTE_LOCK]
+            leftovers = [g for g in present if g.startswith(REMOTE_STAGING) and g != REMOTE_LOCK]
             for graph in leftovers:
                 self.drop_graph(graph)
             if leftovers:
@@ -408,7 +404,7 @@ class RemoteStore:
         """Upload each graph into a staging graph (GSP, bounded chunks); the operations that swap them in."""
         operations = []
         for graph in [*replaced, *appended]:
-            staging = f"{STAGING_PREFIX}{nonce}/{len(staged)}"
+            staging = f"{REMOTE_STAGING}{nonce}/{len(staged)}"
             quads = private.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph))
             staged.append(staging)
             self.add_quads(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(staging)) for q in quads)
@@ -462,10 +458,3 @@ def _http_error(code: int, url: str, what: str, detail: object) -> CxGraphError:
                500: "the server failed", 503: "the server is unavailable"}.get(code, "failed")
     status = f"HTTP {code}: " if code else ""
     return CxGraphError(f"{what} at {url} failed: {status}{meaning} ({str(detail)[:300]})")
-
-
-def parse_json_results(data: bytes) -> RemoteSolutions:
-    """SPARQL results JSON bytes (e.g. from a plain HTTP client) as solutions."""
-    doc = json.loads(data)
-    rows = [_Row({k: term_from_json(v) for k, v in b.items()}) for b in doc["results"]["bindings"]]
-    return RemoteSolutions(doc["head"]["vars"], rows)
