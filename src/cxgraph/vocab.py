@@ -61,5 +61,6 @@ XSD_ANYURI = xsd("anyURI")
 
 # Terms the engine writes (their meaning is in the ontology, except the report-only ENGINE terms)
 SOURCE_IDENTIFIER = cx("hasSourceIdentifier")
-WAS_DERIVED_FROM = prov("wasDerivedFrom")  # a loaded subject -> the source record (file#locator) it was read from
+DOCUMENTS = cx("documents")  # a record -> the activity it documents (a decision record -> the decision)
+READ_FROM = cx("wasReadFrom")  # a loaded subject -> the source record (file#locator) it was read from
 ILL_TYPED = ENGINE + "IllTypedLiteral"  # the "shape" of an ill-typed literal in validation reports

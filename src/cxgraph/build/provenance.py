@@ -1,6 +1,6 @@
 """PROV-O records of each source load, kept in the provenance graph (history is kept, newest wins), and lineage.
 
-Lineage is recorded when a row is loaded: each subject a source wrote gets `prov:wasDerivedFrom` its source
+Lineage is recorded when a row is loaded: each subject a source wrote gets `cx:wasReadFrom` its source
 record, an IRI naming the load's file entity and the row (or JSON Pointer) in its fragment. Reports find the
 row behind a focus node from the graph, never by reading the contracts and exports again (which may have
 changed, or been read from another data folder).
@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from cxgraph.lineage import activity_iri, file_entity_iri, record_iri
 from cxgraph.project import Project, Source
-from cxgraph.vocab import RDF_TYPE, RDFS_LABEL, WAS_DERIVED_FROM, XSD_ANYURI, XSD_DATETIME, XSD_INTEGER, cx, prov
+from cxgraph.vocab import RDF_TYPE, RDFS_LABEL, READ_FROM, XSD_ANYURI, XSD_DATETIME, XSD_INTEGER, cx, prov
 
 
 def sha256(path: Path) -> str:
@@ -53,12 +53,12 @@ def _int(value: int) -> ox.Literal:
 
 def lineage_quads(project: Project, source: Source, activity: str, located: dict[str, tuple[int, int, Any]],
                   ) -> list[ox.Quad]:
-    """Each loaded subject -> the source record it was read from (prov:wasDerivedFrom), in the source's lineage graph.
+    """Each loaded subject -> the source record it was read from (cx:wasReadFrom), in the source's lineage graph.
 
     `located`: subject IRI -> (file index in the registry's order, row, JSON pointer or None).
     """
     graph = ox.NamedNode(project.lineage_graph(source.name))
-    return [ox.Quad(ox.NamedNode(subject), WAS_DERIVED_FROM,
+    return [ox.Quad(ox.NamedNode(subject), READ_FROM,
                     ox.NamedNode(record_iri(file_entity_iri(activity, index), row, pointer)), graph)
             for subject, (index, row, pointer) in located.items()]
 

@@ -78,30 +78,38 @@ def java() -> str:
     return found
 
 
-class _Inconsistent(Exception):
+class Inconsistent(Exception):
     pass
 
 
-def _hermit(graph: Graph) -> Any:
-    """Load a graph into a fresh owlready2 World and classify it with HermiT; the World, or _Inconsistent."""
-    import owlready2
-
+def ntriples(graph: Graph) -> bytes:
+    """A merged closure as N-Triples for owlready2, without its owl:imports (the closure is already complete)."""
     data = Graph(bind_namespaces="none")
     for triple in graph:
         if triple[1] != OWL.imports:
             data.add(triple)
+    return data.serialize(format="nt", encoding="utf-8")
+
+
+def _hermit(graph: Graph) -> Any:
+    return hermit_world(ntriples(graph))
+
+
+def hermit_world(ntriples_data: bytes) -> Any:
+    """Load N-Triples into a fresh owlready2 World and classify it with HermiT; the World, or Inconsistent."""
+    import owlready2
+
     world = owlready2.World()
-    world.get_ontology("urn:x-cxgraph:closure").load(
-        fileobj=io.BytesIO(data.serialize(format="nt", encoding="utf-8")), format="ntriples")
+    world.get_ontology("urn:x-cxgraph:closure").load(fileobj=io.BytesIO(ntriples_data), format="ntriples")
     try:
         owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
     except owlready2.OwlReadyInconsistentOntologyError:
         world.close()
-        raise _Inconsistent() from None
+        raise Inconsistent() from None
     return world
 
 
-def _java_message(text: str) -> str:
+def java_message(text: str) -> str:
     """The exception line(s) of a Java error, without the stack trace."""
     lines = [line.strip() for line in text.splitlines()]
     start = next((i for i, line in enumerate(lines) if "Exception" in line or "Error" in line), 0)
@@ -122,12 +130,12 @@ def classify(graph: Graph) -> Reasoning:
     started = time.perf_counter()
     try:
         world = _hermit(graph)
-    except _Inconsistent:
+    except Inconsistent:
         result = Reasoning(consistent=False, seconds=time.perf_counter() - started)
         _find_culprits(graph, result)
         return result
     except owlready2.OwlReadyJavaError as exc:
-        return Reasoning(consistent=None, seconds=time.perf_counter() - started, error=_java_message(str(exc)))
+        return Reasoning(consistent=None, seconds=time.perf_counter() - started, error=java_message(str(exc)))
     seconds = time.perf_counter() - started
     try:
         unsatisfiable = sorted(URIRef(c.iri) for c in world.inconsistent_classes() if c is not owlready2.Nothing)
@@ -188,7 +196,7 @@ def _find_culprits(graph: Graph, result: Reasoning) -> None:
     result.runs += 1
     try:
         _hermit(tbox).close()
-    except _Inconsistent:
+    except Inconsistent:
         result.tbox_inconsistent = True
         return
     for individual in individuals[:MAX_CULPRIT_RUNS]:
@@ -203,7 +211,7 @@ def _find_culprits(graph: Graph, result: Reasoning) -> None:
         result.runs += 1
         try:
             _hermit(alone).close()
-        except _Inconsistent:
+        except Inconsistent:
             result.culprits.append(individual)
     result.untried = max(0, len(individuals) - MAX_CULPRIT_RUNS)
 

@@ -28,7 +28,7 @@ from cxgraph.check.reports import SHACL_SEVERITIES, Case, CheckReport, Entry, at
 from cxgraph.errors import CxGraphError
 from cxgraph.lineage import parse_record_iri
 from cxgraph.project import Project
-from cxgraph.vocab import ILL_TYPED, SOURCE_IDENTIFIER, WAS_DERIVED_FROM, local_name
+from cxgraph.vocab import DOCUMENTS, ILL_TYPED, READ_FROM, SOURCE_IDENTIFIER, local_name
 from cxgraph.xsd import ill_typed
 
 
@@ -272,10 +272,13 @@ def locate(store: Any, project: Project, focus_nodes: Iterable[str]) -> dict[str
         f"SELECT ?s ?l WHERE {{ ?s <{vocab.RDFS}label> ?l }}")}
     found: dict[str, SourceRecord] = {}
     records: dict[str, str] = {}
+    # the identifier: the focus node's own, or that of the record documenting it (an activity is not a record)
     query = (f"SELECT ?f ?g ?id ?rec WHERE {{ VALUES ?f {{ {values} }} VALUES (?g ?lg) {{ {pairs} }} "
              f"GRAPH ?g {{ ?f ?p ?o }} "
-             f"OPTIONAL {{ GRAPH ?g {{ ?f <{SOURCE_IDENTIFIER.value}> ?id }} }} "
-             f"OPTIONAL {{ GRAPH ?lg {{ ?f <{WAS_DERIVED_FROM.value}> ?rec }} }} }} ORDER BY ?g")
+             f"OPTIONAL {{ GRAPH ?g {{ ?f <{SOURCE_IDENTIFIER.value}> ?own }} }} "
+             f"OPTIONAL {{ GRAPH ?g {{ ?doc <{DOCUMENTS.value}> ?f ; <{SOURCE_IDENTIFIER.value}> ?documented }} }} "
+             "BIND(COALESCE(?own, ?documented) AS ?id) "
+             f"OPTIONAL {{ GRAPH ?lg {{ ?f <{READ_FROM.value}> ?rec }} }} }} ORDER BY ?g")
     for row in store.query(query):
         source = by_graph.get(row["g"].value)
         if source is None or row["f"].value in found:

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
+from cxgraph.check.data_consistency import (
+    DATA_CHECKS,
+    DATA_CONSISTENCY,
+    DataConsistency,
+    check_with_data,
+    data_findings,
+)
 from cxgraph.check.docs import write_docs
 from cxgraph.check.hermit import Reasoning
 from cxgraph.check.ontology_check import run_checks
@@ -28,9 +35,10 @@ from cxgraph.check.ontology_qc import (
     to_junit,
 )
 from cxgraph.check.reports import ROBOT_SEVERITIES
-from cxgraph.cli.common import ProjectOpt, err, exits_on_error, out, project_at, work_folder
+from cxgraph.cli.common import ProjectOpt, StoreOpt, err, exits_on_error, out, project_at, store_path, work_folder
 from cxgraph.errors import CxGraphError
 from cxgraph.ontology import load_closure
+from cxgraph.stores.embedded import EmbeddedStore
 
 FORMATS = ("table", "json", "junit", "html")
 STYLE = {"ERROR": "bold red", "WARN": "yellow", "INFO": "cyan"}
@@ -54,6 +62,25 @@ def _paths(ctx: typer.Context, ontology: Path | None, checks: Path | None, proje
             raise
         return ontology, checks or ontology.resolve().parent / "checks"
     return ontology or proj.ontology, checks or proj.ontology.parent / "checks"
+
+
+def _check_data(ctx: typer.Context, report: QcReport, store: Path | None, project: Path | None) -> DataConsistency:
+    """HermiT over the ontology with the store's data; its culprits join the report as findings."""
+    graph = EmbeddedStore(store_path(store))
+    if not graph.exists():
+        raise CxGraphError("no store here yet; run `cxgraph build` first (--data reasons over its data)", graph.path)
+    with err.status("Reasoning with HermiT over the ontology and the data...", spinner="dots"):
+        result = check_with_data(report.closure.graph, graph, project_at(ctx, project))
+    report.add(DATA_CHECKS, data_findings(result, report.closure.top_iri), {DATA_CONSISTENCY.id: result.seconds})
+    return result
+
+
+def _data_verdict(result: DataConsistency) -> str:
+    aside = "; ".join(f"{n} set aside: {why}" for why, n in sorted(result.set_aside.items()))
+    state = ("failed: " + str(result.error) if result.consistent is None else
+             "consistent" if result.consistent else f"inconsistent ({len(result.culprits)} individuals named)")
+    return (f"HermiT with the data ({result.triples} triples{'; ' + aside if aside else ''}): {state} "
+            f"({result.seconds:.1f} s).")
 
 
 def _where(path: Path | None, line: int | None) -> str:
@@ -119,6 +146,10 @@ def check_ontology(
                                                        "failure per finding).")] = "table",
     output: Annotated[Path | None, typer.Option("--output", help="Write the json, html or junit report to this file "
                                                                  "(the table still goes to the terminal).")] = None,
+    data: Annotated[bool, typer.Option("--data", help="Also reason over the ontology with the built store's data "
+                                                      "(as Protégé would with the data loaded) and name the "
+                                                      "individuals that make it inconsistent.")] = False,
+    store: StoreOpt = None,
     project: ProjectOpt = None,
 ) -> None:
     """Check the ontology: imports via the catalog, hygiene checks, canonical Turtle, then HermiT."""
@@ -130,12 +161,19 @@ def check_ontology(
     with err.status("Checking the ontology (closure, hygiene checks" + (")..." if no_reason else ", HermiT)..."),
                     spinner="dots"):
         report, result = run_checks(top, checks_dir, reason=not no_reason)
-    hermit = None if result is None else {
+    with_data = _check_data(ctx, report, store, project) if data else None
+    hermit: dict[str, Any] | None = None if result is None else {
         "consistent": result.consistent, "hermit_seconds": round(result.seconds, 3), "hermit_error": result.error}
+    if with_data is not None:
+        hermit = {**(hermit or {}), "with_data": {
+            "consistent": with_data.consistent, "seconds": round(with_data.seconds, 3), "triples": with_data.triples,
+            "set_aside": dict(with_data.set_aside), "error": with_data.error}}
     verdict = [] if result is None else [
         "HermiT: " + ("failed: " + str(result.error) if result.consistent is None else
                       "consistent" if result.consistent else "inconsistent")
         + f", {len(result.unsatisfiable)} unsatisfiable classes ({result.seconds:.1f} s)"]
+    if with_data is not None:
+        verdict.append(_data_verdict(with_data))
     writers = {"junit": to_junit, "html": lambda r: to_html(r, verdict),
                "json": lambda r: to_json(r, {"reasoner": hermit})}
     document = writers[fmt](report) if fmt in writers else None
@@ -144,6 +182,8 @@ def check_ontology(
     else:
         _print_table(report)
         _print_reasoning(result)
+        if with_data is not None:
+            out.print(_data_verdict(with_data), highlight=False, soft_wrap=True)
         counts = ", ".join(f"{report.count(s)} {s}" for s in ROBOT_SEVERITIES)
         out.print(f"Findings: {counts}.", highlight=False, soft_wrap=True)
         if document is not None and output is not None:
