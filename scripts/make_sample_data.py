@@ -581,6 +581,13 @@ POLICIES = [
         ],
     },
     {
+        "policy_id": "case-triage",
+        "name": "Case triage policy",
+        "description": "Which team handles a case and at what priority, from the customer's history, the case's "
+        "dependencies and its urgency. Its rules are the triage rules of catalog/triage_rules.csv.",
+        "rules": [],
+    },
+    {
         "policy_id": "marketing-contact",
         "name": "Marketing contact policy",
         "description": "When a customer may receive a marketing offer. Applies to offer sends, not to a case category.",
@@ -612,6 +619,40 @@ POLICIES = [
             ),
         ],
     },
+]
+
+# Triage rules (catalog/triage_rules.csv): each names a condition query of the project (rules/conditions/*.rq)
+# that the engine evaluates with the rule's threshold; routing rules choose the team (lowest precedence wins),
+# priority rules the priority (the highest wins).
+TRIAGE_RULES = [
+    ("tr-late-delivery", "Late delivery goes to Delivery Care",
+     "The case's order has a shipment that is late: it arrived, was shipped, or is still not delivered after the "
+     "day promised.", "case-shipment-late", "", "delivery-care", "P2", "10"),
+    ("tr-failed-payment", "A failed payment goes to Billing Care",
+     "A billing account of the case's customer has a payment that failed.", "case-payment-failed", "",
+     "billing-care", "P2", "20"),
+    ("tr-repeat-contact", "A customer with several open cases is a priority",
+     "The case's customer has at least {threshold} open cases (this one included).", "case-open-cases", "2", "",
+     "P2", ""),
+    ("tr-resolution-at-risk", "A case near its resolution target is urgent",
+     "Fewer than {threshold} hours are left, as of the graph's day, before the resolution target of the case's "
+     "priority.", "case-resolution-hours-left", "24", "", "P1", ""),
+]
+
+TRIAGE_EXPECTED = [
+    ("CS0010421", "delivery-care", "P1", ["tr-late-delivery", "tr-resolution-at-risk"]),
+    ("CS0012001", None, "P1", ["tr-resolution-at-risk"]),
+    ("CS0012002", None, "P1", ["tr-resolution-at-risk"]),
+    ("CS0013001", None, None, []),
+    ("CS0013002", None, "P1", ["tr-resolution-at-risk"]),
+    ("CS0013003", None, "P1", ["tr-resolution-at-risk"]),
+    ("CS0018812", "billing-care", "P1", ["tr-failed-payment", "tr-resolution-at-risk"]),
+    ("CS0020023", None, None, []),
+    ("CS0020024", "billing-care", "P1", ["tr-failed-payment", "tr-resolution-at-risk"]),
+    ("CS0020025", None, None, []),
+    ("CS0020026", None, "P1", ["tr-resolution-at-risk"]),
+    ("CS0020027", "billing-care", "P2", ["tr-failed-payment"]),
+    ("CS0030001", None, None, []),
 ]
 
 SLAS = [("sla-p1", "P1", 1, 8), ("sla-p2", "P2", 4, 24), ("sla-p3", "P3", 8, 72), ("sla-p4", "P4", 24, 120)]
@@ -3751,6 +3792,11 @@ def main() -> None:
     write_json(cat / "policies.json", {"policies": POLICIES})
     n_rules = sum(len(p["rules"]) for p in POLICIES)
     counts["catalog/policies.json"] = f"{len(POLICIES)} policies, {n_rules} rules"
+    counts["catalog/triage_rules.csv"] = str(write_csv(
+        cat / "triage_rules.csv",
+        ["rule_id", "name", "condition", "condition_query", "threshold", "team", "priority", "precedence"],
+        TRIAGE_RULES,
+    ))
     counts["catalog/slas.csv"] = str(
         write_csv(cat / "slas.csv", ["sla_id", "priority", "response_hours", "resolution_hours"], SLAS)
     )
@@ -3808,6 +3854,13 @@ README_NOTES = [
     "transit, DL delayed, EX exception, OD out for delivery, DV delivered.",
     "`catalog` and `observations` are sources but not systems: `catalog/systems.csv` lists the nine official "
     "systems and the two shadow spreadsheets only.",
+    "A delivered shipment carries `delivered_at`, the time of its `DV` carrier event (the lateness rule in "
+    "`rules/` reads it); as of the sample's day, 2026-11-20, 17 shipments are late: the 9 `delayed` ones and 8 "
+    "delivered after their promised date.",
+    "`catalog/action_types.csv` names, in `record_class`, the ontology class of the records an action creates "
+    "(`Refund` for `refund`): the refund-approval shape finds refund rules by it, not by an IRI.",
+    "Each decision is held in case management as a decision record that documents the decision (an activity): "
+    "`case-management/decision/DEC-...` documents `decision/DEC-...`.",
 ]
 
 
@@ -4195,7 +4248,8 @@ def write_readme(
     a("## Inconsistencies on purpose")
     a("")
     a(
-        "The SHACL shapes in `shapes/` find exactly these results on the sample (shape, focus node, severity); "
+        "The SHACL shapes the sample's registry selects (`shapes/core/` and Brightwater's profile "
+        "`shapes/brightwater/`) find exactly these results on the sample (shape, focus node, severity); "
         "everything else conforms. `tests/test_shapes.py` pins the list. Focus nodes are IRIs below "
         "`https://data.brightwater.example/id/`."
     )
@@ -4266,6 +4320,31 @@ def write_readme(
         "that no source holds; and `PartyIdentityEvidenceShape` (a resolved party whose records have different "
         "names and are tied only by a shared phone number), which needs new customer records, and those would "
         "change the identity counts that the scenario tests pin."
+    )
+    a("")
+    a("## Triage (competency question 7)")
+    a("")
+    a(
+        "`catalog/triage_rules.csv` holds the case-triage policy's rules. Each names a condition query of the "
+        "project (`rules/conditions/<name>.rq`) that the engine runs with the rule's threshold; routing rules "
+        "choose the team (lowest precedence wins); of the priorities rules set, the one whose service level "
+        "agreement resolves soonest wins. "
+        "`cxgraph recommend triage` answers, as of 2026-11-20 (00:00 UTC), for every open case; "
+        "`tests/test_triage.py` pins it:"
+    )
+    a("")
+    a("| case | team | priority | rules that fired |")
+    a("| --- | --- | --- | --- |")
+    for number, team, priority, fired in TRIAGE_EXPECTED:
+        rules = ", ".join(f"`{r}`" for r in fired) or "none applies"
+        a(f"| `{number}` | {team or '-'} | {priority or '-'} | {rules} |")
+    a("")
+    a(
+        "`CS0010421`: its order `WEB-104211` has the late shipment `SHP-104211`, so Delivery Care. `CS0018812`, "
+        "`CS0020024`, `CS0020027`: a billing account of the customer has a failed payment, so Billing Care. A case "
+        "with less than 24 hours left before the resolution target of its priority, or past it, is P1. "
+        "`CS0013001` and the other cases without a rule keep what case management says; no customer has two "
+        "open cases, so `tr-repeat-contact` fires nowhere in the sample."
     )
     a("")
     a("## Value conventions not fixed by the spec")

@@ -65,7 +65,7 @@ def _timezone(value: object, registry: Path, line: int | None) -> str | None:
     return str(value)
 
 
-ENGINE_GRAPHS = ("ontology", "provenance", "registry", "identity", "inferred", "derived")
+ENGINE_GRAPHS = ("ontology", "provenance", "registry", "identity", "inferred", "derived", "recommendations")
 REGISTRY_KEYS = {"base_iri", "data_root", "ontology", "identity", "sources", "shapes", "rules", "as_of",
                  "max_field_chars", "max_shrink"}
 DEFAULT_STORE = Path(".cxgraph/store")  # beside it, in `.cxgraph/`, the work folder (WorkFolder)
@@ -155,6 +155,11 @@ class Project:
     @property
     def rules_dir(self) -> Path:
         return self.root / "rules"
+
+    @property
+    def conditions_dir(self) -> Path:
+        """The condition queries that catalog rules name (cx:hasConditionQuery): `rules/conditions/*.rq`."""
+        return self.rules_dir / "conditions"
 
     @property
     def core_shapes(self) -> Path:

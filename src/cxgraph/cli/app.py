@@ -17,6 +17,7 @@ from rich.text import Text
 from cxgraph import __version__
 from cxgraph.cli import build, ontology, query, reason, sparql, store, validate
 from cxgraph.cli.common import Settings, err, out
+from cxgraph.cli.recommend import recommend
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
                   help="cxgraph: an enterprise context graph for customer experience.")
@@ -54,6 +55,7 @@ def _root(
 
 for group in (build, store, query, validate, ontology, reason, sparql):
     group.register(app)
+app.add_typer(recommend, name="recommend")
 
 
 def main() -> None:
