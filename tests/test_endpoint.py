@@ -434,3 +434,23 @@ def test_readers_of_a_union_server_see_the_old_or_the_new_graphs_during_a_remote
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_triage_on_a_remote_store_equals_the_embedded_one(remote_built: str, sample: Built, tmp_path: Path) -> None:
+    """`recommend triage --endpoint`: the same answer as on the embedded store, kept in the remote store (the
+    first run creates the recommendations graph, which a real server does not serve before it exists)."""
+    from cxgraph.answer.recommend import triage
+
+    local = [(t.identifier, t.team, t.priority, [f.rule.iri for f in t.firings])
+             for t in triage(sample.store, sample.project)]
+    store = tmp_path / ".cxgraph" / "store"
+    for _run in range(2):  # made again: replaced, not added
+        proc = cx("recommend", "triage", "--endpoint", remote_built, "--format", "json", cwd=tmp_path, store=store)
+        assert proc.returncode == 0, proc.stderr
+        remote = [(t["identifier"], t["team"], t["priority"], [r["rule"] for r in t["rules"]])
+                  for t in json.loads(proc.stdout)]
+        assert remote == local
+        kept = RemoteStore(Endpoint.from_options(remote_built))
+        (row,) = kept.query("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { GRAPH ?g { ?r a "
+                            "<https://w3id.org/cxgraph/ontology#Recommendation> } }")
+        assert int(row["n"].value) == len(local)

@@ -250,6 +250,7 @@ def write_triage(store: Any, project: Project, triages: list[Triage], lock: Path
         starts = [recommendation_iri(project, "triage", "")]
     else:
         starts = [f"{recommendation_iri(project, 'triage', item.case)}{end}" for item in triages for end in ("", "/")]
+    lock.parent.mkdir(parents=True, exist_ok=True)  # the work folder beside the store (first use on a remote one)
     with store.workspace(lock) as ws:
         ws.fetch([graph] if graph in ws.target_graphs else [])  # a remote store answers 404 for a missing graph
         for start in starts:  # a recommendation IRI, or the start of those of its firings and facts
