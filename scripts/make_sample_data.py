@@ -4347,6 +4347,17 @@ def write_readme(
         "open cases, so `tr-repeat-contact` fires nowhere in the sample."
     )
     a("")
+    a("## Impact of a degraded system (competency question 10)")
+    a("")
+    a(
+        "`queries/system-impact.rq` follows a system to the systems it feeds through data flows "
+        "(`catalog/data_flows.csv`), to the workflow steps that depend on any of them, to the workflow instances "
+        "in motion at those steps, and to their cases and customers. A CRM outage reaches the account-recovery "
+        "step of `WFI-20020` (`CS0020023`) and, because CRM feeds billing, the billing steps of `WFI-20022` "
+        "(`CS0020025`) and `WFI-10421` (`CS0010421`); the warehouse reaches nine open cases; marketing, whose "
+        "data no step depends on, reaches none. `tests/test_questions.py` pins them."
+    )
+    a("")
     a("## Value conventions not fixed by the spec")
     a("")
     for note in README_NOTES:

@@ -39,6 +39,7 @@ CASES = [(q.name, q.examples) for q in QUERIES.values()] + [
     ("governing-rules", {"case": "id:case-management/case/CS0018812"}),
     ("customer-journey", {"customer": "id:crm/contact/0030000102"}),
     ("definition-in-context", {"context": "id:context/delivery"}),
+    ("system-impact", {"system": "id:system/wms"}),
 ]
 
 

@@ -32,7 +32,7 @@ CONTACT = "Contact center platform"
 
 
 def test_every_query_has_a_title_question_and_example(sample: Built) -> None:
-    assert {q.competency_question for q in QUERIES.values()} == {1, 2, 3, 4, 5, 6, 14}
+    assert {q.competency_question for q in QUERIES.values()} == {1, 2, 3, 4, 5, 6, 10, 14}
     for query in QUERIES.values():
         assert query.question and query.params
         assert all(p.example for p in query.params.values()), query.name
@@ -201,3 +201,32 @@ def test_cq14_definition_and_authority_per_context(sample: Built, context: str, 
     rows = ask(sample, "definition-in-context", context=f"id:context/{context}")
     assert [(r[1], r[3]) for r in rows] == [(definition, system)]
     assert rows[0][2].startswith("A customer record that")
+
+
+# CQ10 --------------------------------------------------------------------------------------------
+def test_cq10_a_degraded_system_reaches_the_customers_of_open_workflows_through_data_flows(sample: Built) -> None:
+    """CRM feeds billing (e-mail addresses, a data flow): a CRM outage reaches the billing steps too."""
+    rows = ask(sample, "system-impact", system="id:system/crm")
+    assert [row[:6] for row in rows] == [
+        ("id:system/billing", "id:step/billing-dispute-review-payments",
+         "id:case-management/workflow-instance/WFI-20022", "running", "id:case-management/case/CS0020025",
+         "id:billing/account/BA-500145"),
+        ("id:system/billing", "id:step/delivery-issue-execute-remedy",
+         "id:case-management/workflow-instance/WFI-10421", "running", "id:case-management/case/CS0010421",
+         "id:contact-center/profile/SP-200101"),
+        ("id:system/crm", "id:step/account-recovery-verify-identity",
+         "id:case-management/workflow-instance/WFI-20020", "running", "id:case-management/case/CS0020023",
+         "id:contact-center/profile/SP-200137"),
+    ]
+    assert all(row[6].startswith("id:party/") for row in rows)  # and the resolved party of each customer
+
+
+def test_cq10_the_warehouse_reaches_more_and_marketing_reaches_nothing(sample: Built) -> None:
+    wms = ask(sample, "system-impact", system="id:system/wms")
+    assert sorted({row[0] for row in wms}) == ["id:system/billing", "id:system/commerce", "id:system/crm",
+                                               "id:system/wms"]
+    assert sorted({row[4] for row in wms}) == [
+        "id:case-management/case/CS0010421", "id:case-management/case/CS0012001", "id:case-management/case/CS0013001",
+        "id:case-management/case/CS0013002", "id:case-management/case/CS0013003", "id:case-management/case/CS0020023",
+        "id:case-management/case/CS0020024", "id:case-management/case/CS0020025", "id:case-management/case/CS0020027"]
+    assert ask(sample, "system-impact", system="id:system/marketing") == []  # no step depends on what it feeds
