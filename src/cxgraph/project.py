@@ -181,6 +181,15 @@ class Project:
         """
         return self.graph_iri(f"lineage/{source}")
 
+    def data_graphs(self, names: list[str], *, provenance: bool) -> list[str]:
+        """Of these graph names, those that hold data: all but the ontology, the inferred graph, the lineage
+        graphs and private ones; the provenance graph only when `provenance` (rules read the load records,
+        reasoning over the data as Protégé would does not)."""
+        skip = {self.graph_iri("ontology"), self.graph_iri("inferred")} | {self.lineage_graph(n) for n in self.sources}
+        if not provenance:
+            skip.add(self.graph_iri("provenance"))
+        return [g for g in names if g not in skip and not self.is_private_graph(g)]
+
     def staging_graph(self, kind: str) -> str:
         """A graph an engine step fills before it replaces its real graph (never left after a build)."""
         return self.graph_iri(f"staging/{kind}")

@@ -116,9 +116,7 @@ def inferred_graph(project: Project) -> str:
 
 def data_graphs(store: GraphStore, project: Project) -> list[str]:
     """Every named graph the rules read: all but the ontology, the inferred graph, lineage and staging graphs."""
-    skip = {project.graph_iri("ontology"), inferred_graph(project)}
-    skip |= {project.lineage_graph(name) for name in project.sources}
-    return [g for g in store.named_graphs() if g not in skip and not project.is_private_graph(g)]
+    return project.data_graphs(store.named_graphs(), provenance=True)
 
 
 def _sparql(template: str, project: Project, staging: str, data: list[str]) -> str:

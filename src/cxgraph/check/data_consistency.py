@@ -25,7 +25,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
 from cxgraph.check.hermit import Inconsistent, hermit_world, java, java_message, ntriples
-from cxgraph.check.ontology_qc import Check, Finding
+from cxgraph.check.ontology_qc import Check, Finding, show
 from cxgraph.project import Project
 from cxgraph.vocab import ONTOLOGY_PREFIXES, OWL, RDF, RDFS, XSD, sparql_prologue
 
@@ -68,13 +68,6 @@ class DataConsistency:
     error: str | None = None
 
 
-def data_graphs(project: Project, names: list[str]) -> list[str]:
-    """The graphs that hold data: every named graph but the ontology, provenance, inferred and lineage ones."""
-    skip = {project.graph_iri(kind) for kind in ("ontology", "provenance", "inferred")}
-    skip |= {project.lineage_graph(name) for name in project.sources}
-    return [g for g in names if g not in skip and not project.is_private_graph(g)]
-
-
 def set_aside(literal: ox.Literal) -> str | None:
     """Why HermiT would refuse this literal, or None."""
     datatype = literal.datatype.value
@@ -90,7 +83,7 @@ def data_ntriples(store: Any, project: Project) -> tuple[list[str], Counter[str]
     """The data graphs as N-Triples lines, and the literals set aside (by reason)."""
     lines: list[str] = []
     skipped: Counter[str] = Counter()
-    for graph in data_graphs(project, store.named_graphs()):
+    for graph in project.data_graphs(store.named_graphs(), provenance=False):
         for triple in ox.parse(store.export_graph(graph), format=ox.RdfFormat.N_TRIPLES):
             if isinstance(triple.object, ox.Literal):
                 why = set_aside(triple.object)
@@ -134,11 +127,8 @@ def _because(term: Any) -> str:
 
 
 def short(iri: str) -> str:
-    """An IRI as a prefixed name when one of the ontology's prefixes covers it."""
-    for prefix, namespace in ONTOLOGY_PREFIXES.items():
-        if iri.startswith(namespace) and iri != namespace:
-            return f"{prefix}:{iri[len(namespace):]}"
-    return f"<{iri}>"
+    """An IRI as a prefixed name when one of the ontology's prefixes covers it (as QC shows terms)."""
+    return show(URIRef(iri), Graph(), ONTOLOGY_PREFIXES)
 
 
 def check_with_data(ontology: Graph, store: Any, project: Project) -> DataConsistency:

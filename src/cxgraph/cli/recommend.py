@@ -8,11 +8,13 @@ import sys
 from datetime import UTC, datetime
 from typing import Annotated
 
+import pyoxigraph as ox
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from cxgraph.answer.recommend import Triage, find_case, triage, write_triage
+from cxgraph.answer.render import compact
 from cxgraph.cli.common import (
     EndpointOpt,
     ProjectOpt,
@@ -31,17 +33,8 @@ recommend = typer.Typer(no_args_is_help=True, help="Recommendations with their r
 
 
 def _short(project: Project, iri: str | None) -> str:
-    if iri is None:
-        return "-"
-    for name, namespace in prefixes(project).items():
-        if iri.startswith(namespace):
-            return f"{name}:{iri[len(namespace):]}"
-    return iri
-
-
-def _term(project: Project, term: object) -> str:
-    value = getattr(term, "value", str(term))
-    return _short(project, value) if type(term).__name__ == "NamedNode" else value
+    """An IRI as the answers show it (render.compact), "-" for none."""
+    return "-" if iri is None else compact(ox.NamedNode(iri), prefixes(project))
 
 
 def as_json(project: Project, items: list[Triage]) -> list[dict[str, object]]:
@@ -49,7 +42,7 @@ def as_json(project: Project, items: list[Triage]) -> list[dict[str, object]]:
         "case": item.case, "identifier": item.identifier, "team": item.team, "priority": item.priority,
         "current_team": item.current_team, "current_priority": item.current_priority,
         "rules": [{"rule": f.rule.iri, "label": f.rule.label, "team": f.rule.team, "priority": f.rule.priority,
-                   "facts": [[_term(project, t) for t in fact] for fact in f.facts]} for f in item.firings],
+                   "facts": [[compact(t, prefixes(project)) for t in fact] for fact in f.facts]} for f in item.firings],
     } for item in items]
 
 
@@ -89,7 +82,7 @@ def triage_cmd(
         else:
             why = Text("\n".join(
                 f"{f.rule.label} ({_short(proj, f.rule.iri)}): "
-                + "; ".join(" ".join(_term(proj, t) for t in fact) for fact in f.facts)
+                + "; ".join(" ".join(compact(t, prefixes(proj)) for t in fact) for fact in f.facts)
                 for f in item.firings))
         table.add_row(item.identifier or _short(proj, item.case), _short(proj, item.team), item.priority or "-",
                       f"{_short(proj, item.current_team)} {item.current_priority or ''}".strip(), why)
