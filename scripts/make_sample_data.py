@@ -326,6 +326,7 @@ ACTION_TYPES = [  # (id, name, class of the record the action creates, when ther
     ("chargeback_reversal", "Chargeback reversal", ""),
     ("offer", "Marketing offer", ""),
     ("reship", "Reship", ""),
+    ("proactive_notice", "Proactive notice", ""),
 ]
 
 CONTEXTS = [
@@ -445,11 +446,25 @@ def _rule(
     threshold: str | None = None,
     approval_role: str | None = None,
     requires_inventory: bool = False,
+    query: str | None = None,
+    value: str | None = None,
+    channel: str | None = None,
+    precedence: int | None = None,
 ) -> dict[str, Any]:
+    """A policy rule; `query` names its condition query (rules/conditions/<query>.rq), `value` the threshold
+    that query compares with when it is not an amount of money."""
     rule: dict[str, Any] = {"rule_id": rule_id, "policy_id": policy_id, "name": name}
     if category:
         rule["category"] = category
     rule["condition"] = condition
+    if query is not None:
+        rule["condition_query"] = query
+    if value is not None:
+        rule["threshold"] = value
+    if channel is not None:
+        rule["channel"] = channel
+    if precedence is not None:
+        rule["precedence"] = precedence
     if threshold is not None:
         rule["threshold_amount"] = threshold
     rule["allows"] = [{"rule_id": rule_id, "action": a} for a in allows]
@@ -466,6 +481,7 @@ POLICIES = [
         "name": "Delivery recovery policy",
         "description": "How Delivery Care recovers a late or incomplete delivery: refund, replacement, reship or "
         "goodwill credit, and who must approve. Thresholds apply in the order's currency (GBP or EUR).",
+        "scope_query": "order-itself",
         "rules": [
             _rule(
                 "dr-refund-delayed",
@@ -474,6 +490,7 @@ POLICIES = [
                 "delivery_delay",
                 "shipment.status in ('delayed','exception') or fulfilment.status = 'backordered'",
                 allows=["refund"],
+                query="order-delayed",
             ),
             _rule(
                 "dr-refund-approval",
@@ -484,6 +501,7 @@ POLICIES = [
                 allows=["refund"],
                 threshold="100.00",
                 approval_role="supervisor",
+                query="order-delayed-value-above",
             ),
             _rule(
                 "dr-replacement-stock",
@@ -493,6 +511,18 @@ POLICIES = [
                 "inventory.available >= line.quantity at a location that can ship to the customer",
                 allows=["replacement", "reship"],
                 requires_inventory=True,
+                query="order-delayed-lines-in-stock",
+            ),
+            _rule(
+                "dr-no-replacement-out-of-stock",
+                "delivery-recovery",
+                "No replacement of a line that no location has in stock",
+                "delivery_delay",
+                "inventory.available < line.quantity at every location, as the system of record for available "
+                "quantities says",
+                forbids=["replacement", "reship"],
+                requires_inventory=True,
+                query="order-delayed-line-out-of-stock",
             ),
             _rule(
                 "dr-goodwill",
@@ -501,6 +531,7 @@ POLICIES = [
                 "delivery_delay",
                 "shipment.estimated_delivery_date > shipment.promised_date and amount <= 20",
                 allows=["goodwill_credit"],
+                query="order-shipment-late",
             ),
             _rule(
                 "dr-no-refund-on-time",
@@ -509,6 +540,7 @@ POLICIES = [
                 "delivery_delay",
                 "shipment.status = 'delivered' and delivered_on <= shipment.promised_date",
                 forbids=["refund", "goodwill_credit"],
+                query="order-delivered-on-time",
             ),
         ],
     },
@@ -591,6 +623,7 @@ POLICIES = [
         "policy_id": "marketing-contact",
         "name": "Marketing contact policy",
         "description": "When a customer may receive a marketing offer. Applies to offer sends, not to a case category.",
+        "scope_query": "campaign-sends",
         "rules": [
             _rule(
                 "mk-consent",
@@ -599,6 +632,16 @@ POLICIES = [
                 None,
                 "contract_holder.marketing_consent = true",
                 allows=["offer"],
+                query="send-consented",
+            ),
+            _rule(
+                "mk-no-consent",
+                "marketing-contact",
+                "No offers without marketing consent",
+                None,
+                "contract_holder.marketing_consent is not true in the system of record for consent",
+                forbids=["offer"],
+                query="send-not-consented",
             ),
             _rule(
                 "mk-no-offer-severe-case",
@@ -608,6 +651,7 @@ POLICIES = [
                 "exists case of the customer with case.state in ('new','open','pending') and case.severity in "
                 "('high','critical')",
                 forbids=["offer"],
+                query="send-open-severe-case",
             ),
             _rule(
                 "mk-no-offer-late-delivery",
@@ -616,6 +660,58 @@ POLICIES = [
                 None,
                 "exists shipment of an order of the customer with shipment.status in ('delayed','exception')",
                 forbids=["offer"],
+                query="send-late-delivery",
+            ),
+            _rule(
+                "mk-no-offer-failed-payment",
+                "marketing-contact",
+                "No offers after a recent failed payment",
+                None,
+                "exists payment from a billing account of the customer that failed less than {threshold} days "
+                "before the graph's day",
+                forbids=["offer"],
+                query="send-recent-failed-payment",
+                value="30",
+            ),
+        ],
+    },
+    {
+        "policy_id": "proactive-outreach",
+        "name": "Proactive outreach policy",
+        "description": "Whom to tell, and how, when a signal affects customers: a notice on a channel they can be "
+        "reached on, unless they are already in touch.",
+        "scope_query": "signal-affected-parties",
+        "rules": [
+            _rule(
+                "po-notice-email",
+                "proactive-outreach",
+                "Tell an affected customer by e-mail",
+                None,
+                "the customer's e-mail address and marketing consent in the system of record for each",
+                allows=["proactive_notice"],
+                query="party-reachable-by-email",
+                channel="email",
+                precedence=10,
+            ),
+            _rule(
+                "po-notice-phone",
+                "proactive-outreach",
+                "Call an affected customer",
+                None,
+                "a phone number of the customer on any record",
+                allows=["proactive_notice"],
+                query="party-reachable-by-phone",
+                channel="phone",
+                precedence=20,
+            ),
+            _rule(
+                "po-already-in-touch",
+                "proactive-outreach",
+                "No notice to a customer already in touch",
+                None,
+                "an interaction of the customer started at or after the signal was detected",
+                forbids=["proactive_notice"],
+                query="party-in-touch-since-signal",
             ),
         ],
     },
@@ -4356,6 +4452,51 @@ def write_readme(
         "step of `WFI-20020` (`CS0020023`) and, because CRM feeds billing, the billing steps of `WFI-20022` "
         "(`CS0020025`) and `WFI-10421` (`CS0010421`); the warehouse reaches nine open cases; marketing, whose "
         "data no step depends on, reaches none. `tests/test_questions.py` pins them."
+    )
+    a("")
+    a("## Policies evaluated for what is in their scope (competency questions 8, 9 and 13)")
+    a("")
+    a(
+        "Three policies of `catalog/policies.json` name a scope query (`scope_query`), and their rules condition "
+        "queries (`condition_query`), all in `rules/conditions/`. `cxgraph recommend recover ORDER`, `suppress "
+        "CAMPAIGN` and `outreach SIGNAL` run the scope for what they are given, then every rule for each target "
+        "in scope: an action is forbidden when a rule forbidding it holds, allowed when a rule allowing it holds "
+        "and none forbidding it does (with the approvals those rules require and the channel of the one with the "
+        "lowest precedence), and not allowed otherwise. Each verdict is kept in the recommendations graph with "
+        "the rules that held and their facts; `tests/test_policy.py` pins these answers."
+    )
+    a("")
+    a("**Service recovery (13)**, policy `delivery-recovery`, scope: the order itself.")
+    a("")
+    a("| order | goodwill credit | refund | replacement, reship |")
+    a("| --- | --- | --- | --- |")
+    a("| `WEB-104211` (a) | allowed (`dr-goodwill`) | allowed, supervisor approval (`dr-refund-delayed`, "
+      "`dr-refund-approval`: 338.00 > 100) | forbidden (`dr-no-replacement-out-of-stock`: BW-10007 has 0 "
+      "available at each of the five WMS locations; the stock sheet's 3 at DC-LEEDS is a copy, not the system "
+      "of record) |")
+    a("| `WEB-140201` (e) | allowed | allowed, supervisor approval | allowed (`dr-replacement-stock`: every "
+      "line in stock) |")
+    a("| `WEB-103880` (a, delivered on time) | forbidden (`dr-no-refund-on-time`) | forbidden | not allowed: no "
+      "rule allowing it holds |")
+    a("")
+    a(
+        "**Personalization guard (9)**, policy `marketing-contact`, scope: the campaign's sends. `CMP-101`: the "
+        "four sends of scenario (e) are not allowed (`mk-no-offer-severe-case` for `SND-101001` and `SND-101002`, "
+        "`mk-no-offer-late-delivery` for `SND-101003` and `SND-101004`), the other 21 are (`mk-consent`). "
+        "`CMP-100`: the four contacts without marketing consent in the CRM (`SND-100001`, `SND-100003`, "
+        "`SND-100006`, `SND-100011`, `mk-no-consent`), the other 26 allowed. `mk-no-offer-failed-payment` "
+        "(a payment failed less than 30 days before the graph's day) holds for no target in the sample."
+    )
+    a("")
+    a(
+        "**Proactive intervention (8)**, policy `proactive-outreach`, scope: the customers a signal affects "
+        "(through a shipment, an order, a product on a line not yet shipped, a billing account, or a system a "
+        "step of their open workflow depends on). `SIG-0001` (d): a notice by e-mail (CRM e-mail and consent) "
+        "to Chloe Harris and Callum Fraser, by phone to Rhys Morgan and Isla Campbell (no consent), none to "
+        "Oliver Bennett and Hannah Wright (`po-already-in-touch`: they called after the signal). `SIG-0002` (g): "
+        "eight of the nine customers whose cases wait at a step depending on the WMS or a system it feeds; "
+        "Thijs Bos called after 08:45. `SIG-0003` (b) and `SIG-0004` (a): Daniel Byrne and Ann Rees were already "
+        "in touch."
     )
     a("")
     a("## Value conventions not fixed by the spec")

@@ -24,7 +24,7 @@ import pyoxigraph as ox
 import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from conftest import CXGRAPH, ROOT, Built, cx, write_store
+from conftest import CXGRAPH, ID, ROOT, Built, cx, write_store
 from cxgraph.answer.queries import catalog, run
 from cxgraph.stores.push import oxigraph_binary
 from cxgraph.stores.remote import Endpoint, RemoteStore
@@ -453,5 +453,32 @@ def test_triage_on_a_remote_store_equals_the_embedded_one(remote_built: str, sam
         assert remote == local
         kept = RemoteStore(Endpoint.from_options(remote_built))
         (row,) = kept.query("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { GRAPH ?g { ?r a "
-                            "<https://w3id.org/cxgraph/ontology#Recommendation> } }")
+                            "<https://w3id.org/cxgraph/ontology#Recommendation> "
+                            f"FILTER (STRSTARTS(STR(?r), \"{ID}recommendation/triage/\")) }} }}")
         assert int(row["n"].value) == len(local)
+
+
+@pytest.mark.parametrize(("verb", "given", "kind", "iri"), [
+    ("recover", "WEB-104211", "order", "commerce/order/WEB-104211"),
+    ("suppress", "CMP-101", "campaign", "marketing/campaign/CMP-101"),
+    ("outreach", "SIG-0002", "signal", "monitoring/signal/SIG-0002"),
+])
+def test_policy_verdicts_on_a_remote_store_equal_the_embedded_ones(remote_built: str, sample: Built, tmp_path: Path,
+                                                                   verb: str, given: str, kind: str, iri: str) -> None:
+    """`recommend recover|suppress|outreach --endpoint`: the same verdicts, rules and facts as embedded (the same
+    JSON), kept once in the remote store."""
+    from cxgraph.answer.policy import evaluate
+    from cxgraph.answer.recommend import names
+    from cxgraph.cli.recommend import evaluations_json
+
+    evaluations = evaluate(sample.store, sample.project, kind, ID + iri)
+    local = evaluations_json(sample.project, evaluations, names(sample.store, [e.target for e in evaluations]))
+    store = tmp_path / ".cxgraph" / "store"
+    for _run in range(2):  # made again: replaced, not added
+        proc = cx("recommend", verb, given, "--endpoint", remote_built, "--format", "json", cwd=tmp_path, store=store)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout) == local
+        kept = RemoteStore(Endpoint.from_options(remote_built))
+        (row,) = kept.query("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { GRAPH ?g { ?r "
+                            f"<https://w3id.org/cxgraph/ontology#isPromptedBy> <{ID}{iri}> }} }}")
+        assert int(row["n"].value) == sum(len(e.verdicts) for e in evaluations)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,14 +23,14 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from cxgraph import vocab
+from cxgraph.answer.conditions import Condition, Fact, load_condition, moment, run_condition
+from cxgraph.answer.policy import ALLOWED, Evaluation
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
 from cxgraph.stores.remote import bind_values
 from cxgraph.vocab import RDF_TYPE, RDFS_LABEL, cx, prov, sparql_prologue
-from cxgraph.yamlio import read_header
 
 RECOMMENDATIONS = "recommendations"  # the engine graph they are kept in (Project.graph_iri)
-Fact = tuple[Any, Any, Any]  # (record, property, value) as RDF terms
 
 
 @dataclass(frozen=True)
@@ -104,47 +104,17 @@ def triage_rules(store: Any, project: Project) -> list[TriageRule]:
     return found
 
 
-def condition_text(project: Project, name: str) -> str:
-    """A condition query's SPARQL, read from the project's conditions folder (its header checked)."""
-    path = project.conditions_dir / f"{name}.rq"
-    if not path.is_file():
-        raise CxGraphError(f"a triage rule names the condition query {name!r}, but there is no {path.name} in "
-                           f"{project.conditions_dir}")
-    text, header, _lines = read_header(path, "condition")
-    if not isinstance(header, dict) or "title" not in header:
-        raise CxGraphError("a condition query needs a `#+ title:` header", path)
-    return text
-
-
-def moment(project: Project) -> ox.Literal:
-    """The moment the graph describes: the start (UTC) of the registry's `as_of` day, else now."""
-    when = (datetime.combine(project.as_of, time(), UTC) if project.as_of else datetime.now(UTC)).replace(
-        microsecond=0)
-    return ox.Literal(when.isoformat().replace("+00:00", "Z"), datatype=vocab.XSD_DATETIME)
-
-
 def triage(store: Any, project: Project, case: str | None = None) -> list[Triage]:
     """Run every triage rule's condition (for one case, or all open cases) and combine what fired per case."""
     rules = triage_rules(store, project)
     fired: dict[str, dict[str, Firing]] = defaultdict(dict)
+    cache: dict[str, Condition] = {}
     for rule in rules:
-        bindings: dict[str, Any] = {"asOf": moment(project)}
-        if rule.threshold is not None:
-            bindings["threshold"] = rule.threshold
-        if case is not None:
-            bindings["case"] = ox.NamedNode(case)
-        text = condition_text(project, rule.condition)
-        try:
-            rows = store.query(bind_values(text, bindings))
-        except (SyntaxError, ValueError) as exc:
-            raise CxGraphError(f"condition query {rule.condition!r} of rule <{rule.iri}> cannot run: {exc}",
-                               project.conditions_dir / f"{rule.condition}.rq") from None
-        for row in rows:
-            target = row["case"].value
-            firing = fired[target].setdefault(rule.iri, Firing(rule))
-            fact = (row["record"], row["property"], row["value"])
-            if None not in fact and fact not in firing.facts:
-                firing.facts.append(fact)
+        condition = load_condition(project, rule.condition, cache)
+        bindings: dict[str, Any] = {"asOf": moment(project), "threshold": rule.threshold,
+                                    condition.input: ox.NamedNode(case) if case is not None else None}
+        for target, facts in run_condition(store, condition, bindings).items():
+            fired[target][rule.iri] = Firing(rule, facts)
     targets = [case] if case is not None else _open_cases(store)
     targets = sorted(set(targets) | (set(fired) if case is None else set()))
     about = _cases(store, targets)
@@ -173,87 +143,154 @@ def _cases(store: Any, cases: list[str]) -> dict[str, tuple[str | None, str | No
     return {row["case"].value: (text(row["id"]), text(row["team"]), text(row["priority"])) for row in rows}
 
 
-def find_case(store: Any, project: Project, given: str) -> str:
-    """A case named by its IRI (<...>, id:...) or by its identifier in the source system (bound as a literal)."""
+def find_resource(store: Any, project: Project, given: str, kind: str, what: str) -> str:
+    """A resource of class cx:<kind> named by its IRI (<...>, id:...) or by its identifier in its source system
+    (bound as a literal); `what` names it in messages (a case, an order...)."""
     iri = (given[1:-1] if given.startswith("<") and given.endswith(">") else
            project.id_iri(given[3:]) if given.startswith("id:") else
            given if given.startswith(("http://", "https://", "urn:")) else None)
+    cls = cx(kind)
     if iri is not None:
         try:
             node = ox.NamedNode(iri)
         except ValueError as exc:
             raise CxGraphError(f"{given!r} is not a valid IRI ({exc})") from None
-        found = store.query(bind_values(sparql_prologue() + "ASK { ?case a cx:Case }", {"case": node}))
+        found = store.query(bind_values("ASK { ?it a ?class }", {"it": node, "class": cls}))
         if not bool(found):
-            raise CxGraphError(f"<{iri}> is not a case in the store")
+            raise CxGraphError(f"<{iri}> is not {what} in the store")
         return iri
     rows = list(store.query(bind_values(
-        sparql_prologue() + "SELECT ?case WHERE { ?case a cx:Case ; cx:hasSourceIdentifier ?id } ORDER BY ?case",
-        {"id": ox.Literal(given)})))
+        sparql_prologue() + "SELECT ?it WHERE { ?it a ?class ; cx:hasSourceIdentifier ?id } ORDER BY ?it",
+        {"id": ox.Literal(given), "class": cls})))
     if not rows:
-        raise CxGraphError(f"no case has the identifier {given!r}; give its IRI (id:...) or a case number")
+        raise CxGraphError(f"no {what.split(' ', 1)[-1]} has the identifier {given!r}; give its IRI (id:...) or "
+                           "its identifier in its system")
     if len(rows) > 1:
-        raise CxGraphError(f"{len(rows)} cases have the identifier {given!r}; give its IRI (id:...)")
-    return str(rows[0]["case"].value)
+        raise CxGraphError(f"{len(rows)} {what.split(' ', 1)[-1]}s have the identifier {given!r}; "
+                           "give its IRI (id:...)")
+    return str(rows[0]["it"].value)
+
+
+def find_case(store: Any, project: Project, given: str) -> str:
+    """A case named by its IRI (<...>, id:...) or by its case number."""
+    return find_resource(store, project, given, "Case", "a case")
+
+
+def names(store: Any, resources: list[str]) -> dict[str, str]:
+    """A name to show for each resource: its identifier in its system, else its label (a party's name)."""
+    if not resources:
+        return {}
+    values = " ".join(str(ox.NamedNode(r)) for r in resources)
+    rows = store.query(sparql_prologue() + f"SELECT ?it (SAMPLE(?id) AS ?ident) (SAMPLE(?label) AS ?name) WHERE {{ "
+                       f"VALUES ?it {{ {values} }} OPTIONAL {{ ?it cx:hasSourceIdentifier ?id }} "
+                       "OPTIONAL { ?it rdfs:label ?label } } GROUP BY ?it")
+    found = {}
+    for row in rows:
+        term = row["ident"] or row["name"]
+        if term is not None:
+            found[row["it"].value] = term.value
+    return found
 
 
 # --- the recommendations graph -----------------------------------------------------------------------------
 
+def _local(project: Project, iri: str) -> str:
+    """The IRI's path below id:, or its percent-encoded IRI otherwise."""
+    base = project.id_iri("")
+    return iri[len(base):] if iri.startswith(base) else quote(iri, safe="")
+
+
 def recommendation_iri(project: Project, kind: str, target: str) -> str:
     """id:recommendation/<kind>/<the target's path below id:>, or its percent-encoded IRI otherwise."""
-    base = project.id_iri("")
-    local = target[len(base):] if target.startswith(base) else quote(target, safe="")
-    return project.id_iri(f"recommendation/{kind}/{local}")
+    return project.id_iri(f"recommendation/{kind}/{_local(project, target)}")
+
+
+def _stamp(made: datetime) -> ox.Literal:
+    return ox.Literal(made.replace(microsecond=0).isoformat().replace("+00:00", "Z"), datatype=vocab.XSD_DATETIME)
+
+
+def _firing_quads(rec: ox.NamedNode, rule: str, facts: list[Fact], graph: ox.NamedNode) -> list[ox.Quad]:
+    """A rule that held for the recommendation's target, with each fact as it stood."""
+    node = ox.NamedNode(f"{rec.value}/rule/{quote(rule.rsplit('/', 1)[-1], safe='')}")
+    quads = [ox.Quad(node, RDF_TYPE, cx("RuleFiring"), graph),
+             ox.Quad(rec, cx("hasRuleFiring"), node, graph),
+             ox.Quad(node, cx("firedRule"), ox.NamedNode(rule), graph)]
+    for index, (record, prop, value) in enumerate(facts, start=1):
+        fact = ox.NamedNode(f"{node.value}/fact/{index}")
+        quads += [ox.Quad(fact, RDF_TYPE, cx("Fact"), graph),
+                  ox.Quad(node, cx("reliesOn"), fact, graph),
+                  ox.Quad(fact, cx("isAboutResource"), record, graph),
+                  ox.Quad(fact, cx("hasPropertyIri"), ox.Literal(prop.value, datatype=vocab.XSD_ANYURI), graph),
+                  ox.Quad(fact, cx("hadLiteralValue") if isinstance(value, ox.Literal)
+                          else cx("hadResourceValue"), value, graph),
+                  ox.Quad(rec, prov("wasDerivedFrom"), record, graph)]
+    return quads
 
 
 def triage_quads(project: Project, triages: list[Triage], made: datetime) -> list[ox.Quad]:
     """Each case's triage as a cx:Recommendation with its rule firings and the facts as they stood."""
     graph = ox.NamedNode(project.graph_iri(RECOMMENDATIONS))
-    stamp = ox.Literal(made.replace(microsecond=0).isoformat().replace("+00:00", "Z"), datatype=vocab.XSD_DATETIME)
     quads = []
     for item in triages:
         rec = ox.NamedNode(recommendation_iri(project, "triage", item.case))
         quads += [ox.Quad(rec, RDF_TYPE, cx("Recommendation"), graph),
                   ox.Quad(rec, cx("isRecommendationFor"), ox.NamedNode(item.case), graph),
-                  ox.Quad(rec, prov("generatedAtTime"), stamp, graph),
+                  ox.Quad(rec, cx("isPromptedBy"), ox.NamedNode(item.case), graph),
+                  ox.Quad(rec, prov("generatedAtTime"), _stamp(made), graph),
                   ox.Quad(rec, RDFS_LABEL, ox.Literal(f"triage of {item.identifier or item.case}"), graph)]
         if item.team:
             quads.append(ox.Quad(rec, cx("recommendsTeam"), ox.NamedNode(item.team), graph))
         if item.priority:
             quads.append(ox.Quad(rec, cx("recommendsPriority"), ox.Literal(item.priority), graph))
         for firing in item.firings:
-            node = ox.NamedNode(f"{rec.value}/rule/{quote(firing.rule.iri.rsplit('/', 1)[-1], safe='')}")
-            quads += [ox.Quad(node, RDF_TYPE, cx("RuleFiring"), graph),
-                      ox.Quad(rec, cx("hasRuleFiring"), node, graph),
-                      ox.Quad(node, cx("firedRule"), ox.NamedNode(firing.rule.iri), graph)]
-            for index, (record, prop, value) in enumerate(firing.facts, start=1):
-                fact = ox.NamedNode(f"{node.value}/fact/{index}")
-                quads += [ox.Quad(fact, RDF_TYPE, cx("Fact"), graph),
-                          ox.Quad(node, cx("reliesOn"), fact, graph),
-                          ox.Quad(fact, cx("isAboutResource"), record, graph),
-                          ox.Quad(fact, cx("hasPropertyIri"), ox.Literal(prop.value, datatype=vocab.XSD_ANYURI),
-                                  graph),
-                          ox.Quad(fact, cx("hadLiteralValue") if isinstance(value, ox.Literal)
-                                  else cx("hadResourceValue"), value, graph),
-                          ox.Quad(rec, prov("wasDerivedFrom"), record, graph)]
+            quads += _firing_quads(rec, firing.rule.iri, firing.facts, graph)
     return quads
 
 
-def write_triage(store: Any, project: Project, triages: list[Triage], lock: Path,
-                 made: datetime | None = None, every_case: bool = False) -> int:
-    """Replace these cases' triage recommendations in the recommendations graph, published whole; quads written."""
+def evaluation_iri(project: Project, kind: str, given: str, target: str, action: str) -> str:
+    """id:recommendation/<kind>/<what was asked about>/[<the target, when another>/]<the action's name>."""
+    middle = "" if target == given else f"{_local(project, target)}/"
+    return recommendation_iri(project, kind, given) + f"/{middle}{quote(action.rsplit('/', 1)[-1], safe='')}"
+
+
+def evaluation_quads(project: Project, kind: str, evaluations: list[Evaluation], made: datetime,
+                     shown: dict[str, str] | None = None) -> list[ox.Quad]:
+    """Each action's verdict for each target as a cx:Recommendation: the action recommended (allowed) or advised
+    against (forbidden, or no rule allows it), its channel and approvals, and every rule that held with its facts."""
+    graph = ox.NamedNode(project.graph_iri(RECOMMENDATIONS))
+    shown = shown or {}
+    quads = []
+    for evaluation in evaluations:
+        for verdict in evaluation.verdicts:
+            rec = ox.NamedNode(evaluation_iri(project, kind, evaluation.given, evaluation.target, verdict.action))
+            label = (f"{shown.get(verdict.action, verdict.action)} for "
+                     f"{shown.get(evaluation.target, evaluation.target)}: {verdict.status}")
+            quads += [ox.Quad(rec, RDF_TYPE, cx("Recommendation"), graph),
+                      ox.Quad(rec, cx("isRecommendationFor"), ox.NamedNode(evaluation.target), graph),
+                      ox.Quad(rec, cx("isPromptedBy"), ox.NamedNode(evaluation.given), graph),
+                      ox.Quad(rec, cx("recommendsAction") if verdict.status == ALLOWED else cx("advisesAgainstAction"),
+                              ox.NamedNode(verdict.action), graph),
+                      ox.Quad(rec, prov("generatedAtTime"), _stamp(made), graph),
+                      ox.Quad(rec, RDFS_LABEL, ox.Literal(label), graph)]
+            if verdict.channel:
+                quads.append(ox.Quad(rec, cx("recommendsChannel"), ox.NamedNode(verdict.channel), graph))
+            quads += [ox.Quad(rec, cx("needsApprovalBy"), ox.NamedNode(role), graph) for role in verdict.approvals]
+            for firing in verdict.firings:  # each with the facts that put the target in scope
+                quads += _firing_quads(rec, firing.rule.iri, evaluation.scope_facts + firing.facts, graph)
+    return quads
+
+
+def write_recommendations(store: Any, project: Project, quads: list[ox.Quad], replacing: list[str],
+                          lock: Path) -> int:
+    """Replace recommendations in the recommendations graph, published whole; quads written.
+
+    `replacing` lists what goes first: a recommendation IRI (exactly), or, ending in "/", the start of the IRIs
+    of every recommendation, firing and fact below it."""
     graph = project.graph_iri(RECOMMENDATIONS)
-    quads = triage_quads(project, triages, made or datetime.now(UTC))
-    # every case's triage (a run over all open cases) replaces every earlier one, so a case that closed loses its
-    # recommendation; one case's replaces that case's
-    if every_case:
-        starts = [recommendation_iri(project, "triage", "")]
-    else:
-        starts = [f"{recommendation_iri(project, 'triage', item.case)}{end}" for item in triages for end in ("", "/")]
     lock.parent.mkdir(parents=True, exist_ok=True)  # the work folder beside the store (first use on a remote one)
     with store.workspace(lock) as ws:
         ws.fetch([graph] if graph in ws.target_graphs else [])  # a remote store answers 404 for a missing graph
-        for start in starts:  # a recommendation IRI, or the start of those of its firings and facts
+        for start in replacing:
             test = f"STR(?s) = {ox.Literal(start)}" if not start.endswith("/") else \
                 f"STRSTARTS(STR(?s), {ox.Literal(start)})"
             ws.store.update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o "
@@ -261,3 +298,23 @@ def write_triage(store: Any, project: Project, triages: list[Triage], lock: Path
         ws.store.add_quads(quads)
         ws.publish([graph])
     return len(quads)
+
+
+def write_triage(store: Any, project: Project, triages: list[Triage], lock: Path,
+                 made: datetime | None = None, every_case: bool = False) -> int:
+    """Replace these cases' triage recommendations; quads written. Every case's triage (a run over all open cases)
+    replaces every earlier one, so a case that closed loses its recommendation; one case's replaces that case's."""
+    quads = triage_quads(project, triages, made or datetime.now(UTC))
+    if every_case:
+        starts = [recommendation_iri(project, "triage", "")]
+    else:
+        starts = [f"{recommendation_iri(project, 'triage', item.case)}{end}" for item in triages for end in ("", "/")]
+    return write_recommendations(store, project, quads, starts, lock)
+
+
+def write_evaluations(store: Any, project: Project, kind: str, given: str, evaluations: list[Evaluation],
+                      lock: Path, made: datetime | None = None, shown: dict[str, str] | None = None) -> int:
+    """Replace every `kind` recommendation made for `given` (an order, campaign or signal) with these; quads
+    written. A target that left the scope (the customer called, the send was cancelled) loses its own."""
+    quads = evaluation_quads(project, kind, evaluations, made or datetime.now(UTC), shown)
+    return write_recommendations(store, project, quads, [recommendation_iri(project, kind, given) + "/"], lock)

@@ -15,7 +15,7 @@ import typer
 from rich.text import Text
 
 from cxgraph import __version__
-from cxgraph.cli import build, ontology, query, reason, sparql, store, validate
+from cxgraph.cli import build, explain, ontology, query, reason, sparql, store, validate
 from cxgraph.cli.common import Settings, err, out
 from cxgraph.cli.recommend import recommend
 
@@ -53,7 +53,7 @@ def _root(
         raise typer.Exit(0)
 
 
-for group in (build, store, query, validate, ontology, reason, sparql):
+for group in (build, store, query, validate, ontology, reason, sparql, explain):
     group.register(app)
 app.add_typer(recommend, name="recommend")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import pyoxigraph as ox
@@ -13,7 +14,17 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cxgraph.answer.recommend import Triage, find_case, triage, write_triage
+from cxgraph.answer.conditions import Fact
+from cxgraph.answer.policy import ALLOWED, FORBIDDEN, Evaluation, evaluate
+from cxgraph.answer.recommend import (
+    Triage,
+    find_case,
+    find_resource,
+    names,
+    triage,
+    write_evaluations,
+    write_triage,
+)
 from cxgraph.answer.render import compact
 from cxgraph.cli.common import (
     EndpointOpt,
@@ -87,3 +98,100 @@ def triage_cmd(
         table.add_row(item.identifier or _short(proj, item.case), _short(proj, item.team), item.priority or "-",
                       f"{_short(proj, item.current_team)} {item.current_priority or ''}".strip(), why)
     out.print(table)
+
+
+KeepOpt = Annotated[bool, typer.Option("--keep/--no-keep", help="Write the recommendations to the recommendations "
+                                                                "graph (default) or only show them.")]
+FormatOpt = Annotated[str, typer.Option("--format", help="table or json")]
+
+
+def evaluations_json(project: Project, evaluations: list[Evaluation], shown: dict[str, str]) -> list[dict[str, object]]:
+    def terms(fact: tuple[object, ...]) -> list[str]:
+        return [compact(t, prefixes(project)) for t in fact]
+
+    return [{
+        "policy": e.policy.iri, "target": e.target, "name": shown.get(e.target),
+        "verdicts": [{
+            "action": v.action, "status": v.status, "channel": v.channel, "approvals": v.approvals,
+            "rules": [{"rule": f.rule.iri, "label": f.rule.label,
+                       "effect": "forbids" if v.action in f.rule.forbids else "allows",
+                       "facts": [terms(fact) for fact in f.facts]} for f in v.firings],
+            "unmet": [{"rule": r.iri, "label": r.label} for r in v.unmet],
+        } for v in e.verdicts],
+    } for e in evaluations]
+
+
+def _run_policies(ctx: typer.Context, kind: str, given_kind: str, cls: str, what: str, given: str, fmt: str,
+                  store: Path | None, project: Path | None, endpoint: str | None, keep: bool, title: str) -> None:
+    """Evaluate the policies scoped to what was given, keep the verdicts as recommendations, and show them."""
+    if fmt not in ("table", "json"):
+        raise CxGraphError(f"unknown format {fmt!r}; use table or json")
+    proj = project_at(ctx, project)
+    graph = open_store(ctx, store, endpoint)
+    target = find_resource(graph, proj, given, cls, what)
+    evaluations = evaluate(graph, proj, given_kind, target)
+    shown = names(graph, sorted({target} | {e.target for e in evaluations}
+                                | {v.action for e in evaluations for v in e.verdicts}))
+    if keep:
+        write_evaluations(graph, proj, kind, target, evaluations, work_folder(store).lock, datetime.now(UTC), shown)
+    if fmt == "json":
+        sys.stdout.write(json.dumps(evaluations_json(proj, evaluations, shown), indent=2, ensure_ascii=False) + "\n")
+        return
+    if not evaluations:
+        out.print(f"Nothing is in the scope of a policy for {shown.get(target, _short(proj, target))}.")
+        return
+    out.print(Text(f"{title} for {shown.get(target, _short(proj, target))}", style="bold"))
+    for e in evaluations:
+        out.print()
+        out.print(Text.assemble((shown.get(e.target, _short(proj, e.target)), "bold"),
+                                f" ({_short(proj, e.target)}, {_short(proj, e.policy.iri)})"))
+        out.print(Text("  in scope: " + _facts(proj, e.scope_facts), style="dim"))
+        for v in e.verdicts:
+            style = "green" if v.status == ALLOWED else "red" if v.status == FORBIDDEN else "yellow"
+            how = (f" on {shown.get(v.channel, _short(proj, v.channel))}" if v.channel else "") + "".join(
+                f", approval by {shown.get(role, _short(proj, role))}" for role in v.approvals)
+            out.print(Text.assemble(f"  {shown.get(v.action, _short(proj, v.action))}: ", (v.status, style), how))
+            deciding = [f for f in v.firings if v.status != FORBIDDEN or v.action in f.rule.forbids]
+            for f in deciding:
+                effect = "forbids" if v.action in f.rule.forbids else "allows"
+                out.print(f"    {effect}: {f.rule.label} ({_short(proj, f.rule.iri)})"
+                          + (f": {_facts(proj, f.facts)}" if f.facts else ""), highlight=False)
+            for r in v.unmet:
+                out.print(Text(f"    does not hold: {r.label} ({_short(proj, r.iri)})", style="dim"))
+
+
+def _facts(project: Project, facts: list[Fact]) -> str:
+    return "; ".join(" ".join(compact(t, prefixes(project)) for t in fact) for fact in facts)
+
+
+def _verb(name: str, kind: str, cls: str, what: str, example: str, title: str, doc: str) -> None:
+    """Register `cxgraph recommend <name> THING`, evaluating the policies scoped to a `kind` (cx:<cls>)."""
+
+    @exits_on_error
+    def command(
+        ctx: typer.Context,
+        given: str,
+        fmt: FormatOpt = "table",
+        store: StoreOpt = None,
+        project: ProjectOpt = None,
+        endpoint: EndpointOpt = None,
+        keep: KeepOpt = True,
+    ) -> None:
+        _run_policies(ctx, name, kind, cls, what, given, fmt, store, project, endpoint, keep, title)
+
+    command.__doc__ = doc
+    # an object, not a string: the module's annotations are postponed, and this one names the verb's kind
+    command.__annotations__["given"] = Annotated[str, typer.Argument(
+        metavar=kind.upper(), help=f"{what.capitalize()}: its identifier ({example}) or its IRI.")]
+    recommend.command(name)(command)
+
+
+_verb("recover", "order", "Order", "an order", "WEB-104211", "Recovery options",
+      """Service recovery for an order: each option (refund, replacement, credit...) the policy allows, forbids or
+    does not allow given inventory reality, the approvals it needs, and the rules and facts behind it.""")
+_verb("suppress", "campaign", "Campaign", "a campaign", "CMP-101", "Offer sends",
+      """Personalization guard for a campaign: each send the policy allows, and each it does not (no consent, an
+    open severe case, a late delivery, a recent failed payment), with the failure that suppresses it.""")
+_verb("outreach", "signal", "Signal", "a signal", "SIG-0001", "Outreach",
+      """Proactive intervention for a signal: every customer it affects (with the path), whether to reach out and on
+    which channel the customer can be reached (consent respected), or why not (already in touch).""")

@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,13 +166,24 @@ def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
     pattern is evaluated: minutes instead of milliseconds on a journey query). The terms are written by
     pyoxigraph's serializer, so a value can never change the query's structure.
     """
+    return _open_where(sparql, values_clause(bindings))
+
+
+def values_rows(sparql: str, name: str, terms: Sequence[Term]) -> str:
+    """The query with one variable bound to each of several terms (one row each), where bind_values binds."""
+    rows = " ".join(str(term) for term in terms)
+    return _open_where(sparql, f"VALUES ?{name} {{ {rows} }}")
+
+
+def _open_where(sparql: str, clause: str) -> str:
+    """The query with a VALUES clause opening its outer WHERE group."""
     body = _strip_prologue(sparql)
     offset = len(sparql) - len(body)
     where = re.search(r"(?i)\bWHERE\s*\{", body) or re.search(r"\{", body)
     if where is None:
-        return f"{sparql}\n{values_clause(bindings)}\n"
+        return f"{sparql}\n{clause}\n"
     cut = offset + where.end()
-    return f"{sparql[:cut]}\n  {values_clause(bindings)}\n{sparql[cut:]}"
+    return f"{sparql[:cut]}\n  {clause}\n{sparql[cut:]}"
 
 
 class RemoteStore:

@@ -1,0 +1,192 @@
+"""What a policy allows for each thing in its scope, and why: recovery options for a delayed order
+(competency question 13), offers to suppress in a campaign (9), outreach to the customers a signal affects (8).
+
+A policy with a scope query (`cx:hasScopeQuery`, a condition query of the project) is evaluated for what
+that query's `input` names: an order, a campaign, a signal. The scope gives the targets (the order, the
+campaign's sends, the affected customers) and the statements that put each in scope. Each rule of the policy
+with a condition query is run for those targets; a rule holds for a target when its condition returns it.
+For every action a rule of the policy allows or forbids, per target:
+
+- **forbidden** when a rule forbidding it holds;
+- **allowed** when a rule allowing it holds and none forbidding it does; the approvals it needs are the roles
+  those allowing rules require (`cx:requiresApprovalBy`), and its channel is that of the allowing rule with
+  the lowest precedence that names one;
+- **not allowed** otherwise: no rule allowing it holds (the rules that would have are named).
+
+No action, channel, threshold or category is named here: they are the catalog's data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from cxgraph.answer.conditions import Condition, Fact, load_condition, moment, run_condition
+from cxgraph.errors import CxGraphError
+from cxgraph.project import Project
+from cxgraph.vocab import sparql_prologue
+
+ALLOWED, FORBIDDEN, NOT_ALLOWED = "allowed", "forbidden", "not allowed"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A policy rule with a machine-readable condition, as the graph holds it."""
+
+    iri: str
+    label: str
+    condition: str
+    threshold: ox.Literal | None = None
+    allows: tuple[str, ...] = ()
+    forbids: tuple[str, ...] = ()
+    approval: str | None = None
+    channel: str | None = None
+    precedence: int | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A policy whose rules the engine evaluates: its scope query and its rules with condition queries."""
+
+    iri: str
+    label: str
+    scope: str
+    rules: tuple[Rule, ...]
+
+
+@dataclass
+class Firing:
+    """One rule that held for a target, with the statements its own condition relied on (those that put the
+    target in scope are the evaluation's)."""
+
+    rule: Rule
+    facts: list[Fact] = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    """One action for one target: allowed, forbidden or not allowed, with its reasons."""
+
+    action: str
+    status: str
+    firings: list[Firing]
+    unmet: list[Rule]  # the rules that would allow it but do not hold
+    approvals: list[str] = field(default_factory=list)
+    channel: str | None = None
+
+
+@dataclass
+class Evaluation:
+    """A policy evaluated for one target in its scope."""
+
+    policy: Policy
+    given: str  # the order, campaign or signal asked about
+    target: str
+    scope_facts: list[Fact]
+    verdicts: list[Verdict]
+
+
+def policies_for(store: Any, project: Project, given_kind: str) -> list[Policy]:
+    """Every policy whose scope query is evaluated for `given_kind` (a scope query's `input:`), in IRI order."""
+    rows = store.query(sparql_prologue() + """
+        SELECT ?policy ?label ?scope ?rule ?ruleLabel ?query ?threshold ?amount ?approval ?channel ?precedence
+               (GROUP_CONCAT(DISTINCT STR(?allow); separator=" ") AS ?allows)
+               (GROUP_CONCAT(DISTINCT STR(?forbid); separator=" ") AS ?forbids)
+        WHERE {
+          ?policy a cx:Policy ; cx:hasScopeQuery ?scope .
+          OPTIONAL { ?policy rdfs:label ?label }
+          OPTIONAL {
+            ?rule cx:isRuleOf ?policy ; cx:hasConditionQuery ?query .
+            OPTIONAL { ?rule rdfs:label ?ruleLabel }
+            OPTIONAL { ?rule cx:hasThresholdValue ?threshold }
+            OPTIONAL { ?rule cx:hasThresholdAmount ?amount }
+            OPTIONAL { ?rule cx:requiresApprovalBy ?approval }
+            OPTIONAL { ?rule cx:usesChannel ?channel }
+            OPTIONAL { ?rule cx:hasPrecedence ?precedence }
+            OPTIONAL { ?rule cx:allowsAction ?allow }
+            OPTIONAL { ?rule cx:forbidsAction ?forbid }
+          }
+        }
+        GROUP BY ?policy ?label ?scope ?rule ?ruleLabel ?query ?threshold ?amount ?approval ?channel ?precedence
+        ORDER BY ?policy ?rule""")
+    found: dict[str, tuple[str, str, list[Rule]]] = {}
+    for row in rows:
+        policy = row["policy"].value
+        entry = found.setdefault(policy, (row["label"].value if row["label"] else policy, row["scope"].value, []))
+        if row["rule"] is None:
+            continue
+        entry[2].append(Rule(
+            iri=row["rule"].value, label=row["ruleLabel"].value if row["ruleLabel"] else row["rule"].value,
+            condition=row["query"].value, threshold=row["threshold"] or row["amount"],
+            allows=_words(row["allows"]), forbids=_words(row["forbids"]),
+            approval=row["approval"].value if row["approval"] else None,
+            channel=row["channel"].value if row["channel"] else None,
+            precedence=int(row["precedence"].value) if row["precedence"] else None))
+    cache: dict[str, Condition] = {}
+    return [Policy(iri, label, scope, tuple(rules)) for iri, (label, scope, rules) in found.items()
+            if load_condition(project, scope, cache).input == given_kind]
+
+
+def _words(term: Any) -> tuple[str, ...]:
+    """A GROUP_CONCAT of IRIs, split (unbound when the group had none)."""
+    return tuple(sorted(term.value.split())) if term is not None else ()
+
+
+def evaluate(store: Any, project: Project, given_kind: str, given: str) -> list[Evaluation]:
+    """Every policy evaluated for `given` (an IRI of kind `given_kind`): per target in scope, every action's
+    verdict with its reasons. Targets are in IRI order; actions in IRI order."""
+    policies = policies_for(store, project, given_kind)
+    if not policies:
+        raise CxGraphError(f"no policy of the catalog has a scope query for a {given_kind} (cx:hasScopeQuery naming "
+                           f"a condition query with `#+ input: {given_kind}`)")
+    cache: dict[str, Condition] = {}
+    node = ox.NamedNode(given)
+    now = moment(project)
+    out = []
+    for policy in policies:
+        scope = load_condition(project, policy.scope, cache)
+        in_scope = run_condition(store, scope, {scope.input: node, "asOf": now})
+        targets = [ox.NamedNode(t) for t in sorted(in_scope)]
+        held: dict[str, dict[str, list[Fact]]] = {}  # rule -> target -> facts
+        for rule in policy.rules:
+            condition = load_condition(project, rule.condition, cache)
+            if condition.input != given_kind:
+                raise CxGraphError(f"rule <{rule.iri}> of policy <{policy.iri}> has a condition for a "
+                                   f"{condition.input}, but the policy's scope is for a {given_kind}", condition.path)
+            if condition.target != scope.target:
+                raise CxGraphError(f"rule <{rule.iri}>'s condition names its target ?{condition.target}, the scope "
+                                   f"{policy.scope!r} ?{scope.target}: use one name", condition.path)
+            held[rule.iri] = run_condition(store, condition, {condition.input: node, "threshold": rule.threshold,
+                                                              "asOf": now}, targets) if targets else {}
+        for target in sorted(in_scope):
+            out.append(Evaluation(policy, given, target, in_scope[target],
+                                  _verdicts(policy, target, in_scope[target], held)))
+    return out
+
+
+def _verdicts(policy: Policy, target: str, scope_facts: list[Fact],
+              held: dict[str, dict[str, list[Fact]]]) -> list[Verdict]:
+    def firing(rule: Rule) -> Firing:
+        return Firing(rule, [f for f in held[rule.iri][target] if f not in scope_facts])
+
+    holding = [r for r in policy.rules if target in held.get(r.iri, {})]
+    actions = sorted({a for r in policy.rules for a in r.allows + r.forbids})
+    verdicts = []
+    for action in actions:
+        forbidding = [r for r in holding if action in r.forbids]
+        allowing = [r for r in holding if action in r.allows]
+        unmet = [r for r in policy.rules if action in r.allows and r not in holding]
+        if forbidding:
+            verdicts.append(Verdict(action, FORBIDDEN, [firing(r) for r in forbidding + allowing], unmet))
+            continue
+        if not allowing:
+            verdicts.append(Verdict(action, NOT_ALLOWED, [], unmet))
+            continue
+        ranked = sorted((r for r in allowing if r.channel),
+                        key=lambda r: (r.precedence if r.precedence is not None else 1 << 30, r.iri))
+        verdicts.append(Verdict(action, ALLOWED, [firing(r) for r in allowing], unmet,
+                                approvals=sorted({r.approval for r in allowing if r.approval}),
+                                channel=ranked[0].channel if ranked else None))
+    return verdicts
