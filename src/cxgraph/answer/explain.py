@@ -16,7 +16,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from cxgraph.answer.conditions import Condition, Fact, load_condition, moment, run_condition
-from cxgraph.answer.policy import Verdict, evaluate, policies_for
+from cxgraph.answer.policy import Verdict, evaluate
+from cxgraph.answer.policy import rules as policy_rules
+from cxgraph.answer.recommend import find_resource
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
 from cxgraph.stores.remote import bind_values
@@ -66,8 +68,6 @@ class Explanation:
 def find_decision(store: Any, project: Project, given: str) -> str:
     """A decision by its IRI (<...>, id:...) or by the identifier of the record that documents it (DEC-10421)."""
     if given.startswith(("<", "id:", "http://", "https://", "urn:")):
-        from cxgraph.answer.recommend import find_resource
-
         return find_resource(store, project, given, "Decision", "a decision")
     rows = list(store.query(bind_values(sparql_prologue() + "SELECT DISTINCT ?decision WHERE { ?record "
                                         "cx:documents ?decision ; cx:hasSourceIdentifier ?id . "
@@ -138,9 +138,11 @@ def explain(store: Any, project: Project, decision_iri: str) -> Explanation:
 def _check(store: Any, project: Project, decision: ox.NamedNode, check: RuleCheck, action: str | None,
            cache: dict[str, Condition]) -> None:
     """Run the rule's condition for what the decision is about, and its policy for the decided action."""
-    if check.condition is None:
+    found = policy_rules(store, check.rule)
+    if not found:  # no condition query: not machine-checkable
         return
-    condition = load_condition(project, check.condition, cache)
+    policy, _label, scope, rule = found[0]
+    condition = load_condition(project, rule.condition, cache)
     cls = ox.NamedNode(CX + condition.input[:1].upper() + condition.input[1:])
     rows = list(store.query(bind_values(sparql_prologue() + """
         SELECT DISTINCT ?about WHERE {
@@ -151,19 +153,12 @@ def _check(store: Any, project: Project, decision: ox.NamedNode, check: RuleChec
         return
     about = rows[0]["about"]
     check.about = about.value
-    threshold = next(iter(store.query(bind_values(
-        sparql_prologue() + "SELECT ?t WHERE { OPTIONAL { ?rule cx:hasThresholdValue ?v } "
-        "OPTIONAL { ?rule cx:hasThresholdAmount ?a } BIND (COALESCE(?v, ?a) AS ?t) }",
-        {"rule": ox.NamedNode(check.rule)}))), None)
     held = run_condition(store, condition, {condition.input: about, "asOf": moment(project),
-                                            "threshold": threshold["t"] if threshold is not None else None})
+                                            "threshold": rule.threshold})
     check.holds = about.value in held
     check.facts = held.get(about.value, [])
-    if action is None:
+    if action is None or scope is None or load_condition(project, scope, cache).input != condition.input:
         return
-    for policy in policies_for(store, project, condition.input):
-        if not any(r.iri == check.rule for r in policy.rules):
-            continue
-        for evaluation in evaluate(store, project, condition.input, about.value):
-            if evaluation.policy.iri == policy.iri and evaluation.target == about.value:
-                check.verdict = next((v for v in evaluation.verdicts if v.action == action), None)
+    for evaluation in evaluate(store, project, condition.input, about.value, only=policy):
+        if evaluation.target == about.value:
+            check.verdict = next((v for v in evaluation.verdicts if v.action == action), None)

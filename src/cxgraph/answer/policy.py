@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from cxgraph.answer.conditions import Condition, Fact, load_condition, moment, run_condition
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
+from cxgraph.stores.remote import bind_values
 from cxgraph.vocab import sparql_prologue
 
 ALLOWED, FORBIDDEN, NOT_ALLOWED = "allowed", "forbidden", "not allowed"
@@ -88,44 +89,59 @@ class Evaluation:
     verdicts: list[Verdict]
 
 
-def policies_for(store: Any, project: Project, given_kind: str) -> list[Policy]:
-    """Every policy whose scope query is evaluated for `given_kind` (a scope query's `input:`), in IRI order."""
-    rows = store.query(sparql_prologue() + """
-        SELECT ?policy ?label ?scope ?rule ?ruleLabel ?query ?threshold ?amount ?approval ?channel ?precedence
-               (GROUP_CONCAT(DISTINCT STR(?allow); separator=" ") AS ?allows)
-               (GROUP_CONCAT(DISTINCT STR(?forbid); separator=" ") AS ?forbids)
-        WHERE {
-          ?policy a cx:Policy ; cx:hasScopeQuery ?scope .
-          OPTIONAL { ?policy rdfs:label ?label }
-          OPTIONAL {
-            ?rule cx:isRuleOf ?policy ; cx:hasConditionQuery ?query .
-            OPTIONAL { ?rule rdfs:label ?ruleLabel }
-            OPTIONAL { ?rule cx:hasThresholdValue ?threshold }
-            OPTIONAL { ?rule cx:hasThresholdAmount ?amount }
-            OPTIONAL { ?rule cx:requiresApprovalBy ?approval }
-            OPTIONAL { ?rule cx:usesChannel ?channel }
-            OPTIONAL { ?rule cx:hasPrecedence ?precedence }
-            OPTIONAL { ?rule cx:allowsAction ?allow }
-            OPTIONAL { ?rule cx:forbidsAction ?forbid }
-          }
-        }
-        GROUP BY ?policy ?label ?scope ?rule ?ruleLabel ?query ?threshold ?amount ?approval ?channel ?precedence
-        ORDER BY ?policy ?rule""")
-    found: dict[str, tuple[str, str, list[Rule]]] = {}
-    for row in rows:
+_RULES = """
+    SELECT ?policy ?label ?scope ?rule ?ruleLabel ?query ?threshold ?amount ?approval ?channel ?precedence
+           (GROUP_CONCAT(DISTINCT STR(?allow); separator=" ") AS ?allows)
+           (GROUP_CONCAT(DISTINCT STR(?forbid); separator=" ") AS ?forbids)
+    WHERE {
+      ?rule cx:isRuleOf ?policy ; cx:hasConditionQuery ?query .
+      OPTIONAL { ?policy rdfs:label ?label }
+      OPTIONAL { ?policy cx:hasScopeQuery ?scope }
+      OPTIONAL { ?rule rdfs:label ?ruleLabel }
+      OPTIONAL { ?rule cx:hasThresholdValue ?threshold }
+      OPTIONAL { ?rule cx:hasThresholdAmount ?amount }
+      OPTIONAL { ?rule cx:requiresApprovalBy ?approval }
+      OPTIONAL { ?rule cx:usesChannel ?channel }
+      OPTIONAL { ?rule cx:hasPrecedence ?precedence }
+      OPTIONAL { ?rule cx:allowsAction ?allow }
+      OPTIONAL { ?rule cx:forbidsAction ?forbid }
+    }
+    GROUP BY ?policy ?label ?scope ?rule ?ruleLabel ?query ?threshold ?amount ?approval ?channel ?precedence
+    ORDER BY ?policy ?rule"""
+
+
+def rules(store: Any, rule: str | None = None) -> list[tuple[str, str, str | None, Rule]]:
+    """Every policy rule with a condition query (or the one named), as (policy, its label, its scope query or
+    None, the rule), in policy and rule IRI order."""
+    text = sparql_prologue() + _RULES
+    if rule is not None:
+        text = bind_values(text, {"rule": ox.NamedNode(rule)})
+    found = []
+    for row in store.query(text):
         policy = row["policy"].value
-        entry = found.setdefault(policy, (row["label"].value if row["label"] else policy, row["scope"].value, []))
-        if row["rule"] is None:
-            continue
-        entry[2].append(Rule(
+        found.append((policy, row["label"].value if row["label"] else policy,
+                      row["scope"].value if row["scope"] else None, Rule(
             iri=row["rule"].value, label=row["ruleLabel"].value if row["ruleLabel"] else row["rule"].value,
             condition=row["query"].value, threshold=row["threshold"] or row["amount"],
             allows=_words(row["allows"]), forbids=_words(row["forbids"]),
             approval=row["approval"].value if row["approval"] else None,
             channel=row["channel"].value if row["channel"] else None,
-            precedence=int(row["precedence"].value) if row["precedence"] else None))
-    cache: dict[str, Condition] = {}
-    return [Policy(iri, label, scope, tuple(rules)) for iri, (label, scope, rules) in found.items()
+            precedence=int(row["precedence"].value) if row["precedence"] else None)))
+    return found
+
+
+def policies_for(store: Any, project: Project, given_kind: str,
+                 cache: dict[str, Condition] | None = None) -> list[Policy]:
+    """Every policy whose scope query is evaluated for `given_kind` (a scope query's `input:`), in IRI order."""
+    found: dict[str, tuple[str, str, list[Rule]]] = {
+        row["policy"].value: (row["label"].value if row["label"] else row["policy"].value, row["scope"].value, [])
+        for row in store.query(sparql_prologue() + "SELECT ?policy ?label ?scope WHERE { ?policy a cx:Policy ; "
+                               "cx:hasScopeQuery ?scope OPTIONAL { ?policy rdfs:label ?label } } ORDER BY ?policy")}
+    for policy, _label, _scope, rule in rules(store):
+        if policy in found:
+            found[policy][2].append(rule)
+    cache = {} if cache is None else cache
+    return [Policy(iri, label, scope, tuple(members)) for iri, (label, scope, members) in found.items()
             if load_condition(project, scope, cache).input == given_kind]
 
 
@@ -134,14 +150,15 @@ def _words(term: Any) -> tuple[str, ...]:
     return tuple(sorted(term.value.split())) if term is not None else ()
 
 
-def evaluate(store: Any, project: Project, given_kind: str, given: str) -> list[Evaluation]:
-    """Every policy evaluated for `given` (an IRI of kind `given_kind`): per target in scope, every action's
-    verdict with its reasons. Targets are in IRI order; actions in IRI order."""
-    policies = policies_for(store, project, given_kind)
+def evaluate(store: Any, project: Project, given_kind: str, given: str,
+             only: str | None = None) -> list[Evaluation]:
+    """Every policy (or the `only` one) evaluated for `given` (an IRI of kind `given_kind`): per target in scope,
+    every action's verdict with its reasons. Targets are in IRI order; actions in IRI order."""
+    cache: dict[str, Condition] = {}
+    policies = [p for p in policies_for(store, project, given_kind, cache) if only is None or p.iri == only]
     if not policies:
         raise CxGraphError(f"no policy of the catalog has a scope query for a {given_kind} (cx:hasScopeQuery naming "
                            f"a condition query with `#+ input: {given_kind}`)")
-    cache: dict[str, Condition] = {}
     node = ox.NamedNode(given)
     now = moment(project)
     out = []

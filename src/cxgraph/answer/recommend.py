@@ -27,7 +27,7 @@ from cxgraph.answer.conditions import Condition, Fact, load_condition, moment, r
 from cxgraph.answer.policy import ALLOWED, Evaluation
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
-from cxgraph.stores.remote import bind_values
+from cxgraph.stores.remote import bind_values, values_rows
 from cxgraph.vocab import RDF_TYPE, RDFS_LABEL, cx, prov, sparql_prologue
 
 RECOMMENDATIONS = "recommendations"  # the engine graph they are kept in (Project.graph_iri)
@@ -133,10 +133,10 @@ def _cases(store: Any, cases: list[str]) -> dict[str, tuple[str | None, str | No
     """Case -> (source identifier, the team that owns it, its priority), as the source systems say."""
     if not cases:
         return {}
-    values = " ".join(str(ox.NamedNode(c)) for c in cases)
-    rows = store.query(sparql_prologue() + f"SELECT ?case ?id ?team ?priority WHERE {{ VALUES ?case {{ {values} }} "
-                       "OPTIONAL { ?case cx:hasSourceIdentifier ?id } OPTIONAL { ?case cx:isOwnedBy ?team } "
-                       "OPTIONAL { ?case cx:hasPriority ?priority } }")
+    rows = store.query(values_rows(
+        sparql_prologue() + "SELECT ?case ?id ?team ?priority WHERE { OPTIONAL { ?case cx:hasSourceIdentifier ?id } "
+        "OPTIONAL { ?case cx:isOwnedBy ?team } OPTIONAL { ?case cx:hasPriority ?priority } }",
+        "case", [ox.NamedNode(c) for c in cases]))
     def text(term: Any) -> str | None:
         return term.value if term is not None else None
 
@@ -180,10 +180,10 @@ def names(store: Any, resources: list[str]) -> dict[str, str]:
     """A name to show for each resource: its identifier in its system, else its label (a party's name)."""
     if not resources:
         return {}
-    values = " ".join(str(ox.NamedNode(r)) for r in resources)
-    rows = store.query(sparql_prologue() + f"SELECT ?it (SAMPLE(?id) AS ?ident) (SAMPLE(?label) AS ?name) WHERE {{ "
-                       f"VALUES ?it {{ {values} }} OPTIONAL {{ ?it cx:hasSourceIdentifier ?id }} "
-                       "OPTIONAL { ?it rdfs:label ?label } } GROUP BY ?it")
+    rows = store.query(values_rows(
+        sparql_prologue() + "SELECT ?it (SAMPLE(?id) AS ?ident) (SAMPLE(?label) AS ?name) WHERE { "
+        "OPTIONAL { ?it cx:hasSourceIdentifier ?id } OPTIONAL { ?it rdfs:label ?label } } GROUP BY ?it",
+        "it", [ox.NamedNode(r) for r in resources]))
     found = {}
     for row in rows:
         term = row["ident"] or row["name"]

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
+import pyoxigraph as ox
 import typer
 from rich.console import Console
 from rich.text import Text
 
+from cxgraph.answer.render import compact
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project, WorkFolder, load_project
 from cxgraph.stores.embedded import EmbeddedStore, default_store_path
@@ -84,6 +86,21 @@ def project_at(ctx: typer.Context, project: Path | None, data: Path | None = Non
 def prefixes(project: Project) -> dict[str, str]:
     """Prefixes a user may write parameters with: the engine's and the project's data namespace (`id:`)."""
     return {**PREFIXES, "id": project.id_iri("")}
+
+
+def short(project: Project, iri: str | None) -> str:
+    """An IRI as the answers show it (render.compact with the project's prefixes), "-" for none."""
+    return "-" if iri is None else compact(ox.NamedNode(iri), prefixes(project))
+
+
+def fact_terms(project: Project, facts: Iterable[tuple[Any, Any, Any]]) -> list[list[str]]:
+    """Statements a rule relied on, each as its three terms compacted."""
+    return [[compact(t, prefixes(project)) for t in fact] for fact in facts]
+
+
+def facts_text(project: Project, facts: Iterable[tuple[Any, Any, Any]]) -> str:
+    """Statements a rule relied on, on one line: "s p o; s p o"."""
+    return "; ".join(" ".join(terms) for terms in fact_terms(project, facts))
 
 
 def query_timeout(given: float | None = None) -> float:

@@ -7,24 +7,24 @@ import json
 import sys
 from typing import Annotated
 
-import pyoxigraph as ox
 import typer
 from rich.text import Text
 
-from cxgraph.answer.conditions import Fact
 from cxgraph.answer.explain import Explanation, explain, find_decision
-from cxgraph.answer.render import compact
-from cxgraph.cli.common import EndpointOpt, ProjectOpt, StoreOpt, exits_on_error, open_store, out, prefixes, project_at
+from cxgraph.cli.common import (
+    EndpointOpt,
+    ProjectOpt,
+    StoreOpt,
+    exits_on_error,
+    fact_terms,
+    facts_text,
+    open_store,
+    out,
+    project_at,
+    short,
+)
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
-
-
-def _short(project: Project, iri: str | None) -> str:
-    return "-" if iri is None else compact(ox.NamedNode(iri), prefixes(project))
-
-
-def _facts(project: Project, facts: list[Fact]) -> list[list[str]]:
-    return [[compact(t, prefixes(project)) for t in fact] for fact in facts]
 
 
 def as_json(project: Project, e: Explanation) -> dict[str, object]:
@@ -37,7 +37,7 @@ def as_json(project: Project, e: Explanation) -> dict[str, object]:
         "documented_by": [{"record": r, "system": s} for r, s in e.documented_by],
         "rules": [{
             "rule": c.rule, "label": c.label, "condition": c.condition, "about": c.about, "holds_today": c.holds,
-            "facts": _facts(project, c.facts),
+            "facts": fact_terms(project, c.facts),
             "action_today": None if c.verdict is None else {
                 "status": c.verdict.status, "approvals": c.verdict.approvals,
                 "rules": [f.rule.iri for f in c.verdict.firings]},
@@ -66,7 +66,7 @@ def explain_cmd(
     if fmt == "json":
         sys.stdout.write(json.dumps(as_json(proj, e), indent=2, ensure_ascii=False) + "\n")
         return
-    s = _short
+    s = short
     out.print(Text(f"Decision {e.identifier or s(proj, e.decision)} ({s(proj, e.decision)})", style="bold"))
     out.print(f"  what: {s(proj, e.action)}" + (f" {e.amount} {e.currency or ''}".rstrip() if e.amount else "")
               + (f" on {s(proj, e.case)}" if e.case else ""), highlight=False)
@@ -91,7 +91,7 @@ def explain_cmd(
             out.print(Text("    today: not machine-checkable (no condition query, or nothing to run it for)",
                            style="dim"))
             continue
-        facts = "; ".join(" ".join(f) for f in _facts(proj, c.facts))
+        facts = facts_text(proj, c.facts)
         out.print(Text.assemble("    today its condition ", ("holds" if c.holds else "no longer holds",
                                                             "green" if c.holds else "red"),
                                 f" for {s(proj, c.about)}" + (f": {facts}" if facts else "")))

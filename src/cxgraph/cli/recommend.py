@@ -9,12 +9,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
-import pyoxigraph as ox
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from cxgraph.answer.conditions import Fact
 from cxgraph.answer.policy import ALLOWED, FORBIDDEN, Evaluation, evaluate
 from cxgraph.answer.recommend import (
     Triage,
@@ -25,16 +23,17 @@ from cxgraph.answer.recommend import (
     write_evaluations,
     write_triage,
 )
-from cxgraph.answer.render import compact
 from cxgraph.cli.common import (
     EndpointOpt,
     ProjectOpt,
     StoreOpt,
     exits_on_error,
+    fact_terms,
+    facts_text,
     open_store,
     out,
-    prefixes,
     project_at,
+    short,
     work_folder,
 )
 from cxgraph.errors import CxGraphError
@@ -43,17 +42,12 @@ from cxgraph.project import Project
 recommend = typer.Typer(no_args_is_help=True, help="Recommendations with their reasons, from rules kept as data.")
 
 
-def _short(project: Project, iri: str | None) -> str:
-    """An IRI as the answers show it (render.compact), "-" for none."""
-    return "-" if iri is None else compact(ox.NamedNode(iri), prefixes(project))
-
-
 def as_json(project: Project, items: list[Triage]) -> list[dict[str, object]]:
     return [{
         "case": item.case, "identifier": item.identifier, "team": item.team, "priority": item.priority,
         "current_team": item.current_team, "current_priority": item.current_priority,
         "rules": [{"rule": f.rule.iri, "label": f.rule.label, "team": f.rule.team, "priority": f.rule.priority,
-                   "facts": [[compact(t, prefixes(project)) for t in fact] for fact in f.facts]} for f in item.firings],
+                   "facts": fact_terms(project, f.facts)} for f in item.firings],
     } for item in items]
 
 
@@ -92,11 +86,11 @@ def triage_cmd(
             why = Text("no triage rule applies", style="dim")
         else:
             why = Text("\n".join(
-                f"{f.rule.label} ({_short(proj, f.rule.iri)}): "
-                + "; ".join(" ".join(compact(t, prefixes(proj)) for t in fact) for fact in f.facts)
+                f"{f.rule.label} ({short(proj, f.rule.iri)}): "
+                + facts_text(proj, f.facts)
                 for f in item.firings))
-        table.add_row(item.identifier or _short(proj, item.case), _short(proj, item.team), item.priority or "-",
-                      f"{_short(proj, item.current_team)} {item.current_priority or ''}".strip(), why)
+        table.add_row(item.identifier or short(proj, item.case), short(proj, item.team), item.priority or "-",
+                      f"{short(proj, item.current_team)} {item.current_priority or ''}".strip(), why)
     out.print(table)
 
 
@@ -106,16 +100,13 @@ FormatOpt = Annotated[str, typer.Option("--format", help="table or json")]
 
 
 def evaluations_json(project: Project, evaluations: list[Evaluation], shown: dict[str, str]) -> list[dict[str, object]]:
-    def terms(fact: tuple[object, ...]) -> list[str]:
-        return [compact(t, prefixes(project)) for t in fact]
-
     return [{
         "policy": e.policy.iri, "target": e.target, "name": shown.get(e.target),
         "verdicts": [{
             "action": v.action, "status": v.status, "channel": v.channel, "approvals": v.approvals,
             "rules": [{"rule": f.rule.iri, "label": f.rule.label,
                        "effect": "forbids" if v.action in f.rule.forbids else "allows",
-                       "facts": [terms(fact) for fact in f.facts]} for f in v.firings],
+                       "facts": fact_terms(project, f.facts)} for f in v.firings],
             "unmet": [{"rule": r.iri, "label": r.label} for r in v.unmet],
         } for v in e.verdicts],
     } for e in evaluations]
@@ -138,30 +129,27 @@ def _run_policies(ctx: typer.Context, kind: str, given_kind: str, cls: str, what
         sys.stdout.write(json.dumps(evaluations_json(proj, evaluations, shown), indent=2, ensure_ascii=False) + "\n")
         return
     if not evaluations:
-        out.print(f"Nothing is in the scope of a policy for {shown.get(target, _short(proj, target))}.")
+        out.print(f"Nothing is in the scope of a policy for {shown.get(target, short(proj, target))}.")
         return
-    out.print(Text(f"{title} for {shown.get(target, _short(proj, target))}", style="bold"))
+    out.print(Text(f"{title} for {shown.get(target, short(proj, target))}", style="bold"))
     for e in evaluations:
         out.print()
-        out.print(Text.assemble((shown.get(e.target, _short(proj, e.target)), "bold"),
-                                f" ({_short(proj, e.target)}, {_short(proj, e.policy.iri)})"))
-        out.print(Text("  in scope: " + _facts(proj, e.scope_facts), style="dim"))
+        out.print(Text.assemble((shown.get(e.target, short(proj, e.target)), "bold"),
+                                f" ({short(proj, e.target)}, {short(proj, e.policy.iri)})"))
+        out.print(Text("  in scope: " + facts_text(proj, e.scope_facts), style="dim"))
         for v in e.verdicts:
             style = "green" if v.status == ALLOWED else "red" if v.status == FORBIDDEN else "yellow"
-            how = (f" on {shown.get(v.channel, _short(proj, v.channel))}" if v.channel else "") + "".join(
-                f", approval by {shown.get(role, _short(proj, role))}" for role in v.approvals)
-            out.print(Text.assemble(f"  {shown.get(v.action, _short(proj, v.action))}: ", (v.status, style), how))
+            how = (f" on {shown.get(v.channel, short(proj, v.channel))}" if v.channel else "") + "".join(
+                f", approval by {shown.get(role, short(proj, role))}" for role in v.approvals)
+            out.print(Text.assemble(f"  {shown.get(v.action, short(proj, v.action))}: ", (v.status, style), how))
             deciding = [f for f in v.firings if v.status != FORBIDDEN or v.action in f.rule.forbids]
             for f in deciding:
                 effect = "forbids" if v.action in f.rule.forbids else "allows"
-                out.print(f"    {effect}: {f.rule.label} ({_short(proj, f.rule.iri)})"
-                          + (f": {_facts(proj, f.facts)}" if f.facts else ""), highlight=False)
+                out.print(f"    {effect}: {f.rule.label} ({short(proj, f.rule.iri)})"
+                          + (f": {facts_text(proj, f.facts)}" if f.facts else ""), highlight=False)
             for r in v.unmet:
-                out.print(Text(f"    does not hold: {r.label} ({_short(proj, r.iri)})", style="dim"))
+                out.print(Text(f"    does not hold: {r.label} ({short(proj, r.iri)})", style="dim"))
 
-
-def _facts(project: Project, facts: list[Fact]) -> str:
-    return "; ".join(" ".join(compact(t, prefixes(project)) for t in fact) for fact in facts)
 
 
 def _verb(name: str, kind: str, cls: str, what: str, example: str, title: str, doc: str) -> None:
