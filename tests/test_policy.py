@@ -279,7 +279,7 @@ def test_a_policy_without_a_condition_file_or_with_mixed_targets_is_refused(samp
     _replace(store, catalog, ID + "rule/dr-goodwill", "hasConditionQuery", ox.Literal("send-consented"))
     with pytest.raises(CxGraphError, match="has a condition for a campaign"):
         evaluate(store, sample.project, "order", ID + "commerce/order/WEB-104211")
-    with pytest.raises(CxGraphError, match="no policy of the catalog has a scope query for a case"):
+    with pytest.raises(CxGraphError, match="no policy of the catalog is evaluated for a given 'case'"):
         evaluate(sample.store, sample.project, "case", ID + "case-management/case/CS0010421")
 
 

@@ -511,3 +511,18 @@ def test_helpdesk_timestamps_carry_the_berlin_offset(wholesaler: Wholesaler) -> 
     values = " ".join(f"(<{ID}{record}> cx:{prop})" for record, prop, _value in pinned)
     found = sparql(wholesaler, f"SELECT ?r ?p ?v WHERE {{ VALUES (?r ?p) {{ {values} }} ?r ?p ?v }}")
     assert sorted(found) == sorted((f"id:{record}", CX + prop, value) for record, prop, value in pinned)
+
+
+def test_explain_a_decision_whose_rule_names_an_approver_the_approval_lacks(wholesaler: Wholesaler) -> None:
+    """Northwind's rules have no condition queries, so nothing is re-checked; but DEC-1003 applied a rule that
+    requires the finance lead, and its only approval was given by an agent: the explanation says so."""
+    proc = run(wholesaler, "explain", "DEC-1003", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    body = json.loads(proc.stdout)
+    assert [(r["rule"], r["requires_approval_by"], r["holds_today"]) for r in body["rules"]] == [
+        (ID + "rule/rr-damaged-refund", [ID + "role/finance_lead"], None)]
+    assert [a["roles"] for a in body["approvals"]] == [[ID + "role/agent"]]
+    assert body["missing_approvals"] == [ID + "role/finance_lead"]
+    refused = run(wholesaler, "recommend", "recover", "20103")
+    assert refused.returncode == 2
+    assert "no policy of the catalog is evaluated for a given 'order'" in refused.stderr

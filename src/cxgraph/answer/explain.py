@@ -32,6 +32,7 @@ class RuleCheck:
     rule: str
     label: str | None
     condition: str | None  # its condition query, when the catalog gives one
+    requires: list[str] = field(default_factory=list)  # roles the rule says must approve (cx:requiresApprovalBy)
     about: str | None = None  # what the condition was run for
     holds: bool | None = None  # None: not machine-checkable (no condition query, or nothing to run it for)
     facts: list[Fact] = field(default_factory=list)
@@ -58,10 +59,11 @@ class Explanation:
 
     @property
     def missing_approvals(self) -> list[str]:
-        """Roles whose approval today's policy requires for the decided action that no approval of the decision
-        was given by."""
+        """Roles whose approval a rule the decision applied requires, or today's policy requires for the decided
+        action, that no approval of the decision was given by."""
         given = {role for approval in self.approvals for role in approval[4]}
-        needed = {role for check in self.rules if check.verdict for role in check.verdict.approvals}
+        needed = {role for check in self.rules for role in check.requires}
+        needed |= {role for check in self.rules if check.verdict for role in check.verdict.approvals}
         return sorted(needed - given)
 
 
@@ -122,10 +124,12 @@ def explain(store: Any, project: Project, decision_iri: str) -> Explanation:
     documented = [(r["record"].value, _value(r["system"])) for r in _one(
         store, decision, """SELECT ?record (SAMPLE(?s) AS ?system) WHERE { ?record cx:documents ?decision .
           OPTIONAL { ?record cx:isRecordedIn ?s } } GROUP BY ?record ORDER BY ?record""")]
-    rules = [RuleCheck(r["rule"].value, _value(r["label"]), _value(r["query"])) for r in _one(
-        store, decision, """SELECT ?rule (SAMPLE(?l) AS ?label) (SAMPLE(?q) AS ?query) WHERE {
+    rules = [RuleCheck(r["rule"].value, _value(r["label"]), _value(r["query"]),
+                       sorted(r["roles"].value.split()) if r["roles"] is not None else []) for r in _one(
+        store, decision, """SELECT ?rule (SAMPLE(?l) AS ?label) (SAMPLE(?q) AS ?query)
+                                  (GROUP_CONCAT(DISTINCT STR(?role)) AS ?roles) WHERE {
           ?decision cx:appliesRule ?rule . OPTIONAL { ?rule rdfs:label ?l } OPTIONAL { ?rule cx:hasConditionQuery ?q }
-        } GROUP BY ?rule ORDER BY ?rule""")]
+          OPTIONAL { ?rule cx:requiresApprovalBy ?role } } GROUP BY ?rule ORDER BY ?rule""")]
     action = _value(head["action"])
     cache: dict[str, Condition] = {}
     for check in rules:

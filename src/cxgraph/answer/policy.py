@@ -157,8 +157,8 @@ def evaluate(store: Any, project: Project, given_kind: str, given: str,
     cache: dict[str, Condition] = {}
     policies = [p for p in policies_for(store, project, given_kind, cache) if only is None or p.iri == only]
     if not policies:
-        raise CxGraphError(f"no policy of the catalog has a scope query for a {given_kind} (cx:hasScopeQuery naming "
-                           f"a condition query with `#+ input: {given_kind}`)")
+        raise CxGraphError(f"no policy of the catalog is evaluated for a given {given_kind!r}: none has a scope query "
+                           f"(cx:hasScopeQuery) naming a condition query with `#+ input: {given_kind}`")
     node = ox.NamedNode(given)
     now = moment(project)
     out = []

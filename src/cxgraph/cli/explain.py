@@ -36,7 +36,8 @@ def as_json(project: Project, e: Explanation) -> dict[str, object]:
         "used_records": [{"record": r, "system": s, "identifier": i} for r, s, i in e.records],
         "documented_by": [{"record": r, "system": s} for r, s in e.documented_by],
         "rules": [{
-            "rule": c.rule, "label": c.label, "condition": c.condition, "about": c.about, "holds_today": c.holds,
+            "rule": c.rule, "label": c.label, "condition": c.condition, "requires_approval_by": c.requires,
+            "about": c.about, "holds_today": c.holds,
             "facts": fact_terms(project, c.facts),
             "action_today": None if c.verdict is None else {
                 "status": c.verdict.status, "approvals": c.verdict.approvals,
@@ -86,7 +87,8 @@ def explain_cmd(
     if not e.rules:
         out.print(Text("  rule: none recorded", style="yellow"))
     for c in e.rules:
-        out.print(f"  rule: {c.label or s(proj, c.rule)} ({s(proj, c.rule)})", highlight=False)
+        out.print(f"  rule: {c.label or s(proj, c.rule)} ({s(proj, c.rule)})"
+                  + "".join(f", approval by {s(proj, r)}" for r in c.requires), highlight=False)
         if c.holds is None:
             out.print(Text("    today: not machine-checkable (no condition query, or nothing to run it for)",
                            style="dim"))
