@@ -90,6 +90,18 @@ def test_a_truncated_json_export_refuses_its_source_only(built, case) -> None:  
     assert_refused(proc, store, built[1], "commerce", "commerce/customers.json:", "JSON syntax error", "truncated")
 
 
+def test_a_truncated_file_of_several_record_sets_is_reported_once(built, case) -> None:  # type: ignore[no-untyped-def]
+    """catalog/policies.json holds four record sets (policies, rules, allowed and forbidden actions): one error line,
+    and the catalog (with the rules the recommendations evaluate) stays as it was."""
+    store, data = case
+    path = data / "catalog" / "policies.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: len(text) // 2], encoding="utf-8")
+    proc = build(store, data)
+    assert_refused(proc, store, built[1], "catalog", "catalog/policies.json:", "JSON syntax error", "truncated")
+    assert len([line for line in one_line_errors(proc.stderr) if "policies.json" in line]) == 1
+
+
 @pytest.mark.parametrize("cut", ["empty", "header-only", "blank-lines"])
 def test_an_empty_or_header_only_csv_refuses_its_source(built, case, cut: str) -> None:  # type: ignore[no-untyped-def]
     store, data = case

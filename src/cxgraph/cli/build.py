@@ -138,14 +138,14 @@ def exit_if_refused(report: BuildReport) -> None:
     if report.ok:
         return
     for name, problems in report.refused.items():
-        for problem in problems:
-            line = f":{problem.row}" if problem.row else ""
-            kept = report.previous.get(name)
-            kept_text = (f"its graph is kept as it was ({kept} triples)" if kept is not None
-                         else "it has no graph yet")
+        # one line per problem, not per record set: a file holding several (policies, rules, their actions) is
+        # refused once
+        shown = dict.fromkeys((p.file, f":{p.row}" if p.row else "", p.message) for p in problems)
+        kept = report.previous.get(name)
+        kept_text = f"its graph is kept as it was ({kept} triples)" if kept is not None else "it has no graph yet"
+        for file, line, message in shown:
             err.print(Text.assemble(("error: ", "bold red"),
-                                    f"{problem.file}{line}: {problem.message}: source {name!r} refused, {kept_text}"),
-                      soft_wrap=True)
+                                    f"{file}{line}: {message}: source {name!r} refused, {kept_text}"), soft_wrap=True)
     loaded = ", ".join(s.name for s in report.sources) or "none"
     err.print(Text(f"The other sources were loaded and published ({loaded})."), soft_wrap=True)
     raise typer.Exit(2)
