@@ -288,3 +288,22 @@ def test_find_resource_binds_the_identifier(sample: Built) -> None:
         ID + "monitoring/signal/SIG-0001"
     with pytest.raises(CxGraphError, match="no order has the identifier 'x\" } #'"):
         find_resource(sample.store, sample.project, 'x" } #', "Order", "an order")
+
+
+def test_a_broken_condition_query_names_its_file_and_its_own_line(sample: Built, tmp_path: Path) -> None:
+    """The terms the engine binds go on the line of the WHERE brace, so the store's line is the file's line."""
+    import dataclasses
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(sample.project.root / "rules", project / "rules")
+    path = project / "rules" / "conditions" / "party-in-touch-since-signal.rq"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    broken = next(i for i, line in enumerate(lines, start=1) if "FILTER (?started >= ?detected)" in line)
+    lines[broken - 1] = lines[broken - 1].replace("?detected)", "?detected")  # an unclosed parenthesis
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    copy = dataclasses.replace(sample.project, root=project)  # the same registry, its conditions in the copy
+    with pytest.raises(CxGraphError) as caught:
+        evaluate(sample.store, copy, "signal", ID + "monitoring/signal/SIG-0001")
+    assert str(path) in str(caught.value)
+    assert f"error at {broken + 1}:1" in str(caught.value)  # the parser stops at the start of the next line

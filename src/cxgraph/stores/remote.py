@@ -176,14 +176,15 @@ def values_rows(sparql: str, name: str, terms: Sequence[Term]) -> str:
 
 
 def _open_where(sparql: str, clause: str) -> str:
-    """The query with a VALUES clause opening its outer WHERE group."""
+    """The query with a VALUES clause opening its outer WHERE group, on the line of its brace: a syntax error
+    the store reports is at the line of the file the query was read from."""
     body = _strip_prologue(sparql)
     offset = len(sparql) - len(body)
     where = re.search(r"(?i)\bWHERE\s*\{", body) or re.search(r"\{", body)
     if where is None:
         return f"{sparql}\n{clause}\n"
     cut = offset + where.end()
-    return f"{sparql[:cut]}\n  {clause}\n{sparql[cut:]}"
+    return f"{sparql[:cut]} {clause} {sparql[cut:]}"
 
 
 class RemoteStore:
