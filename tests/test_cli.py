@@ -44,6 +44,8 @@ def test_demo_prints_loads_and_answers(demo_store: Path) -> None:
 
     for query in catalog(ROOT / "queries").values():
         assert query.title in output
+    assert "cxgraph recommend triage [CASE] | recover ORDER | suppress CAMPAIGN | outreach SIGNAL" in " ".join(
+        output.split())  # the newcomer is told where the recommendations are
 
 
 def _graphs(store: Path) -> dict[str, set[str]]:

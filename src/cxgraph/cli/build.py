@@ -215,6 +215,11 @@ def demo(ctx: typer.Context, project: ProjectOpt = None, store: StoreOpt = None)
             out.print()
             out.print(Text.assemble((query.title, "bold"), f"  ({query.name}{': ' + shown if shown else ''})"))
             out.print(to_table(answer, {**prefixes(proj), **query.prefixes}))
+    out.print()
+    out.print(Text.assemble(("Next: ", "bold"), "recommendations from the catalog's rules, with their reasons: "
+                            "cxgraph recommend triage [CASE] | recover ORDER | suppress CAMPAIGN | outreach SIGNAL; "
+                            "a decision explained: cxgraph explain DECISION "
+                            "(README, \"Recommendations and explanations\")."))
 
 
 def register(app: typer.Typer) -> None:
