@@ -3517,6 +3517,65 @@ def workflow_events() -> list[dict[str, str]]:
     return events
 
 
+PRACTICE_KIND_LABELS = {"workaround": "workaround", "skipped_step": "skipped step", "reordered_step": "reordered step",
+                        "informal_approval": "informal approval", "shadow_data_use": "shadow data use"}
+# what the shadow spreadsheets hold (their mappings' classes), for the system of record of that kind of record
+SHADOW_RECORD_CLASS = {"approvals-sheet": "Approval", "stock-sheet": "InventoryPosition"}
+
+
+def desire_paths(events: list[dict[str, str]], inventory: list[dict[str, str]],
+                 stock: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Competency question 11 computed here, in plain Python, from what the generator wrote: per workflow, step
+    and kind of departure, the instances and records that show it and the observation that reports it (what
+    queries/desire-paths.rq and desire-paths-evidence.rq answer; tests/test_questions.py compares the two)."""
+    position = {step_id(w, s[0]): i for w, _, steps in WORKFLOW_SPECS for i, s in enumerate(steps, 1)}
+    workflow_of = {wfi["sys_id"]: wfi["workflow"] for wfi in WFIS}
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def departure(workflow: str, step: str, kind: str) -> dict[str, Any]:
+        return found.setdefault((workflow, step, kind), {"instances": set(), "evidence": [], "observation": None})
+
+    history: dict[str, list[dict[str, str]]] = {}
+    for e in events:
+        history.setdefault(e["workflow_instance"], []).append(e)
+    for sys_id, evs in sorted(history.items()):
+        steps = WORKFLOW_STEPS[workflow_of[sys_id]]
+        own = [(datetime.fromisoformat(e["occurred_at"]), e) for e in evs if e["step"] in steps]
+        done = {e["step"]: t for t, e in own if e["transition"] == "completed"}
+        for step in steps:
+            later = sorted((t, e["sys_id"], e) for t, e in own if position[e["step"]] > position[step])
+            if step not in done and later:  # skipped: never completed, yet the instance went on past it
+                d = departure(workflow_of[sys_id], step, "skipped step")
+                d["instances"].add(sys_id)
+                d["evidence"].append(later[0][1])
+            if step in done and any(position[s] > position[step] and t < done[step] for s, t in done.items()):
+                d = departure(workflow_of[sys_id], step, "reordered step")  # completed after a later step
+                d["instances"].add(sys_id)
+                d["evidence"].append(next(e["sys_id"] for t, e in own
+                                          if e["step"] == step and e["transition"] == "completed"))
+    authority = {concept: system for _, system, concept, _, _ in AUTHORITY if concept}
+    approved_in_cm = {(x["case_number"], x["action"]) for x in APPROVALS}
+    wms = {(r["sku"], r["location"]): r["available"] for r in inventory}
+    for pid, kind, step, _team, src, by, on, freq, _ in sorted(PRACTICES):
+        workflow = next(w for w, steps in WORKFLOW_STEPS.items() if step in steps)
+        d = departure(workflow, step, PRACTICE_KIND_LABELS[kind])
+        sor = authority[SHADOW_RECORD_CLASS[src]] if src else ""
+        d["observation"] = d["observation"] or {"id": pid, "by": by, "on": on, "frequency": freq, "source": src,
+                                                "sor": sor}
+        if src == "approvals-sheet":  # approvals the system of record does not hold, for this workflow's cases
+            for row, case, action, *_ in APPROVALS_SHEET:
+                shown = [w["sys_id"] for w in WFIS if w["case_number"] == case and w["workflow"] == workflow]
+                if (case, action) not in approved_in_cm and shown:
+                    d["instances"].update(shown)
+                    d["evidence"].append(row)
+        if src == "stock-sheet":  # stock the sheet shows that the system of record does not
+            d["evidence"] += [f"{r['sku']}-{r['location']}" for r in stock if r["available"] != wms[(r["sku"],
+                                                                                                    r["location"])]]
+    of = {w: sum(1 for wfi in WFIS if wfi["workflow"] == w) for w in WORKFLOW_STEPS}
+    return [{"workflow": w, "step": s, "departure": k, "of": of[w], **d}
+            for (w, s, k), d in sorted(found.items(), key=lambda kv: (kv[0][0], position[kv[0][1]], kv[0][2]))]
+
+
 def strip_private(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
 
@@ -3708,9 +3767,9 @@ def main() -> None:
         rows = sorted(rows, key=lambda r: r[key])
         write_json(out / f"case-management/{name}.json", {"result": rows})
         counts[f"case-management/{name}.json"] = f"{len(rows)} {name.replace('_', ' ')}"
-    events = workflow_events()
-    write_json(out / "case-management/workflow_events.json", {"result": events})
-    counts["case-management/workflow_events.json"] = f"{len(events)} workflow events"
+    histories = workflow_events()
+    write_json(out / "case-management/workflow_events.json", {"result": histories})
+    counts["case-management/workflow_events.json"] = f"{len(histories)} workflow events"
 
     # ---- wms
     counts["wms/inventory.csv"] = str(write_csv(out / "wms/inventory.csv", list(inventory[0]), inventory))
@@ -3954,7 +4013,7 @@ def main() -> None:
         write_csv(out / "stock-sheet/stock.csv", ["sku", "location", "available", "updated_at"], stock)
     )
 
-    write_readme(out, counts, people, P, mk, inventory, stock)
+    write_readme(out, counts, people, P, mk, inventory, stock, histories)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -4006,6 +4065,7 @@ def write_readme(
     mk: dict[str, Any],
     inventory: list[dict[str, str]],
     stock: list[dict[str, str]],
+    histories: list[dict[str, str]],
 ) -> None:
     wms = {(r["sku"], r["location"]): r for r in inventory}
     L: list[str] = []
@@ -4284,6 +4344,10 @@ def write_readme(
             + (f", data source `{src}`" if src else "")
             + f", observed {on} by `{by}` {employee_name[by]}, {freq}."
         )
+    a(
+        "- The workflow instances' histories (`case-management/workflow_events.json`) show the same practice, and "
+        "one more, in the instances: see [Desire paths](#desire-paths-competency-question-11)."
+    )
     a("- Approvals sheet (`approvals-sheet/approvals.csv`, shadow system `approvals-sheet`):")
     a("  - `R0001`: CS0010421 refund 189.00 GBP by EMP-1001 - **also** in case management as `APR-10421`.")
     a(
@@ -4478,6 +4542,63 @@ def write_readme(
         "step of `WFI-20020` (`CS0020023`) and, because CRM feeds billing, the billing steps of `WFI-20022` "
         "(`CS0020025`) and `WFI-10421` (`CS0010421`); the warehouse reaches nine open cases; marketing, whose "
         "data no step depends on, reaches none. `tests/test_questions.py` pins them."
+    )
+    a("")
+    a("## Desire paths (competency question 11)")
+    a("")
+    a(
+        "`case-management/workflow_events.json` logs every transition of every workflow instance: the documented "
+        "step entered or completed, when and by whom. `queries/desire-paths.rq` compares each instance's history "
+        "with the documented step order (`cx:hasSequenceNumber` in `catalog/workflows.json`): a step is *skipped* "
+        "when the instance never completed it yet went on to a later step, *reordered* when it was completed after "
+        "a later step was. It adds what the observations report (who observed it, when, how often), with the "
+        "records of the data source an observation names that the system of record for that kind of record "
+        "(`catalog/authority.csv`) lacks or contradicts. `queries/desire-paths-evidence.rq` lists those records: "
+        "for a skip, the instance's first event past the step; for a reorder, the late completion; the sheets' "
+        "rows; the observation itself. The answer, computed by the generator from the files it wrote "
+        "(`tests/test_questions.py` pins it and compares it with this table):"
+    )
+    a("")
+    a("| workflow | step | departure | instances | records | evidence | observed | data source (system of record) |")
+    a("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    employee_name = {e[0]: e[1] for e in EMPLOYEES}
+    paths = desire_paths(histories, inventory, stock)
+    for d in paths:
+        o = d["observation"]
+        seen = f"`{o['id']}` {o['on']} by `{o['by']}` {employee_name[o['by']]}, {o['frequency']}" if o else "-"
+        source = f"`{o['source']}` (`{o['sor']}`)" if o and o["source"] else "-"
+        evidence = ", ".join(f"`{e}`" for e in sorted(d["evidence"])) or "-"
+        a(
+            f"| {d['workflow']} | `{d['step']}` | {d['departure']} | {len(d['instances'])} of {d['of']} | "
+            f"{len(d['evidence'])} | {evidence} | {seen} | {source} |"
+        )
+    a("")
+    by_workflow = {w: [d for d in paths if d["workflow"] == w] for w in WORKFLOW_STEPS}
+    departing = {i for d in paths if d["departure"] in ("skipped step", "reordered step") for i in d["instances"]}
+    in_order = [w["sys_id"] for w in sorted(WFIS, key=lambda r: r["sys_id"])
+                if w["workflow"] == "delivery-issue" and w["sys_id"] not in departing]
+    a(
+        f"- `--param workflow=id:workflow/delivery-issue` (scenario (f)): {len(by_workflow['delivery-issue'])} rows. "
+        "Three of its ten instances skip contacting the carrier (`WFI-20002`, `WFI-20004`, `WFI-20005`, whose "
+        "shipments already showed a DL event), as `OBS-003` reports; the refunds of CS0012210 and CS0012211 "
+        "were approved over chat: `WFI-12211` never completed approve-remedy (approvals sheet `R0003`, the case "
+        "management form was down), `WFI-12210` completed it three days after executing the refund (`R0002`); "
+        "the stock sheet disagrees with the WMS on four rows (`OBS-002`). "
+        + ", ".join(f"`{i}`" for i in in_order) + " follow the documented order."
+    )
+    a(
+        f"- `--param workflow=id:workflow/billing-dispute`: {len(by_workflow['billing-dispute'])} row, the "
+        "workaround `OBS-004` reports; no record shows it, and the six billing-dispute histories follow the "
+        "documented order."
+    )
+    a(
+        "- Only the histories show `WFI-20016` resetting a login without the identity check (account-recovery): "
+        "nobody observed it. Product replacement shows only the stock sheet (`OBS-005`); `WFI-30001`, moved "
+        "into it by hand, has only its triage in its history."
+    )
+    a(
+        "- One fact changes the answer: with `WFE-1221012` (`WFI-12210` completing approve-remedy) moved before the "
+        "completion of execute-remedy, the reordered step is gone."
     )
     a("")
     a("## Value conventions not fixed by the spec")
