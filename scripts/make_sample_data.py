@@ -248,6 +248,7 @@ AUTHORITY = [
     ("auth-wms-quantity-available", "wms", "", "hasQuantityAvailable", "all locations"),
     ("auth-logistics-shipment", "logistics", "Shipment", "", "all parcels handed to carriers"),
     ("auth-case-management-case", "case-management", "Case", "", "all service cases"),
+    ("auth-case-management-approval", "case-management", "Approval", "", "approvals of service actions"),
     ("auth-contact-center-service", "contact-center", "ServiceRelationship", "", "all service profiles"),
     ("auth-marketing-campaign", "marketing", "Campaign", "", "all campaigns"),
 ]
@@ -3298,6 +3299,7 @@ PRACTICES = [
         "delivery-issue-approve-remedy",
         "delivery-care",
         "approvals-sheet",
+        "EMP-1201",
         "2026-11-05",
         "weekly",
         "Supervisors approve refunds over chat with the agent and log them in the shared approvals sheet instead of "
@@ -3309,6 +3311,7 @@ PRACTICES = [
         "delivery-issue-check-stock",
         "store-ops",
         "stock-sheet",
+        "EMP-1401",
         "2026-10-22",
         "daily",
         "The store team checks the store stock sheet rather than the WMS before promising a replacement; they trust "
@@ -3320,6 +3323,7 @@ PRACTICES = [
         "delivery-issue-contact-carrier",
         "delivery-care",
         "",
+        "EMP-1006",
         "2026-11-09",
         "often",
         "When tracking already shows a DL or EX event, agents skip contacting the carrier and go straight to the "
@@ -3331,6 +3335,7 @@ PRACTICES = [
         "billing-dispute-review-payments",
         "billing-care",
         "",
+        "EMP-1101",
         "2026-10-28",
         "weekly",
         "Agents read failure reasons in the payment provider's dashboard because billing only shows the final status.",
@@ -3341,6 +3346,7 @@ PRACTICES = [
         "product-replacement-check-stock",
         "store-ops",
         "stock-sheet",
+        "EMP-1401",
         "2026-11-12",
         "weekly",
         "Store staff answer replacement-stock questions from the stock sheet when the WMS is slow.",
@@ -3494,6 +3500,176 @@ def on_purpose_inconsistencies(P: dict[int, Person]) -> None:
             "started_at": ts_cet(utc("2025-06-09T11:05:00")),
         }
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# workflow histories (case-management/workflow_events.json): every transition of every workflow instance,
+# the documented step it entered or completed, when and by whom, as case management logs them. Most
+# instances follow their workflow's documented order; the departures below are the desire paths of
+# competency question 11. Built from records the story already has (cases, interactions, approvals,
+# decisions, refunds) after every random draw and with no rng call, so no other file changes.
+# ------------------------------------------------------------------------------------------------
+# instances whose history leaves out a documented step: agents skip contacting the carrier when tracking
+# already shows a delay (OBS-003); WFI-12211's refund was approved over chat only (approvals sheet R0003,
+# "CM approval form was down"); WFI-20016 reset a login without the identity check, which nobody observed.
+HISTORY_SKIPS = {
+    "WFI-12211": ["delivery-issue-approve-remedy"],
+    "WFI-20002": ["delivery-issue-contact-carrier"],
+    "WFI-20004": ["delivery-issue-contact-carrier"],
+    "WFI-20005": ["delivery-issue-contact-carrier"],
+    "WFI-20016": ["account-recovery-verify-identity"],
+}
+# The steps each instance completed, in the order it completed them, with hand-set times (UTC) where the
+# story fixes them, and the step it stands at. WFI-12210 reorders: the refund was executed on the
+# supervisor's chat approval (approvals sheet R0002), and the approval step was completed in case
+# management only when the case was closed, three days after execute-remedy.
+HISTORY_PLANS: dict[str, tuple[list[tuple[str, str]], str | None]] = {
+    "WFI-10421": ([("triage", "2026-11-12T10:50"), ("check-stock", "2026-11-13T09:30"),
+                   ("contact-carrier", "2026-11-13T15:10"), ("decide-remedy", "2026-11-18T14:12"),
+                   ("approve-remedy", "2026-11-18T14:20")], "execute-remedy"),
+    "WFI-12001": ([], "triage"),
+    "WFI-12210": ([("triage", "2026-10-27T12:40"), ("check-stock", "2026-10-27T16:05"),
+                   ("contact-carrier", "2026-10-28T11:30"), ("decide-remedy", "2026-10-30T11:20"),
+                   ("execute-remedy", "2026-10-30T15:00"), ("approve-remedy", "2026-11-02T09:55")], None),
+    "WFI-12211": ([("triage", "2026-10-29T20:00"), ("check-stock", "2026-10-30T09:15"),
+                   ("contact-carrier", "2026-10-30T14:00"), ("decide-remedy", "2026-11-02T16:30"),
+                   ("execute-remedy", "2026-11-03T10:00")], None),
+    "WFI-13001": ([("triage", "2026-11-19T08:45")], "check-stock"),
+    "WFI-13002": ([("triage", "2026-11-18T09:30"), ("check-stock", "2026-11-18T11:00")], "pick"),
+    "WFI-13003": ([("triage", "2026-11-12T10:00"), ("check-stock", "2026-11-12T14:00"),
+                   ("pick", "2026-11-13T11:00")], "reship"),
+    "WFI-18812": ([("verify-account", "2026-11-14T15:30"), ("review-payments", "2026-11-16T11:00")],
+                  "approve-adjustment"),
+    "WFI-20019": ([], "verify-identity"),  # cancelled: the customer got back in by themselves
+    "WFI-20020": ([], "verify-identity"),
+    "WFI-20021": ([("verify-identity", "2026-11-16T15:00")], "reset-access"),
+    "WFI-20022": ([("verify-account", "2026-11-18T16:00")], "review-payments"),
+    "WFI-20023": ([], "triage"),
+    # moved into product-replacement by hand after triage; the move is not in the history
+    "WFI-30001": ([("triage", "2025-06-09T15:05")], None),
+}
+# who completes a step: the step's team; agents are the case's (its first interaction's agent)
+STEP_PERFORMERS = {"delivery-issue-approve-remedy": "EMP-1006", "billing-dispute-approve-adjustment": "EMP-1201",
+                   "warehouse-ops": "EMP-1402"}
+
+
+def _spread(start: datetime, end: datetime, steps: list[str], anchors: dict[str, datetime]) -> list[datetime]:
+    """Completion times of `steps` done in this order from `start`: anchored steps at their time, the others
+    evenly between their known neighbours, the last one at `end` unless anchored; whole minutes."""
+    known = {-1: start, len(steps) - 1: end} | {steps.index(s): t for s, t in anchors.items() if s in steps}
+    times = []
+    for i in range(len(steps)):
+        lo = max(k for k in known if k <= i)
+        hi = min(k for k in known if k >= i)
+        t = known[lo] if lo == hi else known[lo] + (known[hi] - known[lo]) * (i - lo) / (hi - lo)
+        times.append(t.replace(second=0, microsecond=0))
+    return times
+
+
+def workflow_events() -> list[dict[str, str]]:
+    step_team = {step_id(w, s[0]): s[2] for w, _, steps in WORKFLOW_SPECS for s in steps}
+    cases = {c["number"]: c for c in CASES}
+    agent: dict[str, str] = {}
+    for i in sorted(INTERACTIONS, key=lambda r: (r["_start"], r["InteractionId"])):
+        if i["CaseNumber"]:
+            agent.setdefault(i["CaseNumber"], i["AgentId"])
+    approvals = {x["case_number"]: x for x in APPROVALS}
+    events: list[dict[str, str]] = []
+    for wfi in sorted(WFIS, key=lambda r: r["sys_id"]):
+        sys_id, workflow, case = wfi["sys_id"], wfi["workflow"], wfi["case_number"]
+        start = datetime.fromisoformat(wfi["started_at"]).astimezone(UTC)
+        approval = approvals.get(case)
+
+        def performer(step: str, case: str = case, approval: dict[str, Any] | None = approval) -> str:
+            if approval and step.endswith(("-approve-remedy", "-approve-adjustment")):
+                return str(approval["approver"])  # the approver of the case's approval in case management
+            return STEP_PERFORMERS.get(step) or STEP_PERFORMERS.get(step_team[step]) or agent[case]
+
+        if sys_id in HISTORY_PLANS:
+            plan, current = HISTORY_PLANS[sys_id]
+            done = [(step_id(workflow, s), utc(t)) for s, t in plan]
+            at = step_id(workflow, current) if current else None
+        else:
+            assert wfi["state"] == "completed" and wfi["current_step"] == wfi_step_last(workflow), sys_id
+            steps = [s for s in WORKFLOW_STEPS[workflow] if s not in HISTORY_SKIPS.get(sys_id, [])]
+            anchors = {s: datetime.fromisoformat(approval["approved_at"]).astimezone(UTC)
+                       for s in steps if approval and s.endswith(("-approve-remedy", "-approve-adjustment"))}
+            end = datetime.fromisoformat(cases[case]["closed_at"]).astimezone(UTC) - timedelta(minutes=20)
+            done, at = list(zip(steps, _spread(start, end, steps, anchors), strict=True)), None
+        # WFI-12210: the supervisor who approved over chat (R0002) completed the approval step at closing
+        performers = {"delivery-issue-approve-remedy": "EMP-1001"} if sys_id == "WFI-12210" else {}
+        transitions: list[tuple[str, str, datetime, str]] = []
+        moved_by, since = agent[case], start
+        for step, when in done:
+            assert since <= when <= NOW, (sys_id, step)
+            by = performers.get(step) or performer(step)
+            transitions += [(step, "entered", since, moved_by), (step, "completed", when, by)]
+            moved_by, since = by, when
+        if at:
+            transitions.append((at, "entered", since, moved_by))
+        for k, (step, transition, when, by) in enumerate(transitions, 1):
+            events.append({"sys_id": f"WFE-{sys_id[4:]}{k:02d}", "workflow_instance": sys_id, "step": step,
+                           "transition": transition, "occurred_at": ts_cet(when), "user": by})
+    return events
+
+
+PRACTICE_KIND_LABELS = {"workaround": "workaround", "skipped_step": "skipped step", "reordered_step": "reordered step",
+                        "informal_approval": "informal approval", "shadow_data_use": "shadow data use"}
+# what the shadow spreadsheets hold (their mappings' classes), for the system of record of that kind of record
+SHADOW_RECORD_CLASS = {"approvals-sheet": "Approval", "stock-sheet": "InventoryPosition"}
+
+
+def desire_paths(events: list[dict[str, str]], inventory: list[dict[str, str]],
+                 stock: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Competency question 11 computed here, in plain Python, from what the generator wrote: per workflow, step
+    and kind of departure, the instances and records that show it and the observation that reports it (what
+    queries/desire-paths.rq and desire-paths-evidence.rq answer; tests/test_questions.py compares the two)."""
+    position = {step_id(w, s[0]): i for w, _, steps in WORKFLOW_SPECS for i, s in enumerate(steps, 1)}
+    workflow_of = {wfi["sys_id"]: wfi["workflow"] for wfi in WFIS}
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+    def departure(workflow: str, step: str, kind: str) -> dict[str, Any]:
+        return found.setdefault((workflow, step, kind), {"instances": set(), "evidence": [], "observation": None})
+
+    history: dict[str, list[dict[str, str]]] = {}
+    for e in events:
+        history.setdefault(e["workflow_instance"], []).append(e)
+    for sys_id, evs in sorted(history.items()):
+        steps = WORKFLOW_STEPS[workflow_of[sys_id]]
+        own = [(datetime.fromisoformat(e["occurred_at"]), e) for e in evs if e["step"] in steps]
+        done = {e["step"]: t for t, e in own if e["transition"] == "completed"}
+        for step in steps:
+            later = sorted((t, e["sys_id"], e) for t, e in own if position[e["step"]] > position[step])
+            if step not in done and later:  # skipped: never completed, yet the instance went on past it
+                d = departure(workflow_of[sys_id], step, "skipped step")
+                d["instances"].add(sys_id)
+                d["evidence"].append(later[0][1])
+            if step in done and any(position[s] > position[step] and t < done[step] for s, t in done.items()):
+                d = departure(workflow_of[sys_id], step, "reordered step")  # completed after a later step
+                d["instances"].add(sys_id)
+                d["evidence"].append(next(e["sys_id"] for t, e in own
+                                          if e["step"] == step and e["transition"] == "completed"))
+    authority = {concept: system for _, system, concept, _, _ in AUTHORITY if concept}
+    approved_in_cm = {(x["case_number"], x["action"]) for x in APPROVALS}
+    wms = {(r["sku"], r["location"]): r["available"] for r in inventory}
+    for pid, kind, step, _team, src, by, on, freq, _ in sorted(PRACTICES):
+        workflow = next(w for w, steps in WORKFLOW_STEPS.items() if step in steps)
+        d = departure(workflow, step, PRACTICE_KIND_LABELS[kind])
+        sor = authority[SHADOW_RECORD_CLASS[src]] if src else ""
+        d["observation"] = d["observation"] or {"id": pid, "by": by, "on": on, "frequency": freq, "source": src,
+                                                "sor": sor}
+        if src == "approvals-sheet":  # approvals the system of record does not hold, for this workflow's cases
+            for row, case, action, *_ in APPROVALS_SHEET:
+                shown = [w["sys_id"] for w in WFIS if w["case_number"] == case and w["workflow"] == workflow]
+                if (case, action) not in approved_in_cm and shown:
+                    d["instances"].update(shown)
+                    d["evidence"].append(row)
+        if src == "stock-sheet":  # stock the sheet shows that the system of record does not
+            d["evidence"] += [f"{r['sku']}-{r['location']}" for r in stock if r["available"] != wms[(r["sku"],
+                                                                                                    r["location"])]]
+    of = {w: sum(1 for wfi in WFIS if wfi["workflow"] == w) for w in WORKFLOW_STEPS}
+    return [{"workflow": w, "step": s, "departure": k, "of": of[w], **d}
+            for (w, s, k), d in sorted(found.items(), key=lambda kv: (kv[0][0], position[kv[0][1]], kv[0][2]))]
 
 
 def strip_private(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -3687,6 +3863,9 @@ def main() -> None:
         rows = sorted(rows, key=lambda r: r[key])
         write_json(out / f"case-management/{name}.json", {"result": rows})
         counts[f"case-management/{name}.json"] = f"{len(rows)} {name.replace('_', ' ')}"
+    histories = workflow_events()
+    write_json(out / "case-management/workflow_events.json", {"result": histories})
+    counts["case-management/workflow_events.json"] = f"{len(histories)} workflow events"
 
     # ---- wms
     counts["wms/inventory.csv"] = str(write_csv(out / "wms/inventory.csv", list(inventory[0]), inventory))
@@ -3908,7 +4087,8 @@ def main() -> None:
     counts["observations/practices.csv"] = str(
         write_csv(
             out / "observations/practices.csv",
-            ["practice_id", "kind", "step_id", "team_id", "data_source", "observed_on", "frequency", "description"],
+            ["practice_id", "kind", "step_id", "team_id", "data_source", "observed_by", "observed_on", "frequency",
+             "description"],
             PRACTICES,
         )
     )
@@ -3929,7 +4109,7 @@ def main() -> None:
         write_csv(out / "stock-sheet/stock.csv", ["sku", "location", "available", "updated_at"], stock)
     )
 
-    write_readme(out, counts, people, P, mk, inventory, stock)
+    write_readme(out, counts, people, P, mk, inventory, stock, histories)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -3981,6 +4161,7 @@ def write_readme(
     mk: dict[str, Any],
     inventory: list[dict[str, str]],
     stock: list[dict[str, str]],
+    histories: list[dict[str, str]],
 ) -> None:
     wms = {(r["sku"], r["location"]): r for r in inventory}
     L: list[str] = []
@@ -4252,12 +4433,17 @@ def write_readme(
     a("## Scenario (f): observed practice departing from the documented workflow")
     a("")
     a("- `observations/practices.csv`:")
-    for pid, kind, step, team, src, on, freq, _ in PRACTICES:
+    employee_name = {e[0]: e[1] for e in EMPLOYEES}
+    for pid, kind, step, team, src, by, on, freq, _ in PRACTICES:
         a(
             f"  - `{pid}` {kind} on step `{step}`, team `{team}`"
             + (f", data source `{src}`" if src else "")
-            + f", observed {on}, {freq}."
+            + f", observed {on} by `{by}` {employee_name[by]}, {freq}."
         )
+    a(
+        "- The workflow instances' histories (`case-management/workflow_events.json`) show the same practice, and "
+        "one more, in the instances: see [Desire paths](#desire-paths-competency-question-11)."
+    )
     a("- Approvals sheet (`approvals-sheet/approvals.csv`, shadow system `approvals-sheet`):")
     a("  - `R0001`: CS0010421 refund 189.00 GBP by EMP-1001 - **also** in case management as `APR-10421`.")
     a(
@@ -4497,6 +4683,63 @@ def write_readme(
         "eight of the nine customers whose cases wait at a step depending on the WMS or a system it feeds; "
         "Thijs Bos called after 08:45. `SIG-0003` (b) and `SIG-0004` (a): Daniel Byrne and Ann Rees were already "
         "in touch."
+    )
+    a("")
+    a("## Desire paths (competency question 11)")
+    a("")
+    a(
+        "`case-management/workflow_events.json` logs every transition of every workflow instance: the documented "
+        "step entered or completed, when and by whom. `queries/desire-paths.rq` compares each instance's history "
+        "with the documented step order (`cx:hasSequenceNumber` in `catalog/workflows.json`): a step is *skipped* "
+        "when the instance never completed it yet went on to a later step, *reordered* when it was completed after "
+        "a later step was. It adds what the observations report (who observed it, when, how often), with the "
+        "records of the data source an observation names that the system of record for that kind of record "
+        "(`catalog/authority.csv`) lacks or contradicts. `queries/desire-paths-evidence.rq` lists those records: "
+        "for a skip, the instance's first event past the step; for a reorder, the late completion; the sheets' "
+        "rows; the observation itself. The answer, computed by the generator from the files it wrote "
+        "(`tests/test_questions.py` pins it and compares it with this table):"
+    )
+    a("")
+    a("| workflow | step | departure | instances | records | evidence | observed | data source (system of record) |")
+    a("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    employee_name = {e[0]: e[1] for e in EMPLOYEES}
+    paths = desire_paths(histories, inventory, stock)
+    for d in paths:
+        o = d["observation"]
+        seen = f"`{o['id']}` {o['on']} by `{o['by']}` {employee_name[o['by']]}, {o['frequency']}" if o else "-"
+        source = f"`{o['source']}` (`{o['sor']}`)" if o and o["source"] else "-"
+        evidence = ", ".join(f"`{e}`" for e in sorted(d["evidence"])) or "-"
+        a(
+            f"| {d['workflow']} | `{d['step']}` | {d['departure']} | {len(d['instances'])} of {d['of']} | "
+            f"{len(d['evidence'])} | {evidence} | {seen} | {source} |"
+        )
+    a("")
+    by_workflow = {w: [d for d in paths if d["workflow"] == w] for w in WORKFLOW_STEPS}
+    departing = {i for d in paths if d["departure"] in ("skipped step", "reordered step") for i in d["instances"]}
+    in_order = [w["sys_id"] for w in sorted(WFIS, key=lambda r: r["sys_id"])
+                if w["workflow"] == "delivery-issue" and w["sys_id"] not in departing]
+    a(
+        f"- `--param workflow=id:workflow/delivery-issue` (scenario (f)): {len(by_workflow['delivery-issue'])} rows. "
+        "Three of its ten instances skip contacting the carrier (`WFI-20002`, `WFI-20004`, `WFI-20005`, whose "
+        "shipments already showed a DL event), as `OBS-003` reports; the refunds of CS0012210 and CS0012211 "
+        "were approved over chat: `WFI-12211` never completed approve-remedy (approvals sheet `R0003`, the case "
+        "management form was down), `WFI-12210` completed it three days after executing the refund (`R0002`); "
+        "the stock sheet disagrees with the WMS on four rows (`OBS-002`). "
+        + ", ".join(f"`{i}`" for i in in_order) + " follow the documented order."
+    )
+    a(
+        f"- `--param workflow=id:workflow/billing-dispute`: {len(by_workflow['billing-dispute'])} row, the "
+        "workaround `OBS-004` reports; no record shows it, and the six billing-dispute histories follow the "
+        "documented order."
+    )
+    a(
+        "- Only the histories show `WFI-20016` resetting a login without the identity check (account-recovery): "
+        "nobody observed it. Product replacement shows only the stock sheet (`OBS-005`); `WFI-30001`, moved "
+        "into it by hand, has only its triage in its history."
+    )
+    a(
+        "- One fact changes the answer: with `WFE-1221012` (`WFI-12210` completing approve-remedy) moved before the "
+        "completion of execute-remedy, the reordered step is gone."
     )
     a("")
     a("## Value conventions not fixed by the spec")

@@ -119,6 +119,8 @@ def test_queries_lists_every_query(tmp_path: Path, demo_store: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     for path in (ROOT / "queries").glob("*.rq"):
         assert path.stem in proc.stdout
+    assert proc.stdout.count("workflow (iri, optional), e.g. id:workflow/delivery-issue") == 2  # the two of CQ11
+    assert "customer (iri), e.g." in proc.stdout  # a required parameter says nothing more
 
 
 def test_query_json_is_sparql_results_json(demo_store: Path, tmp_path: Path) -> None:
@@ -242,6 +244,33 @@ def test_a_parameter_iri_that_occurs_nowhere_is_named(demo_store: Path, tmp_path
     found = cx("query", "customer-records", "--param", "customer=id:crm/contact/0030000101", cwd=tmp_path,
                store=demo_store)
     assert "occurs nowhere" not in found.stderr
+
+
+def test_an_optional_parameter_may_be_left_out(demo_store: Path, tmp_path: Path) -> None:
+    """CQ11 over every workflow, through the query workers of an on-disk store; or over one."""
+    import csv
+    import io
+
+    every = cx("query", "desire-paths", "--format", "csv", cwd=tmp_path, store=demo_store)
+    assert every.returncode == 0, every.stderr
+    rows = list(csv.reader(io.StringIO(every.stdout)))
+    assert rows[0] == ["step", "departure", "instances", "of", "records", "observation", "observedBy", "observedOn",
+                       "frequency", "dataSource", "systemOfRecord"]
+    step = "https://data.brightwater.example/id/step/"
+    assert [(r[0].removeprefix(step), r[1], r[2], r[3]) for r in rows[1:]] == [
+        ("account-recovery-verify-identity", "skipped step", "1", "6"),
+        ("billing-dispute-review-payments", "workaround", "0", "6"),
+        ("delivery-issue-check-stock", "shadow data use", "0", "10"),
+        ("delivery-issue-contact-carrier", "skipped step", "3", "10"),
+        ("delivery-issue-approve-remedy", "informal approval", "2", "10"),
+        ("delivery-issue-approve-remedy", "reordered step", "1", "10"),
+        ("delivery-issue-approve-remedy", "skipped step", "1", "10"),
+        ("product-replacement-check-stock", "shadow data use", "0", "10"),
+    ]
+    one = cx("query", "desire-paths", "--param", "workflow=id:workflow/account-recovery", "--format", "csv",
+             cwd=tmp_path, store=demo_store)
+    assert one.returncode == 0, one.stderr
+    assert one.stdout.splitlines()[1:] == [f"{step}account-recovery-verify-identity,skipped step,1,6,1,,,,,,"]
 
 
 def test_validate_with_one_format_into_a_folder_writes_the_file(demo_store: Path, tmp_path: Path) -> None:

@@ -40,6 +40,9 @@ CASES = [(q.name, q.examples) for q in QUERIES.values()] + [
     ("customer-journey", {"customer": "id:crm/contact/0030000102"}),
     ("definition-in-context", {"context": "id:context/delivery"}),
     ("system-impact", {"system": "id:system/wms"}),
+    ("desire-paths", {"workflow": "id:workflow/billing-dispute"}),
+    ("desire-paths", {}),
+    ("desire-paths-evidence", {}),
 ]
 
 

@@ -120,3 +120,36 @@ def test_a_reference_to_a_quarantined_record_says_why(tmp_path: Path) -> None:
     assert causes and all(i.value == household for i in causes)
     assert causes[0].message.startswith(f"crm households {household} was quarantined (type on CreatedDate: ")
     assert "crm/households.csv line 2" in causes[0].message
+
+
+def test_bad_workflow_events_are_quarantined_with_file_and_json_pointer(tmp_path: Path) -> None:
+    """The workflow event history's record contract: each broken event names the file and its JSON Pointer."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES / "mappings" / "case-management" / "data", data)
+    events = data / "case-management" / "workflow_events.json"
+    doc = json.loads(events.read_text(encoding="utf-8"))
+    good = doc["result"][0]
+    doc["result"] += [
+        {**good, "sys_id": "WFE-0000104", "transition": "reopened"},
+        {**good, "sys_id": "WFE-0000105", "workflow_instance": "WFI-99999"},
+        {**good, "sys_id": "WFE-0000106", "occurred_at": "2026-11-03T16:02:00"},
+        {**good, "sys_id": "WFE-106"},
+        {**good, "sys_id": "WFE-0000107", "user": ""},
+    ]
+    events.write_text(json.dumps(doc), encoding="utf-8")
+    built = build_memory(tmp_path / "work", data_root=data, only=["case-management"])
+    issues = {(i.file, i.locator, i.column, i.value, i.rule) for i in built.report.check.issues}
+    assert issues == {
+        ("case-management/workflow_events.json", "/result/3", "transition", "reopened", "enum"),
+        ("case-management/workflow_events.json", "/result/4", "workflow_instance", "WFI-99999", "dangling-reference"),
+        ("case-management/workflow_events.json", "/result/5", "occurred_at", "2026-11-03T16:02:00", "timezone"),
+        ("case-management/workflow_events.json", "/result/6", "sys_id", "WFE-106", "pattern"),
+        ("case-management/workflow_events.json", "/result/7", "user", "", "required"),
+    }
+    counts = {c.record_set: (c.read, c.loaded, c.quarantined) for c in built.report.check.for_source("case-management")}
+    assert counts["workflow_events"] == (8, 3, 5)
+    loaded = {row["e"].value.rsplit("/", 1)[-1] for row in built.store.query(
+        f"SELECT ?e WHERE {{ ?e a <{CX}WorkflowEvent> }}")}
+    assert loaded == {"WFE-0000101", "WFE-0000102", "WFE-0000103"}

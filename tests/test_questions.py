@@ -1,4 +1,4 @@
-"""Competency questions 1-6 and 14: the exact answers on the sample enterprise (data/sample/README.md)."""
+"""Competency questions 1-6, 10, 11 and 14: the exact answers on the sample enterprise (data/sample/README.md)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ CONTACT = "Contact center platform"
 
 
 def test_every_query_has_a_title_question_and_example(sample: Built) -> None:
-    assert {q.competency_question for q in QUERIES.values()} == {1, 2, 3, 4, 5, 6, 10, 14}
+    assert {q.competency_question for q in QUERIES.values()} == {1, 2, 3, 4, 5, 6, 10, 11, 14}
     for query in QUERIES.values():
         assert query.question and query.params
         assert all(p.example for p in query.params.values()), query.name
@@ -233,3 +233,132 @@ def test_cq10_the_warehouse_reaches_more_and_marketing_reaches_nothing(sample: B
         "id:case-management/case/CS0013002", "id:case-management/case/CS0013003", "id:case-management/case/CS0020023",
         "id:case-management/case/CS0020024", "id:case-management/case/CS0020025", "id:case-management/case/CS0020027"]
     assert ask(sample, "system-impact", system="id:system/marketing") == []  # no step depends on what it feeds
+
+
+# CQ11 --------------------------------------------------------------------------------------------
+EVENT = "id:case-management/workflow-event/"
+INSTANCE = "id:case-management/workflow-instance/"
+OBS = "id:observation/practice/"
+STOCK = "id:stock-sheet/inventory/"
+# step, departure, instances, of, records, observation, observed by, observed on, frequency, data source, its
+# system of record
+DELIVERY_ISSUE = [
+    ("id:step/delivery-issue-check-stock", "shadow data use", "0", "10", "4", OBS + "OBS-002", "id:employee/EMP-1401",
+     "2026-10-22", "daily", "id:system/stock-sheet", "id:system/wms"),
+    ("id:step/delivery-issue-contact-carrier", "skipped step", "3", "10", "3", OBS + "OBS-003",
+     "id:employee/EMP-1006", "2026-11-09", "often", "", ""),
+    ("id:step/delivery-issue-approve-remedy", "informal approval", "2", "10", "2", OBS + "OBS-001",
+     "id:employee/EMP-1201", "2026-11-05", "weekly", "id:system/approvals-sheet", "id:system/case-management"),
+    ("id:step/delivery-issue-approve-remedy", "reordered step", "1", "10", "1", "", "", "", "", "", ""),
+    ("id:step/delivery-issue-approve-remedy", "skipped step", "1", "10", "1", "", "", "", "", "", ""),
+]
+BILLING_DISPUTE = [
+    ("id:step/billing-dispute-review-payments", "workaround", "0", "6", "0", OBS + "OBS-004", "id:employee/EMP-1101",
+     "2026-10-28", "weekly", "", ""),
+]
+
+
+def test_cq11_delivery_issue_departs_in_its_histories_in_the_sheets_and_in_what_people_saw(sample: Built) -> None:
+    """Scenario (f): three instances skip contacting the carrier, as OBS-003 says; the refunds approved over chat
+    skipped (WFI-12211) or reordered (WFI-12210) the approval step, and the approvals sheet holds them (R0002,
+    R0003) where case management, the system of record for approvals, does not; the stock sheet, trusted over
+    the WMS, disagrees with it on four rows."""
+    assert ask(sample, "desire-paths", workflow="id:workflow/delivery-issue") == DELIVERY_ISSUE
+
+
+def test_cq11_billing_dispute_only_observed_a_workaround_and_its_histories_follow_the_order(sample: Built) -> None:
+    assert ask(sample, "desire-paths", workflow="id:workflow/billing-dispute") == BILLING_DISPUTE
+
+
+def test_cq11_every_workflow_and_a_skip_that_nobody_observed(sample: Built) -> None:
+    assert ask(sample, "desire-paths") == [
+        ("id:step/account-recovery-verify-identity", "skipped step", "1", "6", "1", "", "", "", "", "", ""),
+        *BILLING_DISPUTE,
+        *DELIVERY_ISSUE,
+        ("id:step/product-replacement-check-stock", "shadow data use", "0", "10", "4", OBS + "OBS-005",
+         "id:employee/EMP-1401", "2026-11-12", "weekly", "id:system/stock-sheet", "id:system/wms"),
+    ]
+
+
+def test_cq11_the_evidence_records_say_when_and_by_whom(sample: Built) -> None:
+    """The event that shows each departure in an instance's history, the sheets' rows and the observations."""
+    sheet = ("id:system/stock-sheet", "id:system/wms")
+    stock = [("id:step/delivery-issue-check-stock", "shadow data use", "", STOCK + row, "2026-11-16T08:30:00Z", "", "",
+              *sheet) for row in ("BW-10007-DC-LEEDS", "BW-10007-STORE-MANCHESTER", "BW-10021-STORE-DUBLIN",
+                                  "BW-10027-STORE-LONDON")]
+    approvals = ("id:system/approvals-sheet", "id:system/case-management")
+    assert ask(sample, "desire-paths-evidence", workflow="id:workflow/delivery-issue") == [
+        ("id:step/delivery-issue-check-stock", "shadow data use", "", OBS + "OBS-002", "2026-10-22",
+         "id:employee/EMP-1401", "daily", *sheet),
+        *stock,
+        ("id:step/delivery-issue-contact-carrier", "skipped step", INSTANCE + "WFI-20002", EVENT + "WFE-2000205",
+         "2025-09-22T15:15:00+02:00", "id:employee/EMP-1005", "", "", ""),
+        ("id:step/delivery-issue-contact-carrier", "skipped step", INSTANCE + "WFI-20004", EVENT + "WFE-2000405",
+         "2025-10-07T11:04:00+02:00", "id:employee/EMP-1002", "", "", ""),
+        ("id:step/delivery-issue-contact-carrier", "skipped step", INSTANCE + "WFI-20005", EVENT + "WFE-2000505",
+         "2025-12-27T17:42:00+01:00", "id:employee/EMP-1003", "", "", ""),
+        ("id:step/delivery-issue-contact-carrier", "skipped step", "", OBS + "OBS-003", "2026-11-09",
+         "id:employee/EMP-1006", "often", "", ""),
+        ("id:step/delivery-issue-approve-remedy", "informal approval", INSTANCE + "WFI-12210",
+         "id:approvals-sheet/approval/R0002", "2026-10-30T11:05:00Z", "id:employee/EMP-1001", "", *approvals),
+        ("id:step/delivery-issue-approve-remedy", "informal approval", INSTANCE + "WFI-12211",
+         "id:approvals-sheet/approval/R0003", "2026-11-02T16:40:00Z", "id:employee/EMP-1006", "", *approvals),
+        ("id:step/delivery-issue-approve-remedy", "informal approval", "", OBS + "OBS-001", "2026-11-05",
+         "id:employee/EMP-1201", "weekly", *approvals),
+        ("id:step/delivery-issue-approve-remedy", "reordered step", INSTANCE + "WFI-12210", EVENT + "WFE-1221012",
+         "2026-11-02T10:55:00+01:00", "id:employee/EMP-1001", "", "", ""),
+        ("id:step/delivery-issue-approve-remedy", "skipped step", INSTANCE + "WFI-12211", EVENT + "WFE-1221109",
+         "2026-11-02T17:30:00+01:00", "id:employee/EMP-1005", "", "", ""),
+    ]
+    assert ask(sample, "desire-paths-evidence", workflow="id:workflow/billing-dispute") == [
+        ("id:step/billing-dispute-review-payments", "workaround", "", OBS + "OBS-004", "2026-10-28",
+         "id:employee/EMP-1101", "weekly", "", ""),
+    ]
+
+
+def test_cq11_the_summary_counts_the_evidence_rows(sample: Built) -> None:
+    """desire-paths counts, per step and departure, the instances and records that desire-paths-evidence lists."""
+    evidence = ask(sample, "desire-paths-evidence")
+    assert len(evidence) == 21
+    for step, departure, instances, _of, records, observation, *_ in ask(sample, "desire-paths"):
+        rows = [r for r in evidence if r[:2] == (step, departure)]
+        assert int(records) == sum(1 for r in rows if not r[3].startswith(OBS))
+        assert int(instances) == len({r[2] for r in rows if r[2]})
+        assert observation == min((r[3] for r in rows if r[3].startswith(OBS)), default="")
+
+
+def test_cq11_moving_an_event_into_the_documented_order_changes_the_answer(sample: Built) -> None:
+    """WFI-12210 completed approve-remedy three days after execute-remedy (WFE-1221012); moved before it, the
+    reordered step is gone, and nothing else changes."""
+    import pyoxigraph as ox
+
+    from cxgraph.stores.embedded import EmbeddedStore
+
+    store = EmbeddedStore()
+    store.raw.extend(sample.store.raw)
+    event = ox.NamedNode(ID + "case-management/workflow-event/WFE-1221012")
+    at = ox.NamedNode("https://w3id.org/cxgraph/ontology#occurredAt")
+    (quad,) = store.raw.quads_for_pattern(event, at, None, None)
+    assert quad.object.value == "2026-11-02T10:55:00+01:00"  # execute-remedy was completed 2026-10-30T16:00
+    store.raw.remove(quad)
+    store.raw.add(ox.Quad(event, at, ox.Literal("2026-10-30T12:40:00+01:00", datatype=quad.object.datatype),
+                          quad.graph_name))
+    moved = Built(sample.project, store, sample.report)
+    assert ask(moved, "desire-paths", workflow="id:workflow/delivery-issue") == [
+        row for row in DELIVERY_ISSUE if row[1] != "reordered step"]
+    assert [r for r in ask(moved, "desire-paths-evidence") if r[1] == "reordered step"] == []
+
+
+def test_cq11_the_sample_readme_documents_the_same_answer(sample: Built) -> None:
+    """data/sample/README.md's table is computed by the generator in plain Python from the files it wrote."""
+    text = (ROOT / "data" / "sample" / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Desire paths (competency question 11)", 1)[1].split("\n## ", 1)[0]
+    table = [line.split(" | ") for line in section.splitlines() if line.startswith("| ") and "`" in line]
+    documented = [(f"id:step/{cells[1].strip('`')}", cells[2], *cells[3].split(" of "), cells[4]) for cells in table]
+    assert documented == [row[:5] for row in ask(sample, "desire-paths")]
+    evidence = ask(sample, "desire-paths-evidence")
+    for cells in table:
+        listed = sorted(r[3].rsplit("/", 1)[1] for r in evidence
+                        if r[:2] == (f"id:step/{cells[1].strip('`')}", cells[2]) and not r[3].startswith(OBS))
+        assert cells[5] == (", ".join(f"`{e}`" for e in listed) or "-")
+

@@ -47,7 +47,8 @@ def list_queries(ctx: typer.Context, project: ProjectOpt = None) -> None:
     for column in ("name", "title", "parameters"):
         table.add_column(column, overflow="fold")
     for q in found.values():
-        params = "\n".join(f"{p.name} ({p.type}), e.g. {p.example}" for p in q.params.values())
+        params = "\n".join(f"{p.name} ({p.type}{'' if p.required else ', optional'}), e.g. {p.example}"
+                           for p in q.params.values())
         table.add_row(Text(q.name), Text.assemble(q.title, "\n", (q.question, "dim")), Text(params or "-"))
     out.print(table)
 
