@@ -74,7 +74,7 @@ def test_cli_explain(sample: Built, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     body = json.loads(proc.stdout)
     assert (body["identifier"], body["missing_approvals"]) == ("DEC-12210", [ID + "role/supervisor"])
-    assert body["rules"][0]["action_today"]["status"] == "allowed"
+    assert body["rules"][0]["action"]["status"] == "allowed"
     text = cx("explain", "id:decision/DEC-10421", cwd=tmp_path, store=store)
     assert text.returncode == 0, text.stderr
     assert "by: Tom Hughes (id:employee/EMP-1002, cx:Employee)" in text.stdout

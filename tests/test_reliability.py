@@ -20,13 +20,14 @@ from rdflib.compare import to_isomorphic
 
 from conftest import CXGRAPH, ROOT, cx
 from cxgraph.stores.embedded import EmbeddedStore
+from cxgraph.stores.generations import StoreFolder
 
 CX = "https://w3id.org/cxgraph/ontology#"
 PROVENANCE = "https://data.brightwater.example/graph/provenance"
 CRM = "https://data.brightwater.example/graph/source/crm"
 ONLY = ("--only", "crm")  # a build of one source passes every point a full build does, in a third of the time
 KILL_POINTS = ["checked", "staged", "dropped", "ingest-chunk", "ingested", "provenance", "identity", "reasoned",
-               "before-publish", "renamed", "published"]
+               "before-publish", "renamed", "live", "published"]
 
 
 def snapshot(store: Path) -> dict[str, object]:
@@ -108,7 +109,7 @@ def test_a_build_killed_at_any_point_leaves_the_store_before_or_after(states: di
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stderr[-2000:])
     partials = [p for p in (store / "generations").iterdir() if p.name.endswith(".partial")]
-    assert bool(partials) == (point not in ("renamed", "published"))
+    assert bool(partials) == (point not in ("renamed", "live", "published"))
     # the first reader that finds a dead build's partial generation clears it and says so
     reader = EmbeddedStore(store)
     reader.named_graphs()
@@ -116,9 +117,9 @@ def test_a_build_killed_at_any_point_leaves_the_store_before_or_after(states: di
     if partials:
         assert any("unfinished generation" in n for n in reader.notices), reader.notices
     # a kill after `live` names the new generation is the new build; before that, the old one
-    assert _assert_whole(store, states) == ("after" if point == "published" else "before")
+    assert _assert_whole(store, states) == ("after" if point in ("live", "published") else "before")
     assert not _morph_processes(str(store.parent))
-    if point not in ("ingest-chunk", "renamed", "published"):
+    if point not in ("ingest-chunk", "renamed", "live", "published"):
         return
     # the next build removes what is left (a complete but unpublished generation) and publishes
     proc = cx("build", *ONLY, "--data", str(states["data"]), cwd=store.parent, store=store)
@@ -128,10 +129,15 @@ def test_a_build_killed_at_any_point_leaves_the_store_before_or_after(states: di
     now = snapshot(store)
     loads = now.pop(PROVENANCE)
     after = dict(states["after_graphs"])  # type: ignore[call-overload]
-    assert loads == after.pop(PROVENANCE) + (1 if point == "published" else 0)
+    assert loads == after.pop(PROVENANCE) + (1 if point in ("live", "published") else 0)
     assert now == after
-    generations = sorted(p.name for p in (store / "generations").iterdir() if p.is_dir())
-    assert len(generations) == 1, generations
+    # what is left on disk is the store's history: every generation was published, the live one last (a
+    # generation renamed but never published is gone)
+    generations = sorted(p for p in (store / "generations").iterdir() if p.is_dir())
+    history = StoreFolder(store).history()
+    assert [folder for _, folder in history] == generations, (history, generations)
+    assert history[-1][1] == StoreFolder(store).live()
+    assert len(history) == 2 + (1 if point in ("live", "published") else 0)  # the copied store's, the killed, this
 
 
 @pytest.mark.parametrize("delay", [1.0, 2.0, 3.0])  # a full build maps for several seconds: killed while mapping

@@ -519,7 +519,7 @@ def test_explain_a_decision_whose_rule_names_an_approver_the_approval_lacks(whol
     proc = run(wholesaler, "explain", "DEC-1003", "--format", "json")
     assert proc.returncode == 0, proc.stderr
     body = json.loads(proc.stdout)
-    assert [(r["rule"], r["requires_approval_by"], r["holds_today"]) for r in body["rules"]] == [
+    assert [(r["rule"], r["requires_approval_by"], r["holds"]) for r in body["rules"]] == [
         (ID + "rule/rr-damaged-refund", [ID + "role/finance_lead"], None)]
     assert [a["roles"] for a in body["approvals"]] == [[ID + "role/agent"]]
     assert body["missing_approvals"] == [ID + "role/finance_lead"]

@@ -88,10 +88,11 @@ def load_condition(project: Project, name: str, cache: dict[str, Condition] | No
     return condition
 
 
-def moment(project: Project) -> ox.Literal:
-    """The moment the graph describes: the start (UTC) of the registry's `as_of` day, else now."""
-    when = (datetime.combine(project.as_of, time(), UTC) if project.as_of else datetime.now(UTC)).replace(
-        microsecond=0)
+def moment(project: Project, at: datetime | None = None) -> ox.Literal:
+    """The moment the graph describes: `at` (an --as-of answer), else the start (UTC) of the registry's `as_of`
+    day, else now."""
+    when = (at if at is not None else datetime.combine(project.as_of, time(), UTC) if project.as_of
+            else datetime.now(UTC)).replace(microsecond=0)
     return ox.Literal(when.isoformat().replace("+00:00", "Z"), datatype=vocab.XSD_DATETIME)
 
 

@@ -11,6 +11,7 @@ or the decision points to, of the class the condition's `input` names (`order` -
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pyoxigraph as ox
@@ -90,8 +91,9 @@ def _value(term: Any) -> str | None:
     return term.value if term is not None else None
 
 
-def explain(store: Any, project: Project, decision_iri: str) -> Explanation:
-    """The decision's explanation, its rules re-checked on the graph as it is now."""
+def explain(store: Any, project: Project, decision_iri: str, at: datetime | None = None) -> Explanation:
+    """The decision's explanation, its rules re-checked on the graph `store` holds, at the moment `at` (an
+    as-of store's moment; default the graph's moment, as_of or now)."""
     decision = ox.NamedNode(decision_iri)
     (head,) = _one(store, decision, """
         SELECT (SAMPLE(?a) AS ?action) (SAMPLE(?o) AS ?outcome) (SAMPLE(?m) AS ?amount) (SAMPLE(?c) AS ?currency)
@@ -133,14 +135,14 @@ def explain(store: Any, project: Project, decision_iri: str) -> Explanation:
     action = _value(head["action"])
     cache: dict[str, Condition] = {}
     for check in rules:
-        _check(store, project, decision, check, action, cache)
+        _check(store, project, decision, check, action, cache, at)
     return Explanation(decision_iri, _value(head["id"]), action, _value(head["outcome"]), _value(head["amount"]),
                        _value(head["currency"]), _value(head["at"]), list(agents.values()), _value(head["case"]),
                        approvals, records, documented, rules)
 
 
 def _check(store: Any, project: Project, decision: ox.NamedNode, check: RuleCheck, action: str | None,
-           cache: dict[str, Condition]) -> None:
+           cache: dict[str, Condition], at: datetime | None) -> None:
     """Run the rule's condition for what the decision is about, and its policy for the decided action."""
     found = policy_rules(store, check.rule)
     if not found:  # no condition query: not machine-checkable
@@ -157,12 +159,12 @@ def _check(store: Any, project: Project, decision: ox.NamedNode, check: RuleChec
         return
     about = rows[0]["about"]
     check.about = about.value
-    held = run_condition(store, condition, {condition.input: about, "asOf": moment(project),
+    held = run_condition(store, condition, {condition.input: about, "asOf": moment(project, at),
                                             "threshold": rule.threshold})
     check.holds = about.value in held
     check.facts = held.get(about.value, [])
     if action is None or scope is None or load_condition(project, scope, cache).input != condition.input:
         return
-    for evaluation in evaluate(store, project, condition.input, about.value, only=policy):
+    for evaluation in evaluate(store, project, condition.input, about.value, only=policy, at=at):
         if evaluation.target == about.value:
             check.verdict = next((v for v in evaluation.verdicts if v.action == action), None)

@@ -19,6 +19,7 @@ No action, channel, threshold or category is named here: they are the catalog's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pyoxigraph as ox
@@ -151,7 +152,7 @@ def _words(term: Any) -> tuple[str, ...]:
 
 
 def evaluate(store: Any, project: Project, given_kind: str, given: str,
-             only: str | None = None) -> list[Evaluation]:
+             only: str | None = None, at: datetime | None = None) -> list[Evaluation]:
     """Every policy (or the `only` one) evaluated for `given` (an IRI of kind `given_kind`): per target in scope,
     every action's verdict with its reasons. Targets are in IRI order; actions in IRI order."""
     cache: dict[str, Condition] = {}
@@ -160,7 +161,7 @@ def evaluate(store: Any, project: Project, given_kind: str, given: str,
         raise CxGraphError(f"no policy of the catalog is evaluated for a given {given_kind!r}: none has a scope query "
                            f"(cx:hasScopeQuery) naming a condition query with `#+ input: {given_kind}`")
     node = ox.NamedNode(given)
-    now = moment(project)
+    now = moment(project, at)
     out = []
     for policy in policies:
         scope = load_condition(project, policy.scope, cache)

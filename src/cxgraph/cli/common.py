@@ -7,6 +7,7 @@ import functools
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
@@ -34,6 +35,10 @@ StoreOpt = Annotated[Path | None, typer.Option("--store", help="Store folder; de
                                                ".cxgraph/store.")]
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Folder holding the source exports "
                                               "(default: data_root of sources.yaml).")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="Answer from the graph as it was then: the build of the embedded store published last at or "
+                    "before this moment (2026-11-18T15:35:00+01:00, or a day: its start, UTC); the store keeps its "
+                    "last $CXGRAPH_KEEP_HISTORY builds (10).")]
 EndpointOpt = Annotated[str | None, typer.Option(
     "--endpoint", envvar="CXGRAPH_ENDPOINT",
     help="SPARQL 1.1 query URL of a remote store (Fuseki, Oxigraph, GraphDB...) to use instead of the embedded "
@@ -59,14 +64,34 @@ def settings(ctx: typer.Context) -> Settings:
     return root.obj if isinstance(root.obj, Settings) else Settings()
 
 
-def open_store(ctx: typer.Context, store: Path | None, endpoint: str | None) -> EmbeddedStore | RemoteStore:
-    """The embedded store, or the remote endpoint when --endpoint (or CXGRAPH_ENDPOINT) is given."""
+def as_of_moment(text: str | None) -> datetime | None:
+    """An --as-of value as a moment: a date-time with its offset, or a day (its start, UTC)."""
+    if text is None:
+        return None
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(), UTC)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise CxGraphError(f"--as-of {text!r} is not a date-time (2026-11-18T15:35:00+01:00) or a day (2026-11-18)"
+                           ) from None
+    if moment.tzinfo is None:
+        raise CxGraphError(f"--as-of {text!r} has no offset: write Z or +01:00, so the moment is not a guess")
+    return moment
+
+
+def open_store(ctx: typer.Context, store: Path | None, endpoint: str | None,
+               as_of: datetime | None = None) -> EmbeddedStore | RemoteStore:
+    """The embedded store (as of a moment of its history, when given), or the remote endpoint when --endpoint
+    (or CXGRAPH_ENDPOINT) is given."""
+    if endpoint and as_of is not None:
+        raise CxGraphError("--as-of reads the builds the embedded store keeps; a remote store keeps no history here")
     if endpoint:
         given = settings(ctx)
         return RemoteStore(Endpoint.from_options(endpoint, update=given.update, gsp=given.gsp, user=given.user,
                                                  password=given.password,
                                                  union_default_graph=given.union_default_graph))
-    return EmbeddedStore(store_path(store))
+    return EmbeddedStore(store_path(store), as_of=as_of)
 
 
 def store_path(store: Path | None) -> Path:

@@ -12,9 +12,11 @@ from rich.text import Text
 from cxgraph.answer.queries import NamedQuery, absent_iris, bind, load_catalog, parse_params, run
 from cxgraph.answer.render import FORMATS, to_csv, to_json, to_table
 from cxgraph.cli.common import (
+    AsOfOpt,
     EndpointOpt,
     ProjectOpt,
     StoreOpt,
+    as_of_moment,
     err,
     exits_on_error,
     open_store,
@@ -62,6 +64,7 @@ def query(
     store: StoreOpt = None,
     project: ProjectOpt = None,
     endpoint: EndpointOpt = None,
+    as_of: AsOfOpt = None,
     timeout: Annotated[float | None, typer.Option(
         "--timeout", help="Time limit in seconds (default $CXGRAPH_QUERY_TIMEOUT or 60); the query is stopped then.")]
     = None,
@@ -76,11 +79,12 @@ def query(
     values = parse_params(param or [])
     named = found[name]
     bound = bind(named, values, prefixes(proj))  # check parameters before opening the store
-    graph = open_store(ctx, store, endpoint)
+    moment = as_of_moment(as_of)
+    graph = open_store(ctx, store, endpoint, moment)
     if isinstance(graph, EmbeddedStore):
         if not graph.exists():
             raise CxGraphError("no store here yet; run `cxgraph build` first", graph.path)
-        with QueryPool(store_path(store), size=1, timeout=query_timeout(timeout)) as pool:
+        with QueryPool(store_path(store), size=1, timeout=query_timeout(timeout), as_of=moment) as pool:
             answer = run(graph, named, values, prefixes(proj), pool=pool)
             absent = absent_iris(graph, bound, pool) if not answer.rows else []
     else:

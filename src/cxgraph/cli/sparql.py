@@ -19,9 +19,11 @@ import typer
 from cxgraph.answer.queries import Answer, parse_params
 from cxgraph.answer.render import FORMATS, to_csv, to_json, to_table
 from cxgraph.cli.common import (
+    AsOfOpt,
     EndpointOpt,
     ProjectOpt,
     StoreOpt,
+    as_of_moment,
     exits_on_error,
     open_store,
     out,
@@ -73,6 +75,7 @@ def sparql(
     store: StoreOpt = None,
     project: ProjectOpt = None,
     endpoint: EndpointOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Run ad-hoc SPARQL with the project's prefixes; parameters are bound as RDF terms."""
     from cxgraph.stores.embedded import EmbeddedStore
@@ -94,11 +97,12 @@ def sparql(
     # parameters travel as a VALUES block of terms written by pyoxigraph's serializer (an ad-hoc query
     # need not project them, which SEP-0007 substitution would require)
     bound = bind_values(text, bindings) if bindings else text
-    graph = open_store(ctx, store, endpoint)
+    moment = as_of_moment(as_of)
+    graph = open_store(ctx, store, endpoint, moment)
     if isinstance(graph, EmbeddedStore):
         if not graph.exists():
             raise CxGraphError("no store here yet; run `cxgraph build` first", graph.path)
-        with QueryPool(store_path(store), size=1, timeout=query_timeout(timeout)) as pool:
+        with QueryPool(store_path(store), size=1, timeout=query_timeout(timeout), as_of=moment) as pool:
             try:
                 answer = pool.run(Request(bound, rows=True, graph_format="text/turtle", prefixes=known))
             except QueryError as exc:

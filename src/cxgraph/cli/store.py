@@ -27,6 +27,7 @@ from cxgraph.cli.common import (
 from cxgraph.errors import CxGraphError
 from cxgraph.project import REMOTE_LOCK, REMOTE_STAGING
 from cxgraph.stores.embedded import EmbeddedStore
+from cxgraph.stores.generations import DEFAULT_KEEP_HISTORY
 from cxgraph.stores.push import push_graphs
 from cxgraph.stores.remote import RemoteStore
 from cxgraph.vocab import sparql_prologue
@@ -67,6 +68,12 @@ def stats(ctx: typer.Context, store: StoreOpt = None, project: ProjectOpt = None
                       Text("not this project's", style="red"))
     table.add_row(Text("total", style="bold"), Text(str(total), style="bold"), "")
     out.print(table)
+    if isinstance(graph, EmbeddedStore) and graph.folder is not None:
+        history = graph.folder.history()
+        if history:
+            out.print(f"History: {len(history)} build(s) kept, published from {history[0][0].isoformat()} to "
+                      f"{history[-1][0].isoformat()}; --as-of answers from them ($CXGRAPH_KEEP_HISTORY, default "
+                      f"{DEFAULT_KEEP_HISTORY}).", highlight=False)
     if isinstance(graph, RemoteStore):
         hidden = [g for g in graph.all_graphs() if g.startswith(REMOTE_STAGING)]
         if REMOTE_LOCK in hidden:

@@ -17,6 +17,7 @@ import gc
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -98,9 +99,10 @@ class EmbeddedStore:
     `read_only` is accepted for compatibility; writes go through `workspace()`.
     """
 
-    def __init__(self, path: Path | None = None, read_only: bool = True) -> None:
+    def __init__(self, path: Path | None = None, read_only: bool = True, as_of: datetime | None = None) -> None:
         del read_only
         self.path = path
+        self.as_of = as_of  # read the generation that was live then (the store's history), not the live one
         self.notices: list[str] = []
         self._lease: ReaderLease | None = None
         self._store: ox.Store | None = ox.Store() if path is None else None
@@ -127,7 +129,7 @@ class EmbeddedStore:
         if not self.path.exists() or not folder.exists():
             raise CxGraphError("no store here yet; run `cxgraph build` first", self.path)
         self._clear_if_idle(folder)
-        lease = folder.lease()
+        lease = folder.lease() if self.as_of is None else folder.lease_at(self.as_of)
         try:
             self._store = ox.Store.read_only(str(lease.generation))
         except (OSError, RuntimeError) as exc:  # pyoxigraph reports a damaged RocksDB folder as RuntimeError
@@ -238,6 +240,8 @@ class EmbeddedStore:
         `fresh_if_damaged`: when the live store cannot be read, start from an empty one (a full build
         replaces everything but the load history) instead of failing.
         """
+        if self.as_of is not None:
+            raise CxGraphError(f"the store as of {self.as_of.isoformat()} is history: it is read, never written")
         build_lock = BuildLock(lock)
         try:
             build_lock.acquire()

@@ -3,6 +3,7 @@
 A store folder (default `.cxgraph/store`) holds:
 
     live                          names the published generation (one line), replaced atomically
+    history                       one line per publication: when (UTC) and which generation, oldest first
     generations/<id>/             a generation; never written once published
     generations/<id>.partial/     a generation being built; left behind only by a killed build
     generations/<id>.readers      lock file: readers hold a shared lock on it while the generation is open
@@ -12,8 +13,10 @@ whole build, never a build in progress (RocksDB readers beside a bulk-loading wr
 and, once, a false `Corruption` error). A build starts from a checkpoint of the live generation (hard
 links, milliseconds), writes into it, and publishes it by replacing the `live` file, an atomic
 rename: a build killed at any moment leaves `live` on the old generation or on the new one, whole.
-Generations no reader holds are removed by the next build; a `.partial` folder is a killed build's,
-cleared (and reported) by the next writer, or by a reader when no build is running.
+The last published generations are kept as the store's history ($CXGRAPH_KEEP_HISTORY, default 10), so a
+reader can open the graph as it was at a moment (`--as-of`); older ones, once no reader holds them, are
+removed by the next build. A `.partial` folder is a killed build's, cleared (and reported) by the next
+writer, or by a reader when no build is running.
 
 One writer at a time: `BuildLock` is an exclusive `flock` on `build.lock` beside the store's work
 folder, holding the writer's pid, so a second build says which process it waits for.
@@ -29,13 +32,16 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cxgraph import faults
 from cxgraph.errors import CxGraphError
 
 LIVE = "live"
+HISTORY = "history"
 GENERATIONS = "generations"
+DEFAULT_KEEP_HISTORY = 10
 PARTIAL = ".partial"
 READERS = ".readers"
 
@@ -154,7 +160,85 @@ class StoreFolder:
                                self.path)
         return folder
 
+    @property
+    def history_file(self) -> Path:
+        return self.path / HISTORY
+
+    def history(self) -> list[tuple[datetime, Path]]:
+        """The generations still on disk, each with the moment it was published, oldest first. The live one is
+        always there (published before its line was written, when a build was killed in between: its folder's
+        time then stands in)."""
+        found: list[tuple[datetime, Path]] = []
+        for line in self._lines():
+            when, _, name = line.partition(" ")
+            folder = self.generations / name
+            try:
+                moment = datetime.fromisoformat(when)
+            except ValueError:
+                continue  # a torn last line (a power cut while appending): that publication is not history
+            if name and "/" not in name and folder.is_dir():
+                found.append((moment, folder))
+        live = self.live()
+        if live is not None and live != self.path and all(folder != live for _, folder in found):
+            found.append((datetime.fromtimestamp(live.stat().st_mtime, UTC), live))
+        return found
+
+    def _record_live(self) -> None:
+        """Write the history line a build killed after publishing did not write (the writer holds the lock)."""
+        history = self.history()
+        if history and not any(line.endswith(" " + history[-1][1].name) for line in self._lines()):
+            self._append(history[-1][0], history[-1][1])
+
+    def _lines(self) -> list[str]:
+        try:
+            return self.history_file.read_text(encoding="ascii").splitlines()
+        except FileNotFoundError:
+            return []
+
+    def _append(self, moment: datetime, generation: Path) -> None:
+        with self.history_file.open("a", encoding="ascii") as handle:
+            handle.write(f"{moment.isoformat()} {generation.name}\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def kept(self) -> set[Path]:
+        """The generations kept as history: the last $CXGRAPH_KEEP_HISTORY published."""
+        text = os.environ.get("CXGRAPH_KEEP_HISTORY", str(DEFAULT_KEEP_HISTORY))
+        try:
+            keep = int(text)
+        except ValueError:
+            raise CxGraphError(f"CXGRAPH_KEEP_HISTORY={text!r}: give a whole number of builds to keep") from None
+        return {folder for _, folder in self.history()[-keep:]} if keep > 0 else set()
+
+    def at(self, moment: datetime) -> Path:
+        """The generation that was live at `moment`: the last one published at or before it."""
+        history = self.history()
+        if not history:
+            raise CxGraphError("no store here yet; run `cxgraph build` first", self.path)
+        before = [folder for when, folder in history if when <= moment]
+        if not before:
+            raise CxGraphError(f"the store keeps no build published by {moment.isoformat()}: its history starts at "
+                               f"{history[0][0].isoformat()} ({len(history)} builds kept; $CXGRAPH_KEEP_HISTORY)",
+                               self.path)
+        return before[-1]
+
     # -- readers ------------------------------------------------------------------------------------
+    def lease_at(self, moment: datetime) -> ReaderLease:
+        """The generation live at `moment`, locked against removal for as long as the lease is held."""
+        for _ in range(20):
+            generation = self.at(moment)
+            lock = generation.parent / (generation.name + READERS)
+            try:
+                fd = os.open(lock, os.O_RDONLY)
+            except FileNotFoundError:
+                time.sleep(0.05)  # removed a moment ago: look again
+                continue
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            if generation.is_dir():
+                return ReaderLease(generation, fd)
+            os.close(fd)
+        raise CxGraphError("the store kept changing while opening it; try again", self.path)
+
     def lease(self) -> ReaderLease:
         """The live generation, locked against removal for as long as the lease is held."""
         for _ in range(20):
@@ -195,6 +279,9 @@ class StoreFolder:
             keep_all = True  # `live` is damaged: keep every finished generation, they may be all that is left
         else:
             keep_all = False
+        if not keep_all:
+            self._record_live()
+        history = self.kept() if not keep_all else set()
         for entry in sorted(self.generations.iterdir()):
             if entry.name.endswith(PARTIAL) and entry.is_dir() and entry != keep:
                 shutil.rmtree(entry, ignore_errors=True)
@@ -203,7 +290,7 @@ class StoreFolder:
                 with contextlib.suppress(FileNotFoundError):
                     lock.unlink()
             elif entry.is_dir() and entry != live and entry != keep and not entry.name.endswith(PARTIAL) \
-                    and not keep_all:
+                    and not keep_all and entry not in history:
                 if self._remove_unread(entry):
                     cleared.append(f"removed generation {entry.name} (superseded, no reader)")
             elif entry.name.endswith(READERS) and not (self.generations / entry.name[: -len(READERS)]).exists() \
@@ -245,6 +332,8 @@ class StoreFolder:
         _fsync_dir(self.generations)
         faults.point("renamed")
         self._point_live_at(final)
+        faults.point("live")
+        self._append(datetime.now(UTC), final)  # when it became what readers see
         return final
 
     def _point_live_at(self, generation: Path) -> None:

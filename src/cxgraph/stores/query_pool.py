@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,9 @@ def resident_bytes(pid: int) -> int:
         return 0
 
 
-def _worker(conn: Connection, store_path: str | None, memory_mb: int, max_answer: int) -> None:
-    """The worker loop: open the live generation (again when it changes), answer one request at a time."""
+def _worker(conn: Connection, store_path: str | None, memory_mb: int, max_answer: int, as_of: str = "") -> None:
+    """The worker loop: open the live generation (again when it changes), or the one live at `as_of` (the
+    store's history, which does not change), and answer one request at a time."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops its workers
     _limit_memory(memory_mb)
     _watch_parent()
@@ -117,11 +119,12 @@ def _worker(conn: Connection, store_path: str | None, memory_mb: int, max_answer
                 raise CxGraphError("no store to read")
             from cxgraph.stores.generations import StoreFolder
 
-            live = StoreFolder(Path(store_path)).live()
+            moment = datetime.fromisoformat(as_of) if as_of else None
+            live = StoreFolder(Path(store_path)).live() if moment is None else generation
             if store is None or str(live) != generation:
                 if store is not None:
                     store.close()
-                store = EmbeddedStore(Path(store_path))
+                store = EmbeddedStore(Path(store_path), as_of=moment)
                 store.named_graphs()  # opens (and leases) the live generation now
                 generation = str(live)
             answer = _answer(store.raw, request, max_answer)
@@ -202,12 +205,13 @@ def _first_line(exc: BaseException) -> str:
 class _Worker:
     """One worker process: `python -m cxgraph.stores.query_worker`, talking over a socket pair (pickled requests)."""
 
-    def __init__(self, store_path: Path | None, memory_mb: int, max_answer: int) -> None:
+    def __init__(self, store_path: Path | None, memory_mb: int, max_answer: int, as_of: datetime | None = None,
+                 ) -> None:
         parent, child = socket.socketpair()
         self.conn = Connection(parent.detach())
         child_fd = child.detach()
         command = [sys.executable, "-m", "cxgraph.stores.query_worker", str(child_fd), str(store_path or ""),
-                   str(memory_mb), str(max_answer)]
+                   str(memory_mb), str(max_answer), as_of.isoformat() if as_of else ""]
         # no PR_SET_PDEATHSIG: it fires when the *thread* that started the worker ends (an anyio thread
         # does after 10 s idle); the worker watches its parent process instead (_watch_parent)
         self.process = subprocess.Popen(command, pass_fds=[child_fd], stdin=subprocess.DEVNULL)
@@ -229,8 +233,10 @@ class QueryPool:
     """A fixed number of worker processes over one on-disk store; `run` is thread-safe."""
 
     def __init__(self, store_path: Path, size: int = 2, timeout: float = DEFAULT_TIMEOUT,
-                 memory_mb: int = DEFAULT_MEMORY_MB, max_answer_mb: int = DEFAULT_MAX_ANSWER_MB) -> None:
+                 memory_mb: int = DEFAULT_MEMORY_MB, max_answer_mb: int = DEFAULT_MAX_ANSWER_MB,
+                 as_of: datetime | None = None) -> None:
         self.store_path = store_path
+        self.as_of = as_of  # every worker reads the generation live then
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.max_answer = max_answer_mb * 1024 * 1024
@@ -242,7 +248,7 @@ class QueryPool:
             self._idle.append(self._start())
 
     def _start(self) -> _Worker:
-        return _Worker(self.store_path, self.memory_mb, self.max_answer)
+        return _Worker(self.store_path, self.memory_mb, self.max_answer, self.as_of)
 
     def run(self, request: Request, timeout: float | None = None) -> Answer:
         """The answer, or QueryError: 400 bad query, 503 stopped at the time limit, 507 too large, 500."""
@@ -318,5 +324,6 @@ class QueryPool:
 
 
 def worker_main(argv: list[str]) -> None:
-    """Entry point of a worker process: `python -m cxgraph.stores.query_worker FD STORE MEMORY_MB MAX_ANSWER_BYTES`."""
-    _worker(Connection(int(argv[1])), argv[2] or None, int(argv[3]), int(argv[4]))
+    """Entry point of a worker process: `python -m cxgraph.stores.query_worker FD STORE MEMORY_MB MAX_ANSWER_BYTES
+    [AS_OF]`."""
+    _worker(Connection(int(argv[1])), argv[2] or None, int(argv[3]), int(argv[4]), argv[5] if len(argv) > 5 else "")

@@ -1,0 +1,143 @@
+"""The store's history (issue 10, item 7): each published build is kept (the last $CXGRAPH_KEEP_HISTORY), so a
+query, ad-hoc SPARQL and a decision's explanation answer from the graph as it was at a moment, and nothing of
+today's data leaks into that answer. Real builds of the sample on disk, real processes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import CX, ID, ROOT, cx
+from cxgraph.stores.embedded import EmbeddedStore
+
+EMAIL = f"SELECT ?e WHERE {{ <{ID}crm/contact/0030000101> <{CX}hasEmailAddress> ?e }}"
+
+
+def _quads(store: Path, as_of: datetime | None = None) -> set[str]:
+    reader = EmbeddedStore(store, as_of=as_of)
+    found = {str(q) for q in reader.raw.quads_for_pattern(None, None, None, None)}
+    reader.close()
+    return found
+
+
+def _now() -> datetime:
+    moment = datetime.now(UTC)
+    time.sleep(0.05)  # the next publication is strictly later
+    return moment
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Two builds: the sample as it is, then with Ann Rees's CRM e-mail changed, her late shipment delivered on
+    time and her backordered tent shipped; the moment between them and the first build's quads."""
+    work = tmp_path_factory.mktemp("history")
+    data = work / "data"
+    shutil.copytree(ROOT / "data" / "sample", data)
+    store = work / ".cxgraph" / "store"
+    first = cx("build", "--data", str(data), cwd=work, store=store)
+    assert first.returncode == 0, first.stderr
+    before = _quads(store)
+    between = _now()
+    contacts = data / "crm" / "contacts.csv"
+    contacts.write_text(contacts.read_text(encoding="utf-8").replace(
+        "0030000101,Ann,Rees,ann.rees@example.com", "0030000101,Ann,Rees,ann.rees@new.example"), encoding="utf-8")
+    shipments = data / "logistics" / "shipments.json"
+    doc = json.loads(shipments.read_text(encoding="utf-8"))
+    for shipment in doc["shipments"]:
+        if shipment["shipment_id"] == "SHP-104211":
+            shipment.update(status="delivered", delivered_at="2026-11-09T12:00:00+00:00")
+    shipments.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    fulfilments = data / "wms" / "fulfilments.csv"
+    fulfilments.write_text(fulfilments.read_text(encoding="utf-8").replace(
+        "FUL-104212,WEB-104211,BW-10007,backordered,", "FUL-104212,WEB-104211,BW-10007,shipped,"), encoding="utf-8")
+    second = cx("build", "--data", str(data), cwd=work, store=store)
+    assert second.returncode == 0, second.stderr
+    return {"work": work, "store": store, "data": data, "between": between, "before": before}
+
+
+def _run(h: dict[str, object], *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return cx(*args, cwd=h["work"], store=h["store"], env=env)  # type: ignore[arg-type]
+
+
+def test_a_query_as_of_a_moment_answers_from_the_build_live_then(history: dict[str, object]) -> None:
+    moment = history["between"].isoformat()  # type: ignore[attr-defined]
+    assert _run(history, "sparql", EMAIL, "--format", "csv").stdout.splitlines() == ["e", "ann.rees@new.example"]
+    assert _run(history, "sparql", EMAIL, "--format", "csv", "--as-of", moment).stdout.splitlines() == \
+        ["e", "ann.rees@example.com"]
+    stats = _run(history, "stats")
+    assert "History: 2 build(s) kept, published from " in " ".join(stats.stdout.split()), stats.stdout
+    named = _run(history, "query", "customer-records", "-p", "customer=id:crm/contact/0030000101", "--format",
+                 "csv", "--as-of", moment)
+    assert named.returncode == 0, named.stderr
+    assert f"{ID}crm/contact/0030000101,contract holder,Brightwater CRM (Salesforce-style),0030000101,Ann Rees," \
+           "ann.rees@example.com," in named.stdout
+
+
+def test_nothing_of_today_leaks_into_an_as_of_answer(history: dict[str, object]) -> None:
+    """The graph as of the moment between the builds is exactly the first build: every quad, no more."""
+    store = history["store"]
+    assert _quads(store, history["between"]) == history["before"]  # type: ignore[arg-type]
+    assert _quads(store) != history["before"]  # type: ignore[arg-type]
+
+
+def test_a_decision_explained_as_it_stood_and_as_it_stands(history: dict[str, object]) -> None:
+    proc = _run(history, "explain", "DEC-10421", "--format", "json", "--as-of",
+                history["between"].isoformat())  # type: ignore[attr-defined]
+    assert proc.returncode == 0, proc.stderr
+    body = json.loads(proc.stdout)
+    (then,) = body["then"]
+    (today,) = body["rules"]
+    assert (then["holds"], then["action"]["status"], then["action"]["approvals"]) == (
+        True, "allowed", [ID + "role/supervisor"])
+    assert ["id:logistics/shipment/SHP-104211", "cx:isLate", "true"] in then["facts"]
+    assert ["id:wms/fulfilment/FUL-104212", "cx:hasStatus", "backordered"] in then["facts"]
+    # today the shipment arrived before the promised day and the tent shipped: the condition no longer holds,
+    # and the on-time rule forbids a delay refund
+    assert (today["holds"], today["facts"], today["action"]["status"]) == (False, [], "forbidden")
+    text = _run(history, "explain", "DEC-10421", "--as-of", history["between"].isoformat())  # type: ignore[attr-defined]
+    assert "its condition held for id:commerce/order/WEB-104211" in text.stdout
+    assert "today its condition no longer holds for id:commerce/order/WEB-104211" in " ".join(text.stdout.split())
+
+
+@pytest.mark.parametrize(("as_of", "message"), [
+    ("2026-11-01", "the store keeps no build published by 2026-11-01T00:00:00+00:00: its history starts at"),
+    ("2026-11-30T10:00", "has no offset: write Z or +01:00"),
+    ("yesterday", "is not a date-time"),
+])
+def test_an_as_of_the_store_cannot_answer_is_refused(history: dict[str, object], as_of: str, message: str) -> None:
+    proc = _run(history, "sparql", EMAIL, "--as-of", as_of)
+    assert proc.returncode == 2 and message in " ".join(proc.stderr.split()), proc.stderr
+    decided = _run(history, "explain", "DEC-10421", "--as-of", "decided")  # 2026-11-18, before any build here
+    assert decided.returncode == 2
+    assert "keeps no build published by 2026-11-18T15:35:00+01:00" in " ".join(decided.stderr.split())
+    remote = _run(history, "sparql", EMAIL, "--as-of", "2026-11-30T00:00:00Z", "--endpoint",
+                  "http://127.0.0.1:9/query")
+    assert remote.returncode == 2 and "a remote store keeps no history here" in remote.stderr
+
+
+def test_the_history_kept_and_a_build_killed_before_its_line(history: dict[str, object], tmp_path: Path) -> None:
+    store = tmp_path / ".cxgraph" / "store"
+    shutil.copytree(history["store"].parent, store.parent)  # type: ignore[attr-defined]
+    data = history["data"]
+    lines = (store / "history").read_text(encoding="ascii").splitlines()
+    assert len(lines) == 2
+    # a build killed after publishing, before writing its history line: what readers see is still history
+    killed = cx("build", "--data", str(data), "--only", "crm", cwd=tmp_path, store=store,
+                env={"CXGRAPH_KILL_AT": "live"})
+    assert killed.returncode != 0
+    assert len((store / "history").read_text(encoding="ascii").splitlines()) == 2
+    now = datetime.now(UTC)
+    assert _quads(store, now) == _quads(store)
+    # keep one build: the next one removes the others, and the moment between the first two is gone
+    kept = cx("build", "--data", str(data), "--only", "crm", cwd=tmp_path, store=store,
+              env={"CXGRAPH_KEEP_HISTORY": "1"})
+    assert kept.returncode == 0, kept.stderr
+    assert len([p for p in (store / "generations").iterdir() if p.is_dir()]) == 1
+    gone = cx("sparql", EMAIL, "--as-of", history["between"].isoformat(), cwd=tmp_path,  # type: ignore[attr-defined]
+              store=store)
+    assert gone.returncode == 2 and "its history starts at" in gone.stderr
