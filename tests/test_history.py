@@ -7,13 +7,16 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 
-from conftest import CX, ID, ROOT, cx
+from conftest import CX, ID, ROOT, cx, write_store
+from cxgraph.errors import CxGraphError
 from cxgraph.stores.embedded import EmbeddedStore
+from cxgraph.stores.generations import StoreFolder
 
 EMAIL = f"SELECT ?e WHERE {{ <{ID}crm/contact/0030000101> <{CX}hasEmailAddress> ?e }}"
 
@@ -105,19 +108,83 @@ def test_a_decision_explained_as_it_stood_and_as_it_stands(history: dict[str, ob
 
 
 @pytest.mark.parametrize(("as_of", "message"), [
-    ("2026-11-01", "the store keeps no build published by 2026-11-01T00:00:00+00:00: its history starts at"),
-    ("2026-11-30T10:00", "has no offset: write Z or +01:00"),
+    ("before", "the store keeps no build published by {day}T00:00:00+00:00: its history starts at"),
+    ("2026-11-30T10:00", "has no offset (Z or +01:00)"),
     ("yesterday", "is not a date-time"),
 ])
 def test_an_as_of_the_store_cannot_answer_is_refused(history: dict[str, object], as_of: str, message: str) -> None:
-    proc = _run(history, "sparql", EMAIL, "--as-of", as_of)
-    assert proc.returncode == 2 and message in " ".join(proc.stderr.split()), proc.stderr
-    decided = _run(history, "explain", "DEC-10421", "--as-of", "decided")  # 2026-11-18, before any build here
+    first = StoreFolder(history["store"]).history()[0][0]  # type: ignore[arg-type]
+    day = (first - timedelta(days=1)).date().isoformat()  # the day before the first build, whatever the clock
+    proc = _run(history, "sparql", EMAIL, "--as-of", day if as_of == "before" else as_of)
+    assert proc.returncode == 2 and message.format(day=day) in " ".join(proc.stderr.split()), proc.stderr
+
+
+def test_explain_as_of_its_decision_or_a_remote_store_is_refused(history: dict[str, object]) -> None:
+    decided = _run(history, "explain", "DEC-10421", "--as-of", "decided")  # 2026-11-18: before any build here
     assert decided.returncode == 2
     assert "keeps no build published by 2026-11-18T15:35:00+01:00" in " ".join(decided.stderr.split())
-    remote = _run(history, "sparql", EMAIL, "--as-of", "2026-11-30T00:00:00Z", "--endpoint",
-                  "http://127.0.0.1:9/query")
-    assert remote.returncode == 2 and "a remote store keeps no history here" in remote.stderr
+    for args in (("sparql", EMAIL), ("explain", "DEC-10421")):  # refused before any work (no endpoint is reached)
+        remote = _run(history, *args, "--as-of", "2026-11-30T00:00:00z", "--endpoint", "http://127.0.0.1:9/query")
+        assert remote.returncode == 2 and "a remote store keeps no history here" in remote.stderr, remote.stderr
+
+
+def _publish(store: Path, marker: str) -> None:
+    """One publication into an on-disk store (a build's last step): the marker's quad, nothing else."""
+    write_store(store, update=f"DELETE WHERE {{ <urn:x:store> ?p ?o }} ; "
+                              f"INSERT DATA {{ <urn:x:store> <urn:x:is> {ox.Literal(marker)} }}")
+
+
+def _marker(store: Path, moment: datetime) -> str:
+    reader = EmbeddedStore(store, as_of=moment)
+    (quad,) = list(reader.raw.quads_for_pattern(ox.NamedNode("urn:x:store"), None, None, None))
+    reader.close()
+    return quad.object.value
+
+
+def test_a_kept_old_generation_never_answers_for_a_removed_newer_one(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader (an idle server worker) keeps generation A open past its history; B, newer, is removed: a moment
+    in B's period is refused, never answered from A."""
+    monkeypatch.setenv("CXGRAPH_KEEP_HISTORY", "1")
+    store = tmp_path / "store"
+    _publish(store, "A")
+    holder = EmbeddedStore(store)
+    holder.named_graphs()  # leases A
+    _publish(store, "B")
+    during_b = _now()
+    _publish(store, "C")
+    after_c = _now()
+    assert _marker(store, after_c) == "C"
+    with pytest.raises(CxGraphError, match=r"the store keeps no build published by .*its history starts at"):
+        _marker(store, during_b)
+    holder.close()
+
+
+def test_a_torn_history_line_does_not_swallow_the_next(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    _publish(store, "A")
+    during_a = _now()
+    history = store / "history"
+    history.write_bytes(history.read_bytes() + b"2026-11-30T07:1")  # a power cut while appending a line
+    _publish(store, "B")
+    after_b = _now()
+    _publish(store, "C")  # B is no longer live: only its own line says when it was
+    after_c = _now()
+    assert [_marker(store, during_a), _marker(store, after_b), _marker(store, after_c)] == ["A", "B", "C"]
+    assert len(StoreFolder(store).history()) == 3
+
+
+def test_a_reader_never_prunes_the_history(tmp_path: Path) -> None:
+    """A reader that clears a dead build's folder keeps every published build, whatever its own setting."""
+    store = tmp_path / "store"
+    for marker in "ABC":
+        _publish(store, marker)
+    (store / "generations" / "00000000000000000001.partial").mkdir()  # a dead build's
+    proc = cx("sparql", "SELECT * WHERE { ?s ?p ?o }", "--format", "csv", cwd=tmp_path, store=store,
+              env={"CXGRAPH_KEEP_HISTORY": "ten"})
+    assert proc.returncode == 0, proc.stderr
+    assert len([p for p in (store / "generations").iterdir() if p.is_dir()]) == 3
+    assert len(StoreFolder(store).history()) == 3
 
 
 def test_the_history_kept_and_a_build_killed_before_its_line(history: dict[str, object], tmp_path: Path) -> None:

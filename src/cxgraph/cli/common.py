@@ -64,19 +64,20 @@ def settings(ctx: typer.Context) -> Settings:
     return root.obj if isinstance(root.obj, Settings) else Settings()
 
 
-def as_of_moment(text: str | None) -> datetime | None:
-    """An --as-of value as a moment: a date-time with its offset, or a day (its start, UTC)."""
+def as_of_moment(text: str | None, what: str = "--as-of") -> datetime | None:
+    """An --as-of value as a moment: a date-time with its offset (RFC 3339), or a day (its start, UTC). `what`
+    names the value in messages."""
     if text is None:
         return None
     try:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), time(), UTC)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
     except ValueError:
-        raise CxGraphError(f"--as-of {text!r} is not a date-time (2026-11-18T15:35:00+01:00) or a day (2026-11-18)"
+        raise CxGraphError(f"{what} {text!r} is not a date-time (2026-11-18T15:35:00+01:00) or a day (2026-11-18)"
                            ) from None
     if moment.tzinfo is None:
-        raise CxGraphError(f"--as-of {text!r} has no offset: write Z or +01:00, so the moment is not a guess")
+        raise CxGraphError(f"{what} {text!r} has no offset (Z or +01:00), so the moment would be a guess")
     return moment
 
 

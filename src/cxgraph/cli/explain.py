@@ -70,16 +70,19 @@ def explain_cmd(
     graph as it was then)."""
     if fmt not in ("table", "json"):
         raise CxGraphError(f"unknown format {fmt!r}; use table or json")
+    moment = as_of_moment(as_of) if as_of not in (None, "decided") else None  # a bad one before any work
+    if as_of is not None and endpoint:
+        raise CxGraphError("--as-of reads the builds the embedded store keeps; a remote store keeps no history here")
     proj = project_at(ctx, project)
     graph = open_store(ctx, store, endpoint)
     iri = find_decision(graph, proj, decision)
     today = explain(graph, proj, iri)
     then: Explanation | None = None
-    moment = None
     if as_of is not None:
-        if as_of == "decided" and today.decided_at is None:
-            raise CxGraphError(f"{decision} has no decision time (cx:decidedAt): give --as-of a moment")
-        moment = as_of_moment(today.decided_at if as_of == "decided" else as_of)
+        if as_of == "decided":
+            if today.decided_at is None:
+                raise CxGraphError(f"{decision} has no decision time (cx:decidedAt): give --as-of a moment")
+            moment = as_of_moment(today.decided_at, f"the decision time of {decision}")
         past = open_store(ctx, store, endpoint, moment)
         if not bool(past.query(bind_values("ASK { ?d ?p ?o }", {"d": ox.NamedNode(iri)}))):
             raise CxGraphError(f"{decision} was not in the graph as of {moment.isoformat() if moment else as_of}: "

@@ -147,7 +147,7 @@ class EmbeddedStore:
         lock = BuildLock(WorkFolder.beside(self.path).lock)  # type: ignore[arg-type]
         if lock.try_acquire():
             try:
-                self.notices += folder.clear_leftovers()
+                self.notices += folder.clear_leftovers(prune=False)
             finally:
                 lock.release()
 

@@ -164,30 +164,39 @@ class StoreFolder:
     def history_file(self) -> Path:
         return self.path / HISTORY
 
-    def history(self) -> list[tuple[datetime, Path]]:
-        """The generations still on disk, each with the moment it was published, oldest first. The live one is
-        always there (published before its line was written, when a build was killed in between: its folder's
-        time then stands in)."""
+    def timeline(self) -> list[tuple[datetime, Path]]:
+        """Every publication, oldest first, with the moment it happened, whether or not its generation is still
+        on disk (a removed one still ends the period of the one before it). The live generation is always
+        last: published before its line was written when a build was killed in between, its folder's time
+        stands in until the next writer records it."""
         found: list[tuple[datetime, Path]] = []
         for line in self._lines():
             when, _, name = line.partition(" ")
-            folder = self.generations / name
             try:
                 moment = datetime.fromisoformat(when)
             except ValueError:
-                continue  # a torn last line (a power cut while appending): that publication is not history
-            if name and "/" not in name and folder.is_dir():
-                found.append((moment, folder))
+                continue  # a torn line (a power cut while appending): that publication is not history
+            if name and "/" not in name and moment.tzinfo is not None:
+                found.append((moment, self.generations / name))
         live = self.live()
         if live is not None and live != self.path and all(folder != live for _, folder in found):
             found.append((datetime.fromtimestamp(live.stat().st_mtime, UTC), live))
         return found
 
+    def history(self) -> list[tuple[datetime, Path]]:
+        """The publications an as-of answer can be given from: the unbroken run of the latest ones whose
+        generations are still on disk (an older one a reader kept open, past a removed one, is not history)."""
+        timeline = self.timeline()
+        start = len(timeline)
+        while start > 0 and timeline[start - 1][1].is_dir():
+            start -= 1
+        return timeline[start:]
+
     def _record_live(self) -> None:
         """Write the history line a build killed after publishing did not write (the writer holds the lock)."""
-        history = self.history()
-        if history and not any(line.endswith(" " + history[-1][1].name) for line in self._lines()):
-            self._append(history[-1][0], history[-1][1])
+        timeline = self.timeline()
+        if timeline and not any(line.endswith(" " + timeline[-1][1].name) for line in self._lines()):
+            self._append(timeline[-1][0], timeline[-1][1])
 
     def _lines(self) -> list[str]:
         try:
@@ -196,22 +205,30 @@ class StoreFolder:
             return []
 
     def _append(self, moment: datetime, generation: Path) -> None:
-        with self.history_file.open("a", encoding="ascii") as handle:
-            handle.write(f"{moment.isoformat()} {generation.name}\n")
+        """One line per publication; a line torn by a power cut is closed first, so it cannot swallow this one."""
+        with self.history_file.open("a+b") as handle:
+            torn = False
+            if handle.seek(0, os.SEEK_END) > 0:
+                handle.seek(-1, os.SEEK_END)
+                torn = handle.read(1) != b"\n"
+            handle.write((b"\n" if torn else b"") + f"{moment.isoformat()} {generation.name}\n".encode("ascii"))
             handle.flush()
             os.fsync(handle.fileno())
 
     def kept(self) -> set[Path]:
-        """The generations kept as history: the last $CXGRAPH_KEEP_HISTORY published."""
+        """The generations kept as history: those of the last $CXGRAPH_KEEP_HISTORY publications."""
         text = os.environ.get("CXGRAPH_KEEP_HISTORY", str(DEFAULT_KEEP_HISTORY))
         try:
             keep = int(text)
         except ValueError:
             raise CxGraphError(f"CXGRAPH_KEEP_HISTORY={text!r}: give a whole number of builds to keep") from None
-        return {folder for _, folder in self.history()[-keep:]} if keep > 0 else set()
+        return {folder for _, folder in self.timeline()[-keep:]} if keep > 0 else set()
 
     def at(self, moment: datetime) -> Path:
         """The generation that was live at `moment`: the last one published at or before it."""
+        if self.is_legacy():
+            raise CxGraphError("this store was written before cxgraph kept builds: its history starts with the next "
+                               "build", self.path)
         history = self.history()
         if not history:
             raise CxGraphError("no store here yet; run `cxgraph build` first", self.path)
@@ -260,8 +277,10 @@ class StoreFolder:
         raise CxGraphError("the store kept changing while opening it; try again", self.path)
 
     # -- the writer ---------------------------------------------------------------------------------
-    def clear_leftovers(self, keep: Path | None = None) -> list[str]:
-        """Remove partial generations and generations no reader holds (the caller holds the build lock)."""
+    def clear_leftovers(self, keep: Path | None = None, prune: bool = True) -> list[str]:
+        """Remove partial generations and, when `prune` (a writer: a reader clearing a dead build's folder keeps
+        the history as the builds left it), generations neither kept as history nor held by a reader (the
+        caller holds the build lock)."""
         cleared: list[str] = []
         for stale in self.path.glob(f".{LIVE}.*"):
             stale.unlink(missing_ok=True)
@@ -278,7 +297,7 @@ class StoreFolder:
             live = None
             keep_all = True  # `live` is damaged: keep every finished generation, they may be all that is left
         else:
-            keep_all = False
+            keep_all = not prune
         if not keep_all:
             self._record_live()
         history = self.kept() if not keep_all else set()
