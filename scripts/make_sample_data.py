@@ -4742,6 +4742,35 @@ def write_readme(
         "completion of execute-remedy, the reordered step is gone."
     )
     a("")
+    a("## Decisions explained (competency question 12)")
+    a("")
+    a(
+        "`queries/decision-explanation.rq` reads a decision from the graph, one row per fact: what was decided, "
+        "about which case, by whom, with whose approval in which role, under which rule (and the approval it "
+        "requires), from which records, documented by which record. `cxgraph explain` adds, for each rule with a "
+        "condition query, whether the condition still holds for what the decision was about, the policy's verdict "
+        "on the decided action, and the approvals missing; `--as-of` answers from the build that was live then. "
+        "`tests/test_questions.py` and `tests/test_explain.py` pin these answers."
+    )
+    a("")
+    a("| decision | by | approval | rule | condition today | missing approval |")
+    a("| --- | --- | --- | --- | --- | --- |")
+    a("| `DEC-10421` (a): refund 189.00 GBP | Tom Hughes (employee) | Priya Raman, supervisor (`APR-10421`) | "
+      "`dr-refund-approval` | holds (`WEB-104211` is delayed, 338.00 > 100) | none |")
+    a("| `DEC-12210`: refund 119.00 GBP | Aisling Nolan (employee) | none in case management; the approvals "
+      "sheet's `R0002` is only a record it used | `dr-refund-approval` | holds (148.00 > 100) | supervisor |")
+    a("| `DEC-30001`: goodwill credit 15.00 EUR | Marek Kowalski | none | none recorded (a violation on purpose) "
+      "| - | none |")
+    a("| `DEC-30002`: automatic goodwill credit 12.00 GBP | case management (a system) | none | `dr-goodwill` | "
+      "holds for its case's order `APP-150285` (late), though no record it used was exported (a violation on "
+      "purpose) | none |")
+    a("")
+    a(
+        "`queries/recommendations.rq` reads back what `cxgraph recommend` kept for a case, order, campaign or "
+        "signal (competency questions 7, 8, 9 and 13): `cxgraph demo` keeps the triage of every open case, so "
+        "its example, `CS0010421`, routes to Delivery Care at P1 under two rules."
+    )
+    a("")
     a("## Value conventions not fixed by the spec")
     a("")
     for note in README_NOTES:

@@ -44,6 +44,11 @@ def test_demo_prints_loads_and_answers(demo_store: Path) -> None:
 
     for query in catalog(ROOT / "queries").values():
         assert query.title in output
+    # the open cases' triage is kept, so the recommendations query's example has its answer
+    assert "Triage: 13 open cases, 9 routed by the catalog's rules and 4 that no rule covers" in " ".join(
+        output.split())
+    recommendations = output.split("(recommendations: about=")[1]
+    assert "routes to" in recommendations and "Delivery Care" in recommendations
     assert "cxgraph recommend triage [CASE] | recover ORDER | suppress CAMPAIGN | outreach SIGNAL" in " ".join(
         output.split())  # the newcomer is told where the recommendations are
 

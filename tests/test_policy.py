@@ -6,14 +6,17 @@ sample's story is in data/sample/README.md (scenarios (a), (d), (e), (g) and the
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
-from conftest import CX, ID, Built, cx, write_store
+from conftest import CX, ID, ROOT, Built, cx, write_store
 from cxgraph.answer.policy import evaluate
-from cxgraph.answer.recommend import find_resource, names, write_evaluations
+from cxgraph.answer.queries import catalog, run
+from cxgraph.answer.recommend import find_resource, names, triage, write_evaluations, write_triage
+from cxgraph.answer.render import compact
 from cxgraph.errors import CxGraphError
 from cxgraph.stores.embedded import EmbeddedStore
 
@@ -236,6 +239,47 @@ def test_verdicts_are_kept_replaced_and_flagged_when_a_fact_no_longer_holds(samp
     write_evaluations(store, sample.project, "recover", order, evaluate(store, sample.project, "order", order), lock)
     assert not [r for r in run_validation(store, sample.project).results
                 if r.shape.endswith("RecommendationFactHoldsShape")]
+
+
+def test_the_recommendations_query_answers_from_what_was_kept(sample: Built, tmp_path: Path) -> None:
+    """queries/recommendations.rq: a case's triage and an order's recovery options as `cxgraph recommend` kept
+    them, with the rule that held, how many facts it relied on, the approval and when; made again after stock
+    arrives, the answer changes."""
+    query = catalog(ROOT / "queries")["recommendations"]
+    store = _copy(sample)
+    lock = tmp_path / "build.lock"
+    made = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    case, order = ID + "case-management/case/CS0010421", ID + "commerce/order/WEB-104211"
+    write_triage(store, sample.project, triage(store, sample.project, case), lock, made)
+    write_evaluations(store, sample.project, "recover", order, evaluate(store, sample.project, "order", order), lock,
+                      made)
+
+    def ask(about: str) -> list[tuple[str, ...]]:
+        answer = run(store, query, {"about": about}, {"id": ID})
+        return [tuple(compact(term, {"id": ID}) for term in row[1:]) for row in answer.rows]
+
+    when = "2026-11-20T09:30:00Z"
+    assert ask(case) == [
+        ("routes to", "Delivery Care", "P1", "", "", "A case near its resolution target is urgent", "4", when),
+        ("routes to", "Delivery Care", "P1", "", "", "Late delivery goes to Delivery Care", "4", when),
+    ]
+    recovery = [
+        ("advises against", "Replacement", "", "", "", "No replacement of a line that no location has in stock", "14",
+         when),
+        ("advises against", "Reship", "", "", "", "No replacement of a line that no location has in stock", "14", when),
+        ("recommends", "Goodwill credit", "", "", "", "Goodwill credit for a late delivery", "3", when),
+        ("recommends", "Refund", "", "", "Supervisor", "Refund above 100 needs supervisor approval", "6", when),
+        ("recommends", "Refund", "", "", "Supervisor", "Refund allowed for delayed orders", "5", when),
+    ]
+    assert ask(order) == recovery
+    _replace(store, sample.project.sources["wms"].graph, ID + "wms/inventory/BW-10007-DC-ROTTERDAM",
+             "hasQuantityAvailable", ox.Literal("2", datatype=ox.NamedNode(XSD + "integer")))
+    assert ask(order) == recovery  # kept as made, until made again
+    write_evaluations(store, sample.project, "recover", order, evaluate(store, sample.project, "order", order), lock,
+                      made)
+    assert [row[:2] for row in ask(order)] == [
+        ("recommends", "Goodwill credit"), ("recommends", "Refund"), ("recommends", "Refund"),
+        ("recommends", "Replacement"), ("recommends", "Reship")]
 
 
 def stale_index(store: EmbeddedStore, graph: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cxgraph.answer.queries import run
+from cxgraph.answer.recommend import triage, write_triage
 from cxgraph.answer.render import printable, to_table
 from cxgraph.build.mapping import engine_python
 from cxgraph.build.pipeline import BuildReport, build
@@ -207,6 +209,11 @@ def demo(ctx: typer.Context, project: ProjectOpt = None, store: StoreOpt = None)
         target = folder / f"validation{REPORT_SUFFIX[name]}"
         target.write_text(WRITERS[name](validation), encoding="utf-8")
     out.print(f"Validation report: {folder / 'validation.html'} and validation.json.")
+    items = triage(graph, proj)  # kept, so the recommendations query below has its example's answer
+    write_triage(graph, proj, items, WorkFolder.beside(path).lock, datetime.now(UTC), every_case=True)
+    unruled = sum(1 for item in items if not item.firings)
+    out.print(f"Triage: {len(items)} open cases, {len(items) - unruled} routed by the catalog's rules and {unruled} "
+              "that no rule covers, kept as recommendations (cxgraph recommend triage shows why).")
     queries = named_queries(proj)
     with QueryPool(path, size=1, timeout=query_timeout()) as pool:
         for query in queries.values():
@@ -216,7 +223,7 @@ def demo(ctx: typer.Context, project: ProjectOpt = None, store: StoreOpt = None)
             out.print(Text.assemble((query.title, "bold"), f"  ({query.name}{': ' + shown if shown else ''})"))
             out.print(to_table(answer, {**prefixes(proj), **query.prefixes}))
     out.print()
-    out.print(Text.assemble(("Next: ", "bold"), "recommendations from the catalog's rules, with their reasons: "
+    out.print(Text.assemble(("Next: ", "bold"), "more recommendations from the catalog's rules, with their reasons: "
                             "cxgraph recommend triage [CASE] | recover ORDER | suppress CAMPAIGN | outreach SIGNAL; "
                             "a decision explained: cxgraph explain DECISION "
                             "(README, \"Recommendations and explanations\")."))
