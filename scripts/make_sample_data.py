@@ -328,6 +328,7 @@ ACTION_TYPES = [  # (id, name, class of the record the action creates, when ther
     ("offer", "Marketing offer", ""),
     ("reship", "Reship", ""),
     ("proactive_notice", "Proactive notice", ""),
+    ("exception", "Policy exception", ""),
 ]
 
 CONTEXTS = [
@@ -480,8 +481,8 @@ POLICIES = [
     {
         "policy_id": "delivery-recovery",
         "name": "Delivery recovery policy",
-        "description": "How Delivery Care recovers a late or incomplete delivery: refund, replacement, reship or "
-        "goodwill credit, and who must approve. Thresholds apply in the order's currency (GBP or EUR).",
+        "description": "How Delivery Care recovers a late or incomplete delivery: refund, replacement, reship, "
+        "goodwill credit or an exception, and who must approve. Thresholds apply in the order's currency (GBP or EUR).",
         "scope_query": "order-itself",
         "rules": [
             _rule(
@@ -542,6 +543,25 @@ POLICIES = [
                 "shipment.status = 'delivered' and delivered_on <= shipment.promised_date",
                 forbids=["refund", "goodwill_credit"],
                 query="order-delivered-on-time",
+            ),
+            _rule(
+                "dr-no-second-refund",
+                "delivery-recovery",
+                "No second refund of an order already refunded; beyond it, only an exception",
+                "delivery_delay",
+                "refund.order = order and refund.status = 'processed' and refund.created_at <= now",
+                forbids=["refund"],
+                query="order-refunded",
+            ),
+            _rule(
+                "dr-exception",
+                "delivery-recovery",
+                "An exception to the policy for a delayed order needs supervisor approval",
+                "delivery_delay",
+                "shipment.status in ('delayed','exception') or fulfilment.status = 'backordered'",
+                allows=["exception"],
+                approval_role="supervisor",
+                query="order-delayed",
             ),
         ],
     },
@@ -4654,16 +4674,20 @@ def write_readme(
     a("")
     a("**Service recovery (13)**, policy `delivery-recovery`, scope: the order itself.")
     a("")
-    a("| order | goodwill credit | refund | replacement, reship |")
-    a("| --- | --- | --- | --- |")
-    a("| `WEB-104211` (a) | allowed (`dr-goodwill`) | allowed, supervisor approval (`dr-refund-delayed`, "
-      "`dr-refund-approval`: 338.00 > 100) | forbidden (`dr-no-replacement-out-of-stock`: BW-10007 has 0 "
-      "available at each of the five WMS locations; the stock sheet's 3 at DC-LEEDS is a copy, not the system "
-      "of record) |")
+    a("| order | goodwill credit | refund | replacement, reship | policy exception |")
+    a("| --- | --- | --- | --- | --- |")
+    a("| `WEB-104211` (a) | allowed (`dr-goodwill`) | forbidden (`dr-no-second-refund`: billing processed "
+      "`RF-104211`, 189.00, on 19 November; `dr-refund-delayed` and `dr-refund-approval`, 338.00 > 100, hold "
+      "too) | forbidden (`dr-no-replacement-out-of-stock`: BW-10007 has 0 available at each of the five WMS "
+      "locations; the stock sheet's 3 at DC-LEEDS is a copy, not the system of record) | allowed, supervisor "
+      "approval (`dr-exception`) |")
     a("| `WEB-140201` (e) | allowed | allowed, supervisor approval | allowed (`dr-replacement-stock`: every "
-      "line in stock) |")
+      "line in stock) | allowed, supervisor approval |")
     a("| `WEB-103880` (a, delivered on time) | forbidden (`dr-no-refund-on-time`) | forbidden | not allowed: no "
-      "rule allowing it holds |")
+      "rule allowing it holds | not allowed: not delayed |")
+    a("")
+    a("Reversing `RF-104211` in billing allows a refund of `WEB-104211` again, with a supervisor; "
+      "`WEB-122100` (refunded by `DEC-12210`, `RF-122100`) is forbidden a second refund the same way.")
     a("")
     a(
         "**Personalization guard (9)**, policy `marketing-contact`, scope: the campaign's sends. `CMP-101`: the "

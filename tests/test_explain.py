@@ -33,8 +33,10 @@ def test_a_refund_approved_by_a_supervisor(sample: Built) -> None:
         ID + "rule/dr-refund-approval", "order-delayed-value-above", ID + "commerce/order/WEB-104211", True)
     assert (ID + "commerce/order/WEB-104211", CX + "hasAmount", "338") in {
         (s.value, p.value, o.value) for s, p, o in rule.facts}
-    assert rule.verdict is not None
-    assert (rule.verdict.status, rule.verdict.approvals) == ("allowed", [ID + "role/supervisor"])
+    assert rule.verdict is not None  # billing processed the refund (RF-104211): today a second one is forbidden
+    assert (rule.verdict.status, rule.verdict.approvals) == ("forbidden", [])
+    assert [f.rule.iri for f in rule.verdict.firings if rule.verdict.action in f.rule.forbids] == [
+        ID + "rule/dr-no-second-refund"]
     assert e.missing_approvals == []  # Priya Raman is a supervisor
 
 
@@ -62,6 +64,8 @@ def test_a_condition_that_no_longer_holds_is_shown(sample: Built) -> None:
     fulfilment = ox.NamedNode(ID + "wms/fulfilment/FUL-104212")
     store.raw.remove(ox.Quad(fulfilment, ox.NamedNode(CX + "hasStatus"), ox.Literal("backordered"), wms))
     store.raw.add(ox.Quad(fulfilment, ox.NamedNode(CX + "hasStatus"), ox.Literal("shipped"), wms))
+    store.raw.remove(ox.Quad(ox.NamedNode(ID + "billing/refund/RF-104211"), ox.NamedNode(CX + "hasStatus"),
+                             ox.Literal("processed"), ox.NamedNode(sample.project.sources["billing"].graph)))
     (rule,) = explain(store, sample.project, ID + "decision/DEC-10421").rules
     assert (rule.holds, rule.facts) == (False, [])
     assert rule.verdict is not None and rule.verdict.status == "not allowed"
@@ -74,7 +78,8 @@ def test_cli_explain(sample: Built, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     body = json.loads(proc.stdout)
     assert (body["identifier"], body["missing_approvals"]) == ("DEC-12210", [ID + "role/supervisor"])
-    assert body["rules"][0]["action"]["status"] == "allowed"
+    assert body["rules"][0]["action"]["status"] == "forbidden"  # RF-122100 refunded it
+    assert body["rules"][0]["action"]["rules"][0] == ID + "rule/dr-no-second-refund"
     text = cx("explain", "id:decision/DEC-10421", cwd=tmp_path, store=store)
     assert text.returncode == 0, text.stderr
     assert "by: Tom Hughes (id:employee/EMP-1002, cx:Employee)" in text.stdout

@@ -36,16 +36,23 @@ def _now() -> datetime:
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """Two builds: the sample as it is, then with Ann Rees's CRM e-mail changed, her late shipment delivered on
-    time and her backordered tent shipped; the moment between them and the first build's quads."""
+    """Two builds: the sample before billing processed DEC-10421's refund, then with the refund processed, Ann
+    Rees's CRM e-mail changed, her late shipment delivered on time and her backordered tent shipped; the moment
+    between them and the first build's quads."""
     work = tmp_path_factory.mktemp("history")
     data = work / "data"
     shutil.copytree(ROOT / "data" / "sample", data)
     store = work / ".cxgraph" / "store"
+    refunds = data / "billing" / "refunds.csv"
+    processed = refunds.read_text(encoding="utf-8")
+    refund = "RF-104211,WEB-104211,BA-500101,189.00,GBP,processed,2026-11-19T09:00:00Z\n"
+    assert refund in processed
+    refunds.write_text(processed.replace(refund, ""), encoding="utf-8")
     first = cx("build", "--data", str(data), cwd=work, store=store)
     assert first.returncode == 0, first.stderr
     before = _quads(store)
     between = _now()
+    refunds.write_text(processed, encoding="utf-8")
     contacts = data / "crm" / "contacts.csv"
     contacts.write_text(contacts.read_text(encoding="utf-8").replace(
         "0030000101,Ann,Rees,ann.rees@example.com", "0030000101,Ann,Rees,ann.rees@new.example"), encoding="utf-8")

@@ -52,14 +52,17 @@ def _replace(store: EmbeddedStore, graph: str, subject: str, prop: str, value: o
 
 # Scenario (a): WEB-104211's tent (BW-10007) is out of stock at every WMS location (the stock sheet's 3 at
 # DC-LEEDS is a copy, not the system of record), so no replacement; 338.00 > 100, so a refund needs a supervisor.
+# RF-104211 refunded the tent (189.00) on 19 November: a second refund is forbidden, an exception needs a supervisor.
 ANN = [
+    ("WEB-104211", "exception", "allowed", None, ["dr-exception"], ["supervisor"]),
     ("WEB-104211", "goodwill_credit", "allowed", None, ["dr-goodwill"], []),
-    ("WEB-104211", "refund", "allowed", None, ["dr-refund-approval", "dr-refund-delayed"], ["supervisor"]),
+    ("WEB-104211", "refund", "forbidden", None, ["dr-no-second-refund", "dr-refund-approval", "dr-refund-delayed"], []),
     ("WEB-104211", "replacement", "forbidden", None, ["dr-no-replacement-out-of-stock"], []),
     ("WEB-104211", "reship", "forbidden", None, ["dr-no-replacement-out-of-stock"], []),
 ]
 # Scenario (e): Aoife Kelly's late WEB-140201: its products are in stock, so a replacement is allowed.
 AOIFE = [
+    ("WEB-140201", "exception", "allowed", None, ["dr-exception"], ["supervisor"]),
     ("WEB-140201", "goodwill_credit", "allowed", None, ["dr-goodwill"], []),
     ("WEB-140201", "refund", "allowed", None, ["dr-refund-approval", "dr-refund-delayed"], ["supervisor"]),
     ("WEB-140201", "replacement", "allowed", None, ["dr-replacement-stock"], []),
@@ -67,6 +70,7 @@ AOIFE = [
 ]
 # Ann Rees's earlier WEB-103880 arrived on time: no delay refund or credit, and no rule allows a replacement.
 ON_TIME = [
+    ("WEB-103880", "exception", "not allowed", None, [], []),
     ("WEB-103880", "goodwill_credit", "forbidden", None, ["dr-no-refund-on-time"], []),
     ("WEB-103880", "refund", "forbidden", None, ["dr-no-refund-on-time"], []),
     ("WEB-103880", "replacement", "not allowed", None, [], []),
@@ -93,11 +97,27 @@ def test_stock_arriving_allows_the_replacement(sample: Built) -> None:
     _replace(store, sample.project.sources["wms"].graph, ID + "wms/inventory/BW-10007-DC-ROTTERDAM",
              "hasQuantityAvailable", ox.Literal("2", datatype=ox.NamedNode(XSD + "integer")))
     rows = _rows(store, sample, "order", "commerce/order/WEB-104211")
-    assert rows[2] == ("WEB-104211", "replacement", "allowed", None, ["dr-replacement-stock"], [])
+    assert ("WEB-104211", "replacement", "allowed", None, ["dr-replacement-stock"], []) in rows
     (evaluation,) = evaluate(store, sample.project, "order", ID + "commerce/order/WEB-104211")
     replacement = next(v for v in evaluation.verdicts if v.action.endswith("/replacement"))
     assert (ox.NamedNode(ID + "wms/inventory/BW-10007-DC-ROTTERDAM"), ox.NamedNode(CX + "hasQuantityAvailable"),
             ox.Literal("2", datatype=ox.NamedNode(XSD + "integer"))) in replacement.firings[0].facts
+
+
+def test_a_refund_taken_back_allows_a_refund_again(sample: Built) -> None:
+    """Billing reverses RF-104211 (its status is no longer 'processed'): the delay allows a refund again, with a
+    supervisor (338.00 > 100); a refund processed after the graph's moment does not count yet."""
+    store = _copy(sample)
+    _replace(store, sample.project.sources["billing"].graph, ID + "billing/refund/RF-104211", "hasStatus",
+             ox.Literal("reversed"))
+    rows = _rows(store, sample, "order", "commerce/order/WEB-104211")
+    assert ("WEB-104211", "refund", "allowed", None, ["dr-refund-approval", "dr-refund-delayed"], ["supervisor"]) \
+        in rows
+    later = _copy(sample)
+    _replace(later, sample.project.sources["billing"].graph, ID + "billing/refund/RF-104211", "occurredAt",
+             ox.Literal("2099-01-01T00:00:00Z", datatype=ox.NamedNode(XSD + "dateTime")))
+    assert ("WEB-104211", "refund", "allowed", None, ["dr-refund-approval", "dr-refund-delayed"], ["supervisor"]) \
+        in _rows(later, sample, "order", "commerce/order/WEB-104211")
 
 
 # --- personalization guard (competency question 9) ---------------------------------------------------------
@@ -220,10 +240,11 @@ def test_verdicts_are_kept_replaced_and_flagged_when_a_fact_no_longer_holds(samp
         f"OPTIONAL {{ ?rec <{CX}needsApprovalBy> ?role }} }} }} GROUP BY ?rec ?how ?action ORDER BY ?action")
     assert [(r["rec"].value.removeprefix(ID), r["how"].value.removeprefix(CX), r["action"].value.removeprefix(ID),
              r["roles"].value.removeprefix(ID) if r["roles"] else "") for r in rows] == [
+        ("recommendation/recover/commerce/order/WEB-104211/exception", "recommendsAction", "action/exception",
+         "role/supervisor"),
         ("recommendation/recover/commerce/order/WEB-104211/goodwill_credit", "recommendsAction",
          "action/goodwill_credit", ""),
-        ("recommendation/recover/commerce/order/WEB-104211/refund", "recommendsAction", "action/refund",
-         "role/supervisor"),
+        ("recommendation/recover/commerce/order/WEB-104211/refund", "advisesAgainstAction", "action/refund", ""),
         ("recommendation/recover/commerce/order/WEB-104211/replacement", "advisesAgainstAction", "action/replacement",
          ""),
         ("recommendation/recover/commerce/order/WEB-104211/reship", "advisesAgainstAction", "action/reship", ""),
@@ -264,12 +285,16 @@ def test_the_recommendations_query_answers_from_what_was_kept(sample: Built, tmp
         ("routes to", "Delivery Care", "P1", "", "", "Late delivery goes to Delivery Care", "4", when),
     ]
     recovery = [
+        ("advises against", "Refund", "", "", "", "No second refund of an order already refunded; beyond it, only an "
+         "exception", "5", when),
+        ("advises against", "Refund", "", "", "", "Refund above 100 needs supervisor approval", "6", when),
+        ("advises against", "Refund", "", "", "", "Refund allowed for delayed orders", "5", when),
         ("advises against", "Replacement", "", "", "", "No replacement of a line that no location has in stock", "14",
          when),
         ("advises against", "Reship", "", "", "", "No replacement of a line that no location has in stock", "14", when),
         ("recommends", "Goodwill credit", "", "", "", "Goodwill credit for a late delivery", "3", when),
-        ("recommends", "Refund", "", "", "Supervisor", "Refund above 100 needs supervisor approval", "6", when),
-        ("recommends", "Refund", "", "", "Supervisor", "Refund allowed for delayed orders", "5", when),
+        ("recommends", "Policy exception", "", "", "Supervisor", "An exception to the policy for a delayed order needs "
+         "supervisor approval", "5", when),
     ]
     assert ask(order) == recovery
     _replace(store, sample.project.sources["wms"].graph, ID + "wms/inventory/BW-10007-DC-ROTTERDAM",
@@ -277,8 +302,8 @@ def test_the_recommendations_query_answers_from_what_was_kept(sample: Built, tmp
     assert ask(order) == recovery  # kept as made, until made again
     write_evaluations(store, sample.project, "recover", order, evaluate(store, sample.project, "order", order), lock,
                       made)
-    assert [row[:2] for row in ask(order)] == [
-        ("recommends", "Goodwill credit"), ("recommends", "Refund"), ("recommends", "Refund"),
+    assert sorted({row[:2] for row in ask(order)}) == [
+        ("advises against", "Refund"), ("recommends", "Goodwill credit"), ("recommends", "Policy exception"),
         ("recommends", "Replacement"), ("recommends", "Reship")]
 
 

@@ -138,12 +138,16 @@ def test_cq5_delivery_delay_case_rules(sample: Built) -> None:
     rows = [r[:8] for r in ask(sample, "governing-rules", case="id:case-management/case/CS0010421")]
     policy = "Delivery recovery policy"
     assert rows == [
+        ("An exception to the policy for a delayed order needs supervisor approval", policy, "allows",
+         "Policy exception", "", "", "Supervisor", "false"),
         ("Goodwill credit for a late delivery", policy, "allows", "Goodwill credit", "", "", "", "false"),
         ("No delay refund for an on-time delivery", policy, "forbids", "Goodwill credit", "", "", "", "false"),
         ("No delay refund for an on-time delivery", policy, "forbids", "Refund", "", "", "", "false"),
         ("No replacement of a line that no location has in stock", policy, "forbids", "Replacement", "", "", "",
          "true"),
         ("No replacement of a line that no location has in stock", policy, "forbids", "Reship", "", "", "", "true"),
+        ("No second refund of an order already refunded; beyond it, only an exception", policy, "forbids", "Refund",
+         "", "", "", "false"),
         ("Refund above 100 needs supervisor approval", policy, "allows", "Refund", "100", "", "Supervisor", "false"),
         ("Refund allowed for delayed orders", policy, "allows", "Refund", "", "", "", "false"),
         ("Replacement only from available inventory", policy, "allows", "Replacement", "", "", "", "true"),

@@ -150,7 +150,9 @@ def read_file(path: Path, fmt: str) -> SourceFile:
             # decimals as written (a float would turn 0.1000000000000000055 into 0.1)
             parsed.document = json.loads(text, parse_float=Decimal)
         except json.JSONDecodeError as exc:
-            truncated = " (the file ends too early: truncated?)" if exc.pos >= len(text.rstrip()) else ""
+            # a string still open at the end of the file is reported where it starts
+            ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+            truncated = " (the file ends too early: truncated?)" if ends_early else ""
             parsed.problem = f"JSON syntax error: {exc.msg}{truncated}"
             parsed.problem_line = exc.lineno
         except RecursionError:

@@ -139,7 +139,9 @@ def _check_lines(proj: Project, c: RuleCheck, when: str, holds: str, fails: str)
     out.print(Text.assemble(f"    {when} its condition ", (holds if c.holds else fails, "green" if c.holds else "red"),
                             f" for {short(proj, c.about)}" + (f": {facts}" if facts else "")))
     if c.verdict is not None:
+        forbidding = [f.rule for f in c.verdict.firings if c.verdict.action in f.rule.forbids]
         out.print(f"    {when} the action is {c.verdict.status}"
+                  + "".join(f" by {r.label or short(proj, r.iri)} ({short(proj, r.iri)})" for r in forbidding)
                   + "".join(f", approval by {short(proj, r)}" for r in c.verdict.approvals), highlight=False)
 
 
