@@ -370,6 +370,14 @@ CONTEXTS = [
     ),
 ]
 
+CONTEXT_CATEGORIES = [  # (context, case category): a case of that category is handled in that context
+    ("billing-dispute", "billing_dispute"),
+    ("delivery", "delivery_delay"),
+    ("online-account", "account"),
+    ("service", "product_fault"),
+    ("service", "complaint"),
+]
+
 
 def _deps(step_id: str, *systems: str) -> list[dict[str, str]]:
     return [{"step_id": step_id, "system_id": s} for s in systems]
@@ -4057,6 +4065,9 @@ def main() -> None:
     )
     counts["catalog/contexts.csv"] = str(
         write_csv(cat / "contexts.csv", ["context_id", "name", "definition", "description"], CONTEXTS)
+    )
+    counts["catalog/context_categories.csv"] = str(
+        write_csv(cat / "context_categories.csv", ["context_id", "category"], CONTEXT_CATEGORIES)
     )
     workflows = {
         "workflows": [

@@ -20,7 +20,7 @@ from cxgraph.check.reports import at_or_above, severity_rank
 from cxgraph.cli.sparql import parameter_term
 from cxgraph.errors import CxGraphError
 from cxgraph.lineage import file_entity_iri, parse_record_iri, pointer_text, record_iri
-from cxgraph.stores.remote import bind_values
+from cxgraph.stores.binding import bind_values
 from cxgraph.vocab import XSD, local_name
 from cxgraph.xsd import ill_typed
 

@@ -88,6 +88,19 @@ def test_a_query_as_of_a_moment_answers_from_the_build_live_then(history: dict[s
            "ann.rees@example.com," in named.stdout
 
 
+def test_a_context_pack_as_of_a_moment(history: dict[str, object]) -> None:
+    """`cxgraph context customer --as-of`: Ann Rees's CRM e-mail as it was, her refund not yet processed."""
+    moment = history["between"].isoformat()  # type: ignore[attr-defined]
+    then = _run(history, "context", "customer", "0030000101", "--as-of", moment)
+    today = _run(history, "context", "customer", "0030000101")
+    assert then.returncode == 0 and today.returncode == 0, then.stderr + today.stderr
+    old, new = json.loads(then.stdout), json.loads(today.stdout)
+    assert old["pack"]["asOf"] == moment and new["pack"]["asOf"] is None
+    assert '"ann.rees@example.com"' in then.stdout and "ann.rees@new.example" not in then.stdout
+    assert "ann.rees@new.example" in today.stdout
+    assert "billing/refund/RF-104211" not in then.stdout and "billing/refund/RF-104211" in today.stdout
+
+
 def test_nothing_of_today_leaks_into_an_as_of_answer(history: dict[str, object]) -> None:
     """The graph as of the moment between the builds is exactly the first build: every quad, no more."""
     store = history["store"]

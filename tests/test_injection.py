@@ -21,8 +21,8 @@ from cxgraph.answer.queries import bind, catalog, run
 from cxgraph.build.pipeline import build
 from cxgraph.errors import CxGraphError
 from cxgraph.project import load_project
+from cxgraph.stores.binding import bind_values
 from cxgraph.stores.embedded import EmbeddedStore
-from cxgraph.stores.remote import bind_values
 
 CORPUS = [
     '"', "'", '"""', "{}", "}", "{", ">", "<", "a\nb", "a\r\nb", "\\", "\\u0022", "\t", " ", "#", "?", "%", "%41",

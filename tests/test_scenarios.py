@@ -213,7 +213,7 @@ def test_every_load_is_a_prov_activity_with_checksums_and_reconciled_counts(samp
     assert len(loads) == 13
     for _system, read, loaded, quarantined, _files in loads:
         assert int(read) == int(loaded) + int(quarantined)
-    assert dict((r[0], r[4]) for r in loads)["system/catalog"] == "16"
+    assert dict((r[0], r[4]) for r in loads)["system/catalog"] == "17"
 
 
 def test_registered_systems_no_source_describes_are_declared_from_the_registry(sample: Built) -> None:

@@ -18,12 +18,14 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from pyshacl.entrypoints import meta_validate
 from rdflib.namespace import RDF, RDFS, SH
 
 from conftest import FIXTURES, ROOT, cx
+from cxgraph.stores.embedded import EmbeddedStore
 
 FIXTURE = FIXTURES / "wholesaler"
 REGISTRY = FIXTURE / "loaders" / "sources.yaml"
@@ -526,3 +528,25 @@ def test_explain_a_decision_whose_rule_names_an_approver_the_approval_lacks(whol
     refused = run(wholesaler, "recommend", "recover", "20103")
     assert refused.returncode == 2
     assert "no policy of the catalog is evaluated for a given 'order'" in refused.stderr
+
+
+def test_context_packs_of_a_trade_customer_and_a_case(wholesaler: Wholesaler) -> None:
+    """Context packs on an enterprise the sections were not written for: its own namespace, a trade account,
+    a helpdesk case; read back by pyld, every fact is one the store holds, in the graph it names."""
+    from pyld import jsonld
+
+    store = EmbeddedStore(wholesaler.store)
+    try:
+        for args in (("customer", "id:erp/customer/RHEIN"), ("case", "id:helpdesk/case/HD-00103", "--brief"),
+                     ("customer", "id:helpdesk/organization/ORG-1003", "--scope", "marketing-assistant")):
+            proc = run(wholesaler, "context", *args)
+            assert proc.returncode == 0, proc.stderr
+            pack = json.loads(proc.stdout)
+            quads = set(ox.parse(jsonld.to_rdf(pack, {"format": "application/n-quads"}).encode(),
+                                 ox.RdfFormat.N_QUADS))
+            assert len(quads) == pack["pack"]["facts"] > 20
+            assert [q for q in quads if q not in store.raw] == []
+            assert pack["pack"]["about"].startswith("id:")  # the enterprise's own id: prefix
+        assert '"marketing-assistant"' in proc.stdout and "/case/" not in proc.stdout
+    finally:
+        store.close()

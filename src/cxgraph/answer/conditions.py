@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from cxgraph import vocab
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
-from cxgraph.stores.remote import bind_values, values_rows
+from cxgraph.stores.binding import bind_values, values_rows
 from cxgraph.vocab import PREFIXES
 from cxgraph.yamlio import read_header
 

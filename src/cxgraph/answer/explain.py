@@ -22,7 +22,7 @@ from cxgraph.answer.policy import rules as policy_rules
 from cxgraph.answer.recommend import find_resource
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
-from cxgraph.stores.remote import bind_values
+from cxgraph.stores.binding import bind_values
 from cxgraph.vocab import CX, sparql_prologue
 
 

@@ -27,7 +27,7 @@ import pyoxigraph as ox
 from cxgraph.answer.conditions import Condition, Fact, load_condition, moment, run_condition
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
-from cxgraph.stores.remote import bind_values
+from cxgraph.stores.binding import bind_values
 from cxgraph.vocab import sparql_prologue
 
 ALLOWED, FORBIDDEN, NOT_ALLOWED = "allowed", "forbidden", "not allowed"

@@ -27,7 +27,7 @@ from cxgraph.answer.conditions import Condition, Fact, load_condition, moment, r
 from cxgraph.answer.policy import ALLOWED, Evaluation
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
-from cxgraph.stores.remote import bind_values, values_rows
+from cxgraph.stores.binding import bind_values, values_rows
 from cxgraph.vocab import RDF_TYPE, RDFS_LABEL, cx, prov, sparql_prologue
 
 RECOMMENDATIONS = "recommendations"  # the engine graph they are kept in (Project.graph_iri)

@@ -19,8 +19,8 @@ import pyoxigraph as ox
 
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
+from cxgraph.stores.binding import bind_values
 from cxgraph.stores.embedded import GraphStore
-from cxgraph.stores.remote import bind_values
 from cxgraph.vocab import XSD_DATE
 from cxgraph.yamlio import read_header
 

@@ -15,8 +15,9 @@ import typer
 from rich.text import Text
 
 from cxgraph import __version__
-from cxgraph.cli import build, explain, ontology, query, reason, sparql, store, validate
+from cxgraph.cli import api, build, explain, ontology, query, reason, sparql, store, validate
 from cxgraph.cli.common import Settings, err, out
+from cxgraph.cli.context import context
 from cxgraph.cli.recommend import recommend
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False,
@@ -53,9 +54,10 @@ def _root(
         raise typer.Exit(0)
 
 
-for group in (build, store, query, validate, ontology, reason, sparql, explain):
+for group in (build, store, query, validate, ontology, reason, sparql, explain, api):
     group.register(app)
 app.add_typer(recommend, name="recommend")
+app.add_typer(context, name="context")
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from cxgraph.cli.common import (
 )
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
-from cxgraph.stores.remote import bind_values
+from cxgraph.stores.binding import bind_values
 
 
 def as_json(project: Project, e: Explanation) -> dict[str, object]:

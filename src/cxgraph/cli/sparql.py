@@ -33,8 +33,8 @@ from cxgraph.cli.common import (
     store_path,
 )
 from cxgraph.errors import CxGraphError
+from cxgraph.stores.binding import bind_values
 from cxgraph.stores.query_pool import QueryError, QueryPool, Request
-from cxgraph.stores.remote import bind_values
 from cxgraph.vocab import sparql_prologue
 
 _TYPED = re.compile(r'"(?P<text>.*)"\^\^(?P<datatype>\S+)', re.S)

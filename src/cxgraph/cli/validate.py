@@ -24,6 +24,7 @@ from cxgraph.cli.common import (
     out,
     project_at,
     warn,
+    work_folder,
 )
 from cxgraph.errors import CxGraphError
 
@@ -68,6 +69,10 @@ def validate(
         result = run_validation(open_store(ctx, store, endpoint), proj, shapes)
     summary = err if formats and output is None else out
     print_validation(result, summary, proj.id_iri(""))
+    if not endpoint and shapes is None:  # the latest report on the store's own shapes, for `cxgraph api`
+        latest = work_folder(store).reports / "validation.json"
+        latest.parent.mkdir(parents=True, exist_ok=True)
+        latest.write_text(WRITERS["json"](result), encoding="utf-8")
     for name in formats:
         text = to_junit(result, fail_on) if name == "junit" else WRITERS[name](result)
         if output is None:

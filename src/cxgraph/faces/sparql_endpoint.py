@@ -20,7 +20,7 @@ import re
 import subprocess
 import sys
 import urllib.parse
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,10 +120,8 @@ def _params(request: HttpRequest, body: bytes) -> dict[str, list[str]]:
     return params
 
 
-def create_app(config: EndpointConfig, pool: QueryPool | None = None) -> Starlette:
-    """The ASGI application (run by uvicorn in `cxgraph serve`)."""
-    pool = pool or QueryPool(config.store, size=config.workers, timeout=config.timeout, memory_mb=config.memory_mb,
-                             max_answer_mb=config.max_answer_mb)
+def query_runner(config: EndpointConfig, pool: QueryPool) -> Callable[..., Awaitable[Response]]:
+    """Run one SPARQL query in the pool, the answer in the format the Accept header asks for."""
 
     async def run_query(sparql: str, accept: str, defaults: list[str] | None, named: list[str] | None) -> Response:
         if not config.allow_service and uses_keyword(sparql, "SERVICE"):
@@ -152,6 +150,13 @@ def create_app(config: EndpointConfig, pool: QueryPool | None = None) -> Starlet
             media += "; charset=utf-8"
         return Response(answer.body, media_type=media, headers={"Vary": "Accept"})
 
+    return run_query
+
+
+def sparql_handler(config: EndpointConfig, pool: QueryPool) -> Callable[[HttpRequest], Awaitable[Response]]:
+    """The SPARQL 1.1 Protocol query operation (GET ?query=, a form, or an application/sparql-query body)."""
+    run_query = query_runner(config, pool)
+
     async def query(request: HttpRequest) -> Response:
         body = await request.body()
         params = _params(request, body)
@@ -168,6 +173,17 @@ def create_app(config: EndpointConfig, pool: QueryPool | None = None) -> Starlet
         defaults = params.get("default-graph-uri")
         named = params.get("named-graph-uri")
         return await run_query(sparql, request.headers.get("accept", ""), defaults, named)
+
+    return query
+
+
+def create_app(config: EndpointConfig, pool: QueryPool | None = None) -> Starlette:
+    """The ASGI application (run by uvicorn in `cxgraph serve`)."""
+    pool = pool or QueryPool(config.store, size=config.workers, timeout=config.timeout, memory_mb=config.memory_mb,
+                             max_answer_mb=config.max_answer_mb)
+
+    run_query = query_runner(config, pool)
+    query = sparql_handler(config, pool)
 
     async def update(request: HttpRequest) -> Response:
         if not config.writable:

@@ -26,6 +26,7 @@ import pyoxigraph as ox
 from cxgraph import faults
 from cxgraph.errors import CxGraphError
 from cxgraph.project import DEFAULT_STORE, WorkFolder
+from cxgraph.stores.binding import bind_values
 from cxgraph.stores.generations import BuildLock, ReaderLease, StoreFolder
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -167,10 +168,14 @@ class EmbeddedStore:
 
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Any:
         """Run SPARQL with the union default graph; bindings are RDF terms, never text."""
-        substitutions: dict[ox.Variable, Any] = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+        # Bound by a VALUES block opening the WHERE group, as on a remote store: pyoxigraph's substitutions
+        # join the bound term only after evaluating the pattern (1.2 s instead of 0.7 ms for one customer's
+        # records on the sample).
+        if bindings:
+            sparql = bind_values(sparql, bindings)
         store = self._open()
         try:
-            return store.query(sparql, use_default_graph_as_union=True, substitutions=substitutions or None)
+            return store.query(sparql, use_default_graph_as_union=True)
         except (OSError, RuntimeError) as exc:
             raise CxGraphError(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
                                "`cxgraph build`", self.path) from None

@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ import pyoxigraph as ox
 
 from cxgraph.errors import CxGraphError
 from cxgraph.project import LOCK_HOLDER, LOCK_TOKEN, REMOTE_LOCK, REMOTE_STAGING
+from cxgraph.stores.binding import bind_values, strip_prologue
 from cxgraph.stores.embedded import DUMP_FORMATS, EmbeddedStore, Term, Workspace
 from cxgraph.stores.generations import BuildLock
 from cxgraph.vocab import XSD_STRING
@@ -152,41 +153,6 @@ def term_from_json(binding: dict[str, str]) -> Term:
     return ox.Literal(binding["value"])
 
 
-def values_clause(bindings: Mapping[str, Term]) -> str:
-    """A VALUES data block binding each parameter to its RDF term, serialized by pyoxigraph (escaped)."""
-    names = list(bindings)
-    terms = " ".join(str(bindings[n]) for n in names)
-    return f"VALUES ({' '.join('?' + n for n in names)}) {{ ({terms}) }}"
-
-
-def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
-    """The query with its parameters bound by a VALUES block opening the outer WHERE group.
-
-    There the store joins from the bound terms (a trailing VALUES clause is joined after the whole
-    pattern is evaluated: minutes instead of milliseconds on a journey query). The terms are written by
-    pyoxigraph's serializer, so a value can never change the query's structure.
-    """
-    return _open_where(sparql, values_clause(bindings))
-
-
-def values_rows(sparql: str, name: str, terms: Sequence[Term]) -> str:
-    """The query with one variable bound to each of several terms (one row each), where bind_values binds."""
-    rows = " ".join(str(term) for term in terms)
-    return _open_where(sparql, f"VALUES ?{name} {{ {rows} }}")
-
-
-def _open_where(sparql: str, clause: str) -> str:
-    """The query with a VALUES clause opening its outer WHERE group, on the line of its brace: a syntax error
-    the store reports is at the line of the file the query was read from."""
-    body = _strip_prologue(sparql)
-    offset = len(sparql) - len(body)
-    where = re.search(r"(?i)\bWHERE\s*\{", body) or re.search(r"\{", body)
-    if where is None:
-        return f"{sparql}\n{clause}\n"
-    cut = offset + where.end()
-    return f"{sparql[:cut]} {clause} {sparql[cut:]}"
-
-
 class RemoteStore:
     """A SPARQL 1.1 Query/Update/Graph Store Protocol service."""
 
@@ -238,7 +204,7 @@ class RemoteStore:
         client.setReturnFormat(JSON)
         client.setTimeout(int(self.endpoint.timeout))
         client.setQuery(text)
-        form = re.search(r"(?i)\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", _strip_prologue(text))
+        form = re.search(r"(?i)\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", strip_prologue(text))
         if form:
             client.queryType = form.group(1).upper()
         if self.endpoint.user is not None:
@@ -456,11 +422,6 @@ class RemoteStore:
             raise CxGraphError(f"another build is running on this store ({other}); if it is gone, remove its "
                                f"lock with the SPARQL update DROP GRAPH <{REMOTE_LOCK}>")
         raise CxGraphError("could not take the store's build lock")
-
-
-def _strip_prologue(text: str) -> str:
-    """The query after its PREFIX/BASE declarations (whose IRIs may contain keyword-like words)."""
-    return re.sub(r"^(\s*(PREFIX\s+[\w-]*:\s*<[^>]*>|BASE\s*<[^>]*>))*", "", text, flags=re.I)
 
 
 def _http_error(code: int, url: str, what: str, detail: object) -> CxGraphError:

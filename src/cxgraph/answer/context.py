@@ -1,0 +1,322 @@
+"""Context packs: everything the graph holds about one customer, case or order, in one JSON-LD document an
+assistant can put in its prompt, sourced fact by fact and cut to the caller's role scope.
+
+A pack is gathered by the section queries its kind lists in `context/packs.yaml`, each starting at the focus
+(never a scan of the store). A section with a limit keeps its most recent items and says how many it left out.
+Every fact keeps the named graph it came from: the pack's `@graph` holds one object per source graph, and the
+pack header names when each source was last loaded. Who sees what is `context/scopes.yaml`: the sections a
+scope sees, the classes and properties it never sees. The header (`pack`) is mapped to nothing in the pack's
+@context, so a JSON-LD processor reads exactly the quads of the facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import yaml
+
+from cxgraph.answer.jsonld import Json, Writer, read_context
+from cxgraph.answer.recommend import find_resource
+from cxgraph.errors import CxGraphError
+from cxgraph.project import Project
+from cxgraph.stores.binding import bind_values, values_rows
+from cxgraph.vocab import CX, PREFIXES, RDF, RDFS, sparql_prologue
+from cxgraph.yamlio import read_header
+
+RDF_TYPE = ox.NamedNode(RDF + "type")
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section query: its rows are facts (?s ?p ?o ?g), for a limited section also ?item and its time ?at."""
+
+    name: str
+    title: str
+    focus: str
+    limit: int | None
+    text: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class PackKind:
+    name: str
+    focus: str  # the class of the focus (a local name in cx:)
+    title: str
+    sections: tuple[str, ...]
+    brief: tuple[str, ...] = ()
+    party: str | None = None  # property path from the focus to the customer's party
+    party_sections: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scope:
+    name: str
+    description: str
+    sections: frozenset[str] | None  # None: every section
+    withhold_properties: frozenset[str] = frozenset()
+    withhold_classes: frozenset[str] = frozenset()
+
+
+@dataclass
+class Cut:
+    """What a section kept and left out."""
+
+    section: str
+    title: str
+    items: int = 0
+    shown: int = 0
+    limit: int | None = None
+    facts: int = 0
+
+
+@dataclass
+class Gathered:
+    quads: list[ox.Quad] = field(default_factory=list)
+    cuts: list[Cut] = field(default_factory=list)
+
+
+def context_dir(project: Project) -> Path:
+    return project.root / "context"
+
+
+def _yaml(path: Path) -> Any:
+    if not path.is_file():
+        raise CxGraphError("missing", path)
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise CxGraphError(f"not valid YAML: {exc}", path) from None
+
+
+def pack_kinds(project: Project) -> dict[str, PackKind]:
+    """The pack kinds of context/packs.yaml."""
+    path = context_dir(project) / "packs.yaml"
+    doc = _yaml(path)
+    kinds = {}
+    for name, spec in doc.items():
+        if not isinstance(spec, dict) or "focus" not in spec or "sections" not in spec:
+            raise CxGraphError(f"pack kind {name!r} needs `focus` and `sections`", path)
+        kinds[name] = PackKind(name, str(spec["focus"]), str(spec.get("title", name)), tuple(spec["sections"]),
+                               tuple(spec.get("brief", ())), spec.get("party"), tuple(spec.get("party_sections", ())))
+    return kinds
+
+
+def load_scopes(project: Project) -> tuple[str, dict[str, Scope]]:
+    """The default scope's name and every scope of context/scopes.yaml."""
+    path = context_dir(project) / "scopes.yaml"
+    doc = _yaml(path)
+    scopes = {}
+    for name, spec in (doc.get("scopes") or {}).items():
+        spec = spec or {}
+        sections = spec.get("sections")
+        scopes[name] = Scope(
+            name, " ".join(str(spec.get("description", "")).split()),
+            None if sections is None else frozenset(sections),
+            frozenset(_expand(p, path) for p in spec.get("withhold_properties", ())),
+            frozenset(_expand(c, path) for c in spec.get("withhold_classes", ())))
+    default = doc.get("default")
+    if default not in scopes:
+        raise CxGraphError(f"the default scope {default!r} is not one of the scopes ({', '.join(sorted(scopes))})",
+                           path)
+    return str(default), scopes
+
+
+def _expand(curie: str, path: Path) -> str:
+    prefix, _, local = str(curie).partition(":")
+    if prefix not in PREFIXES:
+        raise CxGraphError(f"{curie!r}: use one of the prefixes {', '.join(PREFIXES)}", path)
+    return PREFIXES[prefix] + local
+
+
+def scope_named(project: Project, name: str | None) -> Scope:
+    """The scope by name (default: the assets' default); an unknown scope is refused."""
+    default, scopes = load_scopes(project)
+    chosen = name or default
+    if chosen not in scopes:
+        raise CxGraphError(f"unknown scope {chosen!r}; the scopes are {', '.join(sorted(scopes))} "
+                           f"(context/scopes.yaml)")
+    return scopes[chosen]
+
+
+def load_section(project: Project, name: str) -> Section:
+    path = context_dir(project) / "sections" / f"{name}.rq"
+    if not path.is_file():
+        raise CxGraphError(f"a pack names the section {name!r}, but there is no {path.name}", path.parent)
+    text, header, _ = read_header(path, "section")
+    if not isinstance(header, dict) or "title" not in header or "focus" not in header:
+        raise CxGraphError("a section query needs `#+ title:` and `#+ focus:`", path)
+    limit = header.get("limit")
+    return Section(name, str(header["title"]), str(header["focus"]), None if limit is None else int(limit), text,
+                   path)
+
+
+def find_focus(store: Any, project: Project, kind: PackKind, given: str) -> str:
+    """The focus of a pack: a case or an order by number or IRI; for a customer, the party itself or the party
+    that a customer record (by IRI or identifier) represents."""
+    if kind.focus != "Party":
+        return find_resource(store, project, given, kind.focus, f"a {kind.focus.lower()}")
+    if _is_party(store, project, given):
+        return _iri(project, given)
+    is_iri = given.startswith(("<", "id:", "http://", "https://", "urn:"))
+    iri = find_resource(store, project, given, "Record" if is_iri else "CustomerRecord",
+                        "a customer record or party" if is_iri else "a customer record")
+    rows = list(store.query(bind_values(sparql_prologue() + "SELECT ?party WHERE { ?record cx:representsParty "
+                                        "?party } ORDER BY ?party", {"record": ox.NamedNode(iri)})))
+    if not rows:
+        raise CxGraphError(f"<{iri}> represents no resolved party (is it a customer record?)")
+    return str(rows[0]["party"].value)
+
+
+def _iri(project: Project, given: str) -> str:
+    given = given.strip("<>")
+    return project.id_iri(given[3:]) if given.startswith("id:") else given
+
+
+def _is_party(store: Any, project: Project, given: str) -> bool:
+    try:
+        node = ox.NamedNode(_iri(project, given))
+    except ValueError:
+        return False
+    return bool(store.query(bind_values(f"ASK {{ ?it a <{CX}Party> }}", {"it": node})))
+
+
+def _party_of(store: Any, kind: PackKind, focus: str) -> str | None:
+    if not kind.party:
+        return None
+    rows = list(store.query(bind_values(sparql_prologue() + f"SELECT ?party WHERE {{ ?focus {kind.party} ?party }} "
+                                        "ORDER BY ?party LIMIT 1", {"focus": ox.NamedNode(focus)})))
+    return str(rows[0]["party"].value) if rows else None
+
+
+def gather(store: Any, section: Section, focus: str, limit: int | None, graphs: set[str]) -> tuple[list[ox.Quad], Cut]:
+    """The section's facts in the graphs that hold data, its items cut to the most recent `limit`: every
+    statement about each node it selects (?s), and the type, label and identifier of each node it names
+    (?named)."""
+    cut = Cut(section.name, section.title, limit=limit)
+    full: dict[str, set[ox.NamedNode]] = {}
+    named: dict[str, set[ox.NamedNode]] = {}
+    times: dict[str, str] = {}
+    for row in store.query(bind_values(section.text, {"focus": ox.NamedNode(focus)})):
+        found, at = _get(row, "item"), _get(row, "at")
+        item = found.value if found is not None else ""
+        for column, into in (("s", full), ("named", named)):
+            node = _get(row, column)
+            if isinstance(node, ox.NamedNode):
+                into.setdefault(item, set()).add(node)
+        full.setdefault(item, set())
+        if at is not None:
+            times[item] = max(times.get(item, ""), at.value)
+    items = sorted((i for i in full if full[i] or named.get(i)), key=lambda i: (times.get(i, ""), i), reverse=True)
+    cut.items = len(items) if section.limit is not None else (1 if items else 0)
+    kept = items if limit is None or section.limit is None else items[:limit]
+    cut.shown = len(kept) if section.limit is not None else cut.items
+    quads = _facts(store, {n for i in kept for n in full[i]}, None, graphs)
+    quads += _facts(store, {n for i in kept for n in named.get(i, ())} - {n for i in kept for n in full[i]},
+                    NAMING, graphs)
+    cut.facts = len(quads)
+    return quads, cut
+
+
+NAMING = (RDF + "type", RDFS + "label", CX + "hasSourceIdentifier")
+
+
+def _facts(store: Any, nodes: set[ox.NamedNode], only: tuple[str, ...] | None, graphs: set[str]) -> list[ox.Quad]:
+    """Every statement about these nodes (or only these properties) in the graphs that hold data."""
+    if not nodes:
+        return []
+    where = "GRAPH ?g { ?s ?p ?o }"
+    if only:
+        where += " VALUES ?p { " + " ".join(str(ox.NamedNode(p)) for p in only) + " }"
+    rows = store.query(values_rows(f"SELECT ?s ?p ?o ?g WHERE {{ {where} }}", "s", sorted(nodes, key=str)))
+    return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows if r["g"].value in graphs]
+
+
+def _get(row: Any, name: str) -> Any:
+    """A row's value for a variable, None when unbound or not selected."""
+    try:
+        return row[name]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def _withhold(store: Any, quads: list[ox.Quad], scope: Scope) -> tuple[list[ox.Quad], int]:
+    """The facts the scope may see, and how many it may not."""
+    kept = [q for q in quads if q.predicate.value not in scope.withhold_properties]
+    if scope.withhold_classes:
+        nodes = {q.subject for q in kept if isinstance(q.subject, ox.NamedNode)} | {
+            q.object for q in kept if isinstance(q.object, ox.NamedNode)}
+        hidden: set[str] = set()
+        if nodes:
+            classes = " ".join(str(ox.NamedNode(c)) for c in sorted(scope.withhold_classes))
+            query = f"SELECT DISTINCT ?it WHERE {{ VALUES ?class {{ {classes} }} ?it a ?class }}"
+            rows = store.query(values_rows(query, "it", sorted(nodes, key=str)))
+            hidden = {row["it"].value for row in rows}
+        kept = [q for q in kept if str(q.subject)[1:-1] not in hidden
+                and not (isinstance(q.object, ox.NamedNode) and q.object.value in hidden)]
+    return kept, len(quads) - len(kept)
+
+
+def _loaded(store: Any, graphs: set[str]) -> dict[str, str]:
+    """When each graph was last loaded (its latest source load's end)."""
+    rows = store.query(sparql_prologue() + "SELECT ?g (MAX(?end) AS ?t) WHERE { ?load a cx:SourceLoad ; "
+                       "cx:hasTargetGraph ?g ; prov:endedAtTime ?end } GROUP BY ?g")
+    found = {str(row["g"].value): str(row["t"].value) for row in rows if row["t"] is not None}
+    return {g: found[g] for g in graphs if g in found}
+
+
+def build_pack(store: Any, project: Project, kind_name: str, given: str, scope_name: str | None = None,
+               limits: dict[str, int] | None = None, brief: bool = False, as_of: str | None = None) -> Json:
+    """The context pack about `given` for the scope, as a JSON-LD document."""
+    kinds = pack_kinds(project)
+    if kind_name not in kinds:
+        raise CxGraphError(f"unknown pack kind {kind_name!r}; one of {', '.join(kinds)}")
+    kind = kinds[kind_name]
+    scope = scope_named(project, scope_name)
+    limits = limits or {}
+    known = set(kind.sections) | set(kind.brief) | set(kind.party_sections)
+    unknown = sorted(set(limits) - known)
+    if unknown:
+        raise CxGraphError(f"--limit names no section of a {kind_name} pack: {', '.join(unknown)} "
+                           f"(its sections: {', '.join(sorted(known))})")
+    focus = find_focus(store, project, kind, given)
+    graphs = {source.graph for source in project.sources.values()} | {
+        project.graph_iri(kind) for kind in ("identity", "derived", "recommendations")}
+    plan = [(name, focus) for name in kind.sections + (kind.brief if brief else ())]
+    party = _party_of(store, kind, focus)
+    if party is not None:
+        plan += [(name, party) for name in kind.party_sections]
+    gathered = Gathered()
+    for name, start in plan:
+        if scope.sections is not None and name not in scope.sections:
+            continue
+        section = load_section(project, name)
+        limit = limits.get(name, section.limit)
+        quads, cut = gather(store, section, start, limit, graphs)
+        gathered.quads.extend(quads)
+        gathered.cuts.append(cut)
+    quads = sorted(set(gathered.quads), key=str)
+    quads, withheld = _withhold(store, quads, scope)
+    writer = Writer(read_context(context_dir(project) / "context.jsonld"),
+                    {"id": project.id_iri(""), "graph": project.graph_iri("")})
+    body = writer.graphs(quads)
+    used = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
+    loaded = _loaded(store, set(used))
+    header: Json = {
+        "kind": kind_name,
+        "about": writer.iri(focus),
+        "party": writer.iri(party) if party else None,
+        "scope": {"name": scope.name, "description": scope.description},
+        "asOf": as_of,
+        "madeAt": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "facts": len(quads),
+        "withheld": withheld,
+        "sources": [{"graph": writer.iri(g), "lastLoaded": loaded.get(g)} for g in used],
+        "sections": [{"name": c.section, "title": c.title, "items": c.items, "shown": c.shown, "limit": c.limit,
+                      "leftOut": c.items - c.shown} for c in gathered.cuts],
+    }
+    return {"@context": writer.context({"pack": None}), "pack": header, "@graph": body}
