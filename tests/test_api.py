@@ -153,13 +153,13 @@ def test_auth_ties_each_key_to_its_scope(sample: Built, api: tuple[str, Path], t
     assert refused.returncode == 2 and "needs --auth" in refused.stderr
 
 
-def test_schemathesis_finds_no_server_error(api: tuple[str, Path]) -> None:
+def test_schemathesis_finds_no_server_error(api: tuple[str, Path], tmp_path: Path) -> None:
     """Property-based requests generated from the OpenAPI schema (examples, coverage and fuzzing phases): none
     gets a 5xx answer (a query stopped at its time limit, 503, is no crash, but the generated ones are small)."""
     url, _ = api
     st = Path(sys.executable).parent / "st"
     proc = subprocess.run([str(st), "run", f"{url}/openapi.json", "--checks", "not_a_server_error",
                            "--max-examples", "10", "--seed", "1", "--no-color"],
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache goes there
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout.split("SUMMARY")[-1]
