@@ -68,7 +68,7 @@ def test_tools_answer_as_the_cli_does(store: Path, tmp_path: Path) -> None:
     tools, answers, texts = anyio.run(_session, store, "ai-service-assistant", calls,
                                       ["cxgraph://queries", "cxgraph://ontology", "cxgraph://queries/customer-records"])
     assert tools == ["case_context", "customer_context", "explain_decision", "list_queries", "order_context",
-                     "recommend", "run_query"]
+                     "propose_action", "recommend", "run_query"]
     scoped = ("--scope", "ai-service-assistant")
     expected = [
         _cli(store, tmp_path, "context", "customer", "0030000101", *scoped),

@@ -65,7 +65,8 @@ def _timezone(value: object, registry: Path, line: int | None) -> str | None:
     return str(value)
 
 
-ENGINE_GRAPHS = ("ontology", "provenance", "registry", "identity", "inferred", "derived", "recommendations")
+ENGINE_GRAPHS = ("ontology", "provenance", "registry", "identity", "inferred", "derived", "recommendations",
+                 "actions")
 REGISTRY_KEYS = {"base_iri", "data_root", "ontology", "identity", "sources", "shapes", "rules", "as_of",
                  "max_field_chars", "max_shrink"}
 DEFAULT_STORE = Path(".cxgraph/store")  # beside it, in `.cxgraph/`, the work folder (WorkFolder)

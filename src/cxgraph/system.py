@@ -1,7 +1,8 @@
 """The system packages cxgraph uses besides Python ones, found and installed by `cxgraph setup` (never by tests).
 
 Build, validation and queries need none of them. HermiT (`check-ontology`) needs a Java runtime; the
-Protégé parser check needs the OWL API and a JDK to compile it; the Jena comparison needs Jena's jars.
+Protégé parser check needs the OWL API and a JDK to compile it; the Jena comparison needs Jena's jars; the
+browser view's test needs Chromium.
 They come from Debian packages, which `cxgraph setup` installs with apt-get when it runs as root (or with
 password-less sudo), and otherwise names the command to run.
 """
@@ -44,7 +45,9 @@ OWLAPI = SystemPackage("libowlapi-java", "the OWL API, the parser Protégé open
                        file=JARS / "owlapi-distribution.jar")
 JENA = SystemPackage("libapache-jena-java", "Apache Jena (the Fuseki configuration check, SHACL comparison)",
                      file=JARS / "jena-core.jar")
-PACKAGES = (JDK, OWLAPI, JENA)
+CHROMIUM = SystemPackage("chromium", "a headless browser for the browser view's end-to-end test",
+                         command="chromium")
+PACKAGES = (JDK, OWLAPI, JENA, CHROMIUM)
 
 
 def missing_system_packages(all_packages: bool = False) -> list[SystemPackage]:

@@ -115,9 +115,12 @@ def explain(store: Any, project: Project, decision_iri: str, at: datetime | None
     approvals = [(r["approval"].value, _value(r["by"]), _value(r["name"]), _value(r["at"]),
                   sorted(r["roles"].value.split()) if r["roles"] is not None else []) for r in _one(
         store, decision, """SELECT ?approval ?by ?name ?at (GROUP_CONCAT(DISTINCT STR(?role)) AS ?roles) WHERE {
-          ?decision cx:hasApproval ?approval .
-          OPTIONAL { ?approval cx:isGivenBy ?by OPTIONAL { ?by rdfs:label ?name } OPTIONAL { ?by cx:hasRole ?role } }
-          OPTIONAL { ?approval cx:occurredAt ?at } } GROUP BY ?approval ?by ?name ?at ORDER BY ?approval""")]
+          { ?decision cx:hasApproval ?approval .
+            OPTIONAL { ?approval cx:isGivenBy ?by } OPTIONAL { ?approval cx:occurredAt ?at } }
+          UNION  # an action proposal approved in cxgraph (cxgraph act approve)
+          { ?decision cx:isApprovedBy ?by . BIND(?decision AS ?approval) OPTIONAL { ?decision cx:wasReviewedAt ?at } }
+          OPTIONAL { ?by rdfs:label ?name } OPTIONAL { ?by cx:hasRole ?role }
+        } GROUP BY ?approval ?by ?name ?at ORDER BY ?approval""")]
     records = [(r["record"].value, _value(r["system"]), _value(r["id"])) for r in _one(
         store, decision, """SELECT ?record (SAMPLE(?s) AS ?system) (SAMPLE(?i) AS ?id) WHERE {
           ?decision prov:used ?record .

@@ -19,6 +19,7 @@ from cxgraph.cli.common import (
     project_at,
     settings,
     store_path,
+    work_folder,
 )
 from cxgraph.errors import CxGraphError
 from cxgraph.stores.embedded import EmbeddedStore
@@ -46,8 +47,12 @@ def api(
     memory_mb: Annotated[int, typer.Option("--memory-mb", help="Memory a query worker may use (MB).")] = 2048,
     allow_host: Annotated[list[str] | None, typer.Option(
         "--allow-host", help="Another Host name clients use to reach it (repeatable).")] = None,
+    actions: Annotated[bool, typer.Option("--actions", help="Accept POST /actions: proposed actions, checked "
+                                                            "against the policy rules and recorded in the actions "
+                                                            "graph (never in a source graph).")] = False,
 ) -> None:
-    """Serve the HTTP API: context packs, named queries, SPARQL (read-only), recommendations, validation."""
+    """Serve the HTTP API: context packs, named queries, SPARQL (read-only), recommendations, validation; with
+    --actions, proposed actions."""
     import uvicorn
 
     from cxgraph.faces.api import ApiConfig, create_api, read_keys
@@ -70,9 +75,11 @@ def api(
         if not EmbeddedStore(path).exists():
             raise CxGraphError("no store here yet; run `cxgraph build` first", path)
     app = create_api(ApiConfig(project=proj, store=path, endpoint=remote, timeout=timeout, workers=workers,
-                               memory_mb=memory_mb, keys=keys, hosts=[host, *(allow_host or [])]))
+                               memory_mb=memory_mb, keys=keys, hosts=[host, *(allow_host or [])],
+                               actions=actions, lock=work_folder(store).lock))
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
-    out.print(Text(f"cxgraph API: {base}/docs (OpenAPI: {base}/openapi.json); read-only; "
+    out.print(Text(f"cxgraph API: {base}/docs (OpenAPI: {base}/openapi.json); "
+                   + ("proposed actions accepted at /actions; " if actions else "read-only; ")
                    + ("every request but /health needs an API key" if keys else "no authentication (loopback)")
                    + ". Ctrl-C stops it."), soft_wrap=True)
     sys.stdout.flush()
@@ -115,6 +122,8 @@ def mcp(
         "--scope", envvar="CXGRAPH_SCOPE",
         help="The assistant's role scope: every answer is cut to it (context/scopes.yaml; default: its default).")]
     = None,
+    agent: Annotated[str, typer.Option("--agent", help="The AI agent's name its proposed actions are recorded "
+                                                       "under.")] = "mcp-assistant",
 ) -> None:
     """Serve the graph to an AI assistant over the Model Context Protocol (stdio): context packs, named queries,
     explanations and recommendations as tools; the ontology and the query catalog as resources."""
@@ -131,4 +140,4 @@ def mcp(
         path = store_path(store)
         if not EmbeddedStore(path).exists():
             raise CxGraphError("no store here yet; run `cxgraph build` first", path)
-    create_server(proj, path, remote, scope).run("stdio")
+    create_server(proj, path, remote, scope, agent, work_folder(store).lock).run("stdio")

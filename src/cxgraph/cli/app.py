@@ -16,6 +16,7 @@ from rich.text import Text
 
 from cxgraph import __version__
 from cxgraph.cli import api, build, explain, ontology, query, reason, sparql, store, validate
+from cxgraph.cli.act import act
 from cxgraph.cli.common import Settings, err, out
 from cxgraph.cli.context import context
 from cxgraph.cli.recommend import recommend
@@ -58,6 +59,7 @@ for group in (build, store, query, validate, ontology, reason, sparql, explain, 
     group.register(app)
 app.add_typer(recommend, name="recommend")
 app.add_typer(context, name="context")
+app.add_typer(act, name="act")
 
 
 def main() -> None:

@@ -11,17 +11,15 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
-import pyoxigraph as ox
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from cxgraph.answer.render import compact
+from cxgraph.answer import payloads
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project, WorkFolder, load_project
 from cxgraph.stores.embedded import EmbeddedStore, default_store_path
 from cxgraph.stores.remote import Endpoint, RemoteStore
-from cxgraph.vocab import PREFIXES
 
 # Markup is off: data and parameters (a value such as "[/]" or "[red]") are always printed literally;
 # styles are given as rich.text.Text objects.
@@ -109,19 +107,13 @@ def project_at(ctx: typer.Context, project: Path | None, data: Path | None = Non
     return load_project(project, data, settings(ctx).registry)
 
 
-def prefixes(project: Project) -> dict[str, str]:
-    """Prefixes a user may write parameters with: the engine's and the project's data namespace (`id:`)."""
-    return {**PREFIXES, "id": project.id_iri("")}
+prefixes = payloads.prefixes
 
 
-def short(project: Project, iri: str | None) -> str:
-    """An IRI as the answers show it (render.compact with the project's prefixes), "-" for none."""
-    return "-" if iri is None else compact(ox.NamedNode(iri), prefixes(project))
+short = payloads.short
 
 
-def fact_terms(project: Project, facts: Iterable[tuple[Any, Any, Any]]) -> list[list[str]]:
-    """Statements a rule relied on, each as its three terms compacted."""
-    return [[compact(t, prefixes(project)) for t in fact] for fact in facts]
+fact_terms = payloads.fact_terms
 
 
 def facts_text(project: Project, facts: Iterable[tuple[Any, Any, Any]]) -> str:

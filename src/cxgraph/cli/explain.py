@@ -13,13 +13,13 @@ import typer
 from rich.text import Text
 
 from cxgraph.answer.explain import Explanation, RuleCheck, explain, find_decision
+from cxgraph.answer.payloads import explanation_json as as_json
 from cxgraph.cli.common import (
     EndpointOpt,
     ProjectOpt,
     StoreOpt,
     as_of_moment,
     exits_on_error,
-    fact_terms,
     facts_text,
     open_store,
     out,
@@ -29,26 +29,6 @@ from cxgraph.cli.common import (
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
 from cxgraph.stores.binding import bind_values
-
-
-def as_json(project: Project, e: Explanation) -> dict[str, object]:
-    return {
-        "decision": e.decision, "identifier": e.identifier, "action": e.action, "outcome": e.outcome,
-        "amount": e.amount, "currency": e.currency, "decided_at": e.decided_at, "case": e.case,
-        "decided_by": [{"agent": a, "name": n, "classes": c} for a, n, c in e.agents],
-        "approvals": [{"approval": a, "given_by": b, "name": n, "at": t, "roles": r} for a, b, n, t, r in e.approvals],
-        "used_records": [{"record": r, "system": s, "identifier": i} for r, s, i in e.records],
-        "documented_by": [{"record": r, "system": s} for r, s in e.documented_by],
-        "rules": [{
-            "rule": c.rule, "label": c.label, "condition": c.condition, "requires_approval_by": c.requires,
-            "about": c.about, "holds": c.holds,
-            "facts": fact_terms(project, c.facts),
-            "action": None if c.verdict is None else {
-                "status": c.verdict.status, "approvals": c.verdict.approvals,
-                "rules": [f.rule.iri for f in c.verdict.firings]},
-        } for c in e.rules],
-        "missing_approvals": e.missing_approvals,
-    }
 
 
 @exits_on_error

@@ -13,9 +13,10 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cxgraph.answer.policy import ALLOWED, FORBIDDEN, Evaluation, evaluate
+from cxgraph.answer.payloads import evaluations_json
+from cxgraph.answer.payloads import triage_json as as_json
+from cxgraph.answer.policy import ALLOWED, FORBIDDEN, evaluate
 from cxgraph.answer.recommend import (
-    Triage,
     find_case,
     find_resource,
     names,
@@ -28,7 +29,6 @@ from cxgraph.cli.common import (
     ProjectOpt,
     StoreOpt,
     exits_on_error,
-    fact_terms,
     facts_text,
     open_store,
     out,
@@ -37,18 +37,10 @@ from cxgraph.cli.common import (
     work_folder,
 )
 from cxgraph.errors import CxGraphError
-from cxgraph.project import Project
 
 recommend = typer.Typer(no_args_is_help=True, help="Recommendations with their reasons, from rules kept as data.")
 
 
-def as_json(project: Project, items: list[Triage]) -> list[dict[str, object]]:
-    return [{
-        "case": item.case, "identifier": item.identifier, "team": item.team, "priority": item.priority,
-        "current_team": item.current_team, "current_priority": item.current_priority,
-        "rules": [{"rule": f.rule.iri, "label": f.rule.label, "team": f.rule.team, "priority": f.rule.priority,
-                   "facts": fact_terms(project, f.facts)} for f in item.firings],
-    } for item in items]
 
 
 @recommend.command("triage")
@@ -99,17 +91,6 @@ KeepOpt = Annotated[bool, typer.Option("--keep/--no-keep", help="Write the recom
 FormatOpt = Annotated[str, typer.Option("--format", help="table or json")]
 
 
-def evaluations_json(project: Project, evaluations: list[Evaluation], shown: dict[str, str]) -> list[dict[str, object]]:
-    return [{
-        "policy": e.policy.iri, "target": e.target, "name": shown.get(e.target),
-        "verdicts": [{
-            "action": v.action, "status": v.status, "channel": v.channel, "approvals": v.approvals,
-            "rules": [{"rule": f.rule.iri, "label": f.rule.label,
-                       "effect": "forbids" if v.action in f.rule.forbids else "allows",
-                       "facts": fact_terms(project, f.facts)} for f in v.firings],
-            "unmet": [{"rule": r.iri, "label": r.label} for r in v.unmet],
-        } for v in e.verdicts],
-    } for e in evaluations]
 
 
 def _run_policies(ctx: typer.Context, kind: str, given_kind: str, cls: str, what: str, given: str, fmt: str,

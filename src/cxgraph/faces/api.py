@@ -20,16 +20,18 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 import yaml
 from fastapi import FastAPI, Query
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
 
 from cxgraph.answer.context import build_pack, load_scopes
 from cxgraph.answer.queries import NamedQuery, catalog, run
@@ -43,6 +45,7 @@ from cxgraph.stores.remote import Endpoint, RemoteStore
 from cxgraph.vocab import PREFIXES
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+STATIC = Path(__file__).resolve().parent / "static"
 JSON_LD = "application/ld+json"
 SPARQL_JSON = "application/sparql-results+json"
 PY_TYPES: dict[str, Any] = {"iri": str, "string": str, "integer": int, "decimal": float, "date": dt.date,
@@ -66,6 +69,8 @@ class ApiConfig:
     memory_mb: int = 2048
     keys: dict[str, tuple[str, str]] | None = None  # sha256 digest -> (name, scope); None: auth off
     hosts: list[str] = field(default_factory=list)
+    actions: bool = False  # accept POST /actions (proposals recorded in the actions graph)
+    lock: Path | None = None  # the build lock a proposal is written under
 
 
 # --- keys ---------------------------------------------------------------------------------------------------
@@ -117,6 +122,20 @@ def add_key(path: Path, name: str, scope: str, project: Project) -> str:
 
 
 # --- the application ----------------------------------------------------------------------------------------
+
+class ProposedAction(BaseModel):
+    """An action an assistant or a person proposes; checked against the policy rules, then recorded."""
+
+    on: Literal["case", "order", "customer"]
+    target: str = Field(description="The case number, order number or customer record identifier (or its IRI).")
+    action: str = Field(description="The action type: refund, replacement, reship, goodwill_credit, exception...")
+    amount: str | None = Field(None, description="The amount, as a decimal string (189.00).")
+    currency: str | None = Field(None, description="The amount's currency (GBP, EUR).")
+    note: str | None = Field(None, description="Why, in the proposer's words.")
+    actor: str | None = Field(None, description="Without auth: who proposes (an employee EMP-..., or an AI agent's "
+                                                "name). With auth, the key's name.")
+    actor_kind: Literal["person", "ai-agent"] = "ai-agent"
+
 
 class Problem(Exception):
     def __init__(self, status: int, title: str, detail: str, headers: dict[str, str] | None = None) -> None:
@@ -177,6 +196,14 @@ def create_api(config: ApiConfig) -> FastAPI:
     async def on_crash(_request: Request, exc: Exception) -> Response:
         return problem(500, "Server error", f"{type(exc).__name__}: {exc}"[:500])
 
+    def key_name(request: Request) -> str | None:
+        """The name of the caller's key (auth on), checked by `caller` first."""
+        if config.keys is None:
+            return None
+        auth = request.headers.get("authorization", "")
+        given = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("x-api-key") or ""
+        return next((name for k, (name, _s) in config.keys.items() if hmac.compare_digest(k, digest(given))), None)
+
     def caller(request: Request, scope: str | None) -> str:
         """The caller's scope: its key's when auth is on (another one asked for is refused), else the one asked
         for or the default; an unknown scope is refused."""
@@ -224,6 +251,29 @@ def create_api(config: ApiConfig) -> FastAPI:
 
     Packed: dict[int | str, dict[str, Any]] = {
         200: {"content": {JSON_LD: {}}, "description": "A JSON-LD 1.1 context pack."}}
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> Response:
+        """The browser view (no CDN: its one library is shipped in the package)."""
+        return Response((STATIC / "index.html").read_bytes(), media_type="text/html; charset=utf-8")
+
+    @app.get("/search", tags=["context"])
+    async def search(request: Request, q: Annotated[str, Query(min_length=2, max_length=200, description=(
+            "Part of a customer's name, or the start of an identifier: a customer record, a case or an order."))],
+                     limit: Annotated[int, Query(ge=1, le=100)] = 20) -> list[dict[str, str]]:
+        """Customers (one per resolved party), cases and orders whose name or identifier matches."""
+        caller(request, None)
+
+        def run_it() -> list[dict[str, str]]:
+            store = open_store()
+            try:
+                return find(store, q, limit)
+            finally:
+                if isinstance(store, EmbeddedStore):
+                    store.close()
+        return list(await in_thread(run_it))
 
     @app.get("/health", tags=["service"])
     async def health() -> dict[str, Any]:
@@ -278,6 +328,50 @@ def create_api(config: ApiConfig) -> FastAPI:
         caller(request, None)
         return await in_thread(lambda: answer(queries["recommendations"], {"about": about}))
 
+    @app.post("/actions", tags=["actions"], status_code=201)
+    async def propose_action(request: Request, body: ProposedAction) -> dict[str, Any]:
+        """Propose an action on a case, order or customer: checked against the policy rules and recorded in the
+        actions graph as approved (a rule allows it without approval), needs approval (with the role a rule
+        names) or rejected (with the rule that refused it). Never written into a source system's graph. With auth
+        on, the proposer is the key's AI agent, in the key's scope. Needs `cxgraph api --actions`."""
+        scope = caller(request, None)
+        if not config.actions:
+            raise Problem(403, "Actions are off", "start `cxgraph api --actions` to accept proposed actions")
+        from cxgraph.answer.actions import find_actor, propose
+        from cxgraph.answer.payloads import proposal_json
+
+        name = key_name(request) or body.actor
+        if not name:
+            raise Problem(422, "Invalid request", "body.actor: who proposes (an employee EMP-... or an agent's name)")
+        kind = "ai-agent" if config.keys is not None else body.actor_kind
+
+        def run_it() -> dict[str, Any]:
+            store = open_store()
+            try:
+                who = find_actor(store, project, name, kind, scope if kind == "ai-agent" else None)
+                proposal = propose(store, project, body.on, body.target, body.action, body.amount, body.currency,
+                                   who, body.note, config.lock or Path(".cxgraph/build.lock"))
+                return proposal_json(project, proposal)
+            finally:
+                if isinstance(store, EmbeddedStore):
+                    store.close()
+        return dict(await in_thread(run_it))
+
+    @app.get("/actions/tasks", tags=["actions"])
+    async def action_tasks(request: Request) -> list[dict[str, str]]:
+        """The approved actions as tasks for the systems of record (as `cxgraph act tasks`)."""
+        caller(request, None)
+        from cxgraph.answer.actions import tasks
+
+        def run_it() -> list[dict[str, str]]:
+            store = open_store()
+            try:
+                return tasks(store, project)
+            finally:
+                if isinstance(store, EmbeddedStore):
+                    store.close()
+        return list(await in_thread(run_it))
+
     @app.get("/validation", tags=["validation"])
     async def validation(request: Request) -> Response:
         """The latest validation report (`cxgraph validate` or `cxgraph demo` writes it)."""
@@ -315,6 +409,47 @@ def create_api(config: ApiConfig) -> FastAPI:
         app.add_api_route("/sparql", sparql_remote, methods=["GET"], tags=["sparql"], response_class=Response,
                           summary="SPARQL 1.1 SELECT on the remote store")
     return app
+
+
+SEARCH = """
+SELECT ?kind ?identifier ?label ?it WHERE {
+  {
+    ?record a cx:CustomerRecord ; cx:hasSourceIdentifier ?identifier ; cx:representsParty ?it .
+    OPTIONAL { ?record cx:hasName ?name }
+    BIND("customer" AS ?kind)
+    BIND(COALESCE(?name, ?identifier) AS ?label)
+  }
+  UNION
+  {
+    ?it a ?class ; cx:hasSourceIdentifier ?identifier .
+    VALUES (?class ?kind) { (cx:Case "case") (cx:Order "order") }
+    BIND(?identifier AS ?label)
+  }
+  # at the level of the bound ?q (a FILTER inside a group would not see it)
+  FILTER (STRSTARTS(LCASE(STR(?identifier)), ?q) || (?kind = "customer" && CONTAINS(LCASE(STR(?label)), ?q)))
+} ORDER BY ?kind ?label ?identifier"""
+
+
+def find(store: Any, text: str, limit: int) -> list[dict[str, str]]:
+    """Search hits: the term is bound as a literal, never spliced into the query."""
+    import pyoxigraph as ox
+
+    from cxgraph.stores.binding import bind_values
+    from cxgraph.vocab import sparql_prologue
+
+    rows = store.query(bind_values(sparql_prologue() + SEARCH, {"q": ox.Literal(text.strip().lower())}))
+    hits: list[dict[str, str]] = []
+    parties: set[str] = set()
+    for row in rows:
+        if row["kind"].value == "customer":  # one hit per resolved party
+            if row["it"].value in parties:
+                continue
+            parties.add(row["it"].value)
+        hits.append({"kind": row["kind"].value, "identifier": row["identifier"].value,
+                     "label": row["label"].value, "iri": row["it"].value})
+        if len(hits) >= limit:
+            break
+    return hits
 
 
 def _add_query_route(app: FastAPI, query: NamedQuery, caller: Callable[[Request, str | None], str],

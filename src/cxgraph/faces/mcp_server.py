@@ -58,8 +58,10 @@ def _said(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def create_server(project: Project, store: Path | None, endpoint: Endpoint | None, scope: str | None) -> MCPServer:
-    """The MCP server over the embedded store at `store` or a remote `endpoint`, every answer cut to `scope`."""
+def create_server(project: Project, store: Path | None, endpoint: Endpoint | None, scope: str | None,
+                  agent: str = "mcp-assistant", lock: Path | None = None) -> MCPServer:
+    """The MCP server over the embedded store at `store` or a remote `endpoint`, every answer cut to `scope`;
+    actions it proposes are recorded as proposed by the AI agent `agent`."""
     chosen = scope_named(project, scope).name  # an unknown scope stops the server before it starts
     queries = catalog(project.queries_dir)
     ids = {**PREFIXES, "id": project.id_iri("")}
@@ -134,7 +136,7 @@ def create_server(project: Project, store: Path | None, endpoint: Endpoint | Non
         system), with whose approval in which role, under which rules, from which records, when; for each rule,
         whether its condition holds on today's graph and what policy says about the action now, and which
         approvals are missing. `decision` is the decision record's identifier (DEC-10421) or its IRI."""
-        from cxgraph.cli.explain import as_json
+        from cxgraph.answer.payloads import explanation_json as as_json
 
         def answer(graph: Any) -> dict[str, Any]:
             return dict(as_json(project, explain(graph, project, find_decision(graph, project, decision))))
@@ -148,7 +150,8 @@ def create_server(project: Project, store: Path | None, endpoint: Endpoint | Non
         goodwill credit, exception: allowed, forbidden or not allowed, and the approvals needed), "suppress" for
         a campaign (which sends to hold back and why), "outreach" for a signal (which affected customers to
         contact, on which channel). `about` is the case, order, campaign or signal (identifier or IRI)."""
-        from cxgraph.cli.recommend import as_json, evaluations_json
+        from cxgraph.answer.payloads import evaluations_json
+        from cxgraph.answer.payloads import triage_json as as_json
 
         def answer(graph: Any) -> list[dict[str, Any]]:
             if kind == "triage":
@@ -162,6 +165,25 @@ def create_server(project: Project, store: Path | None, endpoint: Endpoint | Non
                                         | {v.action for e in evaluations for v in e.verdicts}))
             return list(evaluations_json(project, evaluations, shown))
         return list(with_store(answer))
+
+    @server.tool()
+    @_said
+    def propose_action(on: str, target: str, action: str, amount: str | None = None, currency: str | None = None,
+                       note: str | None = None) -> dict[str, Any]:
+        """Propose an action for a person to carry out, checked against the enterprise's policy rules first:
+        on="case" | "order" | "customer", target its number (CS0010421, WEB-104211) or identifier, action a type
+        such as refund, replacement, reship, goodwill_credit or exception, amount as a decimal string with its
+        currency. The answer says whether it is approved (a rule allows it without approval), needs approval
+        (by which role) or rejected (by which rule); it is recorded either way, as proposed by this assistant,
+        and never changes a source system. Do not tell a customer an action is done: it is only proposed."""
+        from cxgraph.answer.actions import find_actor, propose
+        from cxgraph.answer.payloads import proposal_json
+
+        def answer(graph: Any) -> dict[str, Any]:
+            who = find_actor(graph, project, agent, "ai-agent", chosen)
+            return proposal_json(project, propose(graph, project, on, target, action, amount, currency, who, note,
+                                                  lock or Path(".cxgraph/build.lock")))
+        return dict(with_store(answer))
 
     @server.resource("cxgraph://ontology", name="ontology", mime_type="text/turtle",
                      description="The cxgraph OWL ontology (every module), in Turtle.")
