@@ -83,6 +83,10 @@ def test_above_a_threshold_it_waits_for_the_role_then_is_a_task_and_explained(st
     proposal = big["proposal"].rsplit("/", 1)[1]
     code, text = act(store, "approve", proposal, "--by", "EMP-1003")  # Aisling Nolan is an agent
     assert code == 2 and "holds" in text and "awaits approval by" in text
+    _code, own = act(store, "propose", "order", "WEB-140201", "--action", "refund", "--amount", "150", "--currency",
+                     "EUR", "--actor", "EMP-1001", "--format", "json")
+    code, text = act(store, "approve", own["proposal"].rsplit("/", 1)[1], "--by", "EMP-1001")
+    assert code == 2 and "proposed it" in text  # the supervisor cannot approve her own proposal
     assert [t["amount"] for t in act(store, "tasks")[1]] == ["50"]  # not yet a task
     code, text = act(store, "approve", proposal, "--by", "EMP-1001")
     assert code == 0, text
@@ -116,6 +120,14 @@ def test_a_case_is_checked_against_its_own_categorys_rules(store: Path) -> None:
     code, nothing = act(store, "propose", "customer", "0030000101", "--action", "refund", "--actor", "EMP-1002",
                         "--format", "json")
     assert code == 1 and nothing["reason"] == "no rule of the catalog allows it"
+    # a refund in a billing dispute: only the rule for adjustments above 250 allows it, so not 200
+    code, mid = act(store, "propose", "case", "CS0018812", "--action", "refund", "--amount", "200", "--currency",
+                    "EUR", "--actor", "EMP-1201", "--format", "json")
+    assert code == 1 and (mid["status"], mid["reason"]) == (
+        "rejected", "no rule allows it at this amount: bd-adjustment-approval")
+    _code, big_refund = act(store, "propose", "case", "CS0018812", "--action", "refund", "--amount", "300",
+                            "--currency", "EUR", "--actor", "EMP-1201", "--format", "json")
+    assert big_refund["awaits_approval_by"] == [ID + "role/finance_lead"]
 
 
 @pytest.mark.parametrize(("args", "needle"), [
@@ -123,6 +135,7 @@ def test_a_case_is_checked_against_its_own_categorys_rules(store: Path) -> None:
     (("--action", "refund", "--amount", "lots", "--currency", "EUR"), "amount 'lots' is not a number"),
     (("--action", "refund", "--amount", "-5", "--currency", "EUR"), "must be zero or more"),
     (("--action", "refund", "--amount", "5"), "an amount needs its --currency"),
+    (("--action", "re fund"), "'re fund' cannot be part of an IRI"),
 ])
 def test_bad_proposals_are_refused_before_anything_is_recorded(store: Path, args: tuple[str, ...],
                                                                needle: str) -> None:
@@ -146,6 +159,8 @@ def test_http_and_mcp_proposals_agree_with_the_cli(store: Path, tmp_path: Path) 
     server = subprocess.Popen([*CXGRAPH, "api", "--store", str(store), "--port", str(port), "--auth", str(keys),
                                "--actions"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proposal = {"on": "order", "target": "WEB-140201", "action": "refund", "amount": "150", "currency": "EUR"}
+    assert act(store, "propose", "order", "WEB-140201", "--action", "refund", "--amount", "20", "--currency", "EUR",
+               "--actor", "EMP-1002")[0] == 0  # approved by the policy: one task
     try:
         wait_until_up(f"http://127.0.0.1:{readonly_port}/health", readonly)
         wait_until_up(f"http://127.0.0.1:{port}/health", server)
@@ -167,7 +182,10 @@ def test_http_and_mcp_proposals_agree_with_the_cli(store: Path, tmp_path: Path) 
                              headers={"X-API-Key": key}, timeout=60).json()
         assert (refused["status"], refused["refused_by"]) == ("rejected", [ID + "rule/dr-no-second-refund"])
         tasks = httpx.get(f"http://127.0.0.1:{port}/actions/tasks", headers={"X-API-Key": key}).json()
-        assert tasks == act(store, "tasks")[1]
+        assert [t["amount"] for t in tasks] == ["20"] and tasks == act(store, "tasks")[1]
+        bad = httpx.post(f"http://127.0.0.1:{port}/actions", json={**proposal, "action": "re fund"},
+                         headers={"X-API-Key": key})
+        assert bad.status_code == 400 and "cannot be part of an IRI" in bad.json()["detail"]
     finally:
         for process in (server, readonly):
             process.terminate()

@@ -95,6 +95,9 @@ def test_named_queries_with_typed_parameters_equal_the_cli(api: tuple[str, Path]
 
 def test_errors_are_problem_documents(api: tuple[str, Path]) -> None:
     url, _ = api
+    party = httpx.get(f"{url}/customers/0030000101/context", timeout=60).json()["pack"]["about"]
+    by_iri = httpx.get(f"{url}/customers/{party}/context", timeout=60)  # an IRI, slash and all
+    assert by_iri.status_code == 200 and by_iri.json()["pack"]["about"] == party
     _problem(httpx.get(f"{url}/customers/nobody/context"), 404, "no customer record has the identifier 'nobody'")
     _problem(httpx.get(f"{url}/orders/WEB-104211/context", params={"scope": "nobody"}), 400, "unknown scope")
     _problem(httpx.get(f"{url}/orders/WEB-104211/context", params={"limit": "orders"}), 400, "SECTION=N")
@@ -146,6 +149,16 @@ def test_auth_ties_each_key_to_its_scope(sample: Built, api: tuple[str, Path], t
         desk = httpx.get(f"{url}/customers/0030000102/context", headers={"X-API-Key": service.stdout.strip()},
                          timeout=60).json()
         assert desk["pack"]["scope"]["name"] == "service-agent" and "hasFailureReason" in json.dumps(desk)
+        # what cannot be cut stays out of a narrower scope: ad-hoc SPARQL, unlisted queries, the report
+        _problem(httpx.get(f"{url}/sparql", params={"query": "SELECT ?r { ?p cx:hasFailureReason ?r }"},
+                           headers=bearer), 403, "may not use SPARQL")
+        _problem(httpx.get(f"{url}/queries/customer-journey", params={"customer": "id:crm/contact/0030000102"},
+                           headers=bearer), 403, "may not use the query 'customer-journey'")
+        _problem(httpx.get(f"{url}/validation", headers=bearer), 403, "may not use the validation report")
+        listed = [q["name"] for q in httpx.get(f"{url}/queries", headers=bearer).json()]
+        assert listed == ["customer-records", "system-of-record", "definition-in-context"]
+        assert httpx.get(f"{url}/queries/customer-records", params={"customer": "id:crm/contact/0030000102"},
+                         headers=bearer).status_code == 200
     finally:
         process.terminate()
         process.communicate(timeout=10)

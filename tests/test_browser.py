@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,8 @@ def test_a_customer_context_in_the_browser(site: str, tmp_path: Path) -> None:
         "id:billing/account/BA-500102", "id:commerce/customer/cus_dbyrn002", "id:contact-center/profile/SP-200102",
         "id:crm/contact/0030000102"]
     # the journey across channels, newest first
-    times = [entry["when"] for entry in view["timeline"]]
+    times = [datetime.fromisoformat(e["when"].replace("Z", "+00:00")) for e in view["timeline"]]
+    times = [t if t.tzinfo else t.replace(tzinfo=UTC) for t in times]
     assert len(times) > 5 and times == sorted(times, reverse=True)
     assert any(entry["channel"] for entry in view["timeline"]) and "CS0018812" in timeline_text
     # the triage of his billing dispute, with its rules; the two systems that disagree with the CRM

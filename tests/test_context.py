@@ -66,7 +66,8 @@ def test_a_pack_is_exactly_the_quads_the_graph_holds_for_its_facts(sample: Built
 def test_a_customer_pack_holds_every_record_and_what_moves_around_it(sample: Built) -> None:
     """Ann Rees (scenario (a)): her four records in four systems, the system of record for each definition,
     her case with its workflow at 'execute remedy', both orders with lines, shipments and the refund, her
-    interactions, invoices and payments, and the carrier delay signal on her shipment."""
+    interactions, invoices and payments, the shortage of her tent and the WMS degradation her workflow's
+    step depends on."""
     pack = build_pack(sample.store, sample.project, "customer", "id:billing/account/BA-500101")
     assert pack["pack"]["about"].startswith("id:party/")
     assert pack == build_pack(sample.store, sample.project, "customer", "0030000101") | {"pack": pack["pack"]}
@@ -84,7 +85,8 @@ def test_a_customer_pack_holds_every_record_and_what_moves_around_it(sample: Bui
     assert found["graph:source/billing"] == [
         "id:billing/account/BA-500101", "id:billing/invoice/INV-1038800", "id:billing/invoice/INV-1042110",
         "id:billing/payment/PAY-1038801", "id:billing/payment/PAY-1042111", "id:billing/refund/RF-104211"]
-    assert found["graph:source/monitoring"] == ["id:monitoring/signal/SIG-0004"]
+    # the inventory shortage on her tent, and the WMS degradation her open workflow's step depends on (CQ10)
+    assert found["graph:source/monitoring"] == ["id:monitoring/signal/SIG-0002", "id:monitoring/signal/SIG-0004"]
     assert found["graph:derived"] == ["id:logistics/shipment/SHP-104211"]  # cx:isLate, derived by a rule
     assert "id:authority/auth-crm-contract-holder" in found["graph:source/catalog"]
     crm = next(g for g in pack["@graph"] if g["@id"] == "graph:source/crm")["@graph"]
@@ -94,7 +96,7 @@ def test_a_customer_pack_holds_every_record_and_what_moves_around_it(sample: Bui
     assert (step["@type"], step["rdfs:label"]) == ("WorkflowStep", "Execute refund or replacement")
     assert [(s["name"], s["items"]) for s in pack["pack"]["sections"]] == [
         ("party-records", 1), ("record-systems", 1), ("cases", 1), ("orders", 2), ("interactions", 2),
-        ("billing", 4), ("signals", 1), ("offers", 0), ("recommendations", 0)]
+        ("billing", 4), ("signals", 2), ("offers", 0), ("recommendations", 0), ("proposals", 0)]
 
 
 def test_a_case_pack_says_which_definition_applies_and_which_rules_govern(sample: Built) -> None:
@@ -122,8 +124,22 @@ def test_a_case_pack_says_which_definition_applies_and_which_rules_govern(sample
         "id:article/KB-0001", "id:article/KB-0002", "id:article/KB-0003"]
 
 
+def test_a_pack_keeps_the_shape_of_the_published_frame(sample: Built) -> None:
+    """Framed by pyld with context/frame.jsonld, a pack keeps every quad and its grouping by named graph."""
+    frame = json.loads((ROOT / "context" / "frame.jsonld").read_text(encoding="utf-8"))
+    pack = build_pack(sample.store, sample.project, "case", "CS0010421", brief=True)
+    framed = jsonld.frame(pack, {**frame, "@context": pack["@context"]}, {"omitGraph": False})
+    assert quads_of(framed) == quads_of(pack)
+    assert sorted(g["@id"] for g in framed["@graph"]) == [g["@id"] for g in pack["@graph"]]
+
+
 def test_an_order_pack_shows_stock_in_the_system_of_record_and_in_its_copy(sample: Built) -> None:
     pack = build_pack(sample.store, sample.project, "order", "WEB-104211")
+    # what the recovery policy allows now, with the approvals and rules (as cxgraph recommend recover)
+    assert [(v["action"], v["status"], v["approvals"]) for v in pack["pack"]["policy"]] == [
+        ("id:action/exception", "allowed", ["id:role/supervisor"]), ("id:action/goodwill_credit", "allowed", []),
+        ("id:action/refund", "forbidden", []), ("id:action/replacement", "forbidden", []),
+        ("id:action/reship", "forbidden", [])]
     found = nodes(pack)
     assert [i for i in found["graph:source/wms"] if "BW-10007" in i] == [
         f"id:wms/inventory/BW-10007-{loc}" for loc in
@@ -141,7 +157,7 @@ def test_limits_keep_the_most_recent_and_say_what_was_left_out(sample: Built) ->
     logistics = nodes(pack)["graph:source/logistics"]
     assert [i for i in logistics if "/event/" in i] == ["id:logistics/event/EVT-1042114",
                                                          "id:logistics/event/EVT-1042115"]  # the two latest
-    with pytest.raises(CxGraphError, match="--limit names no section of a order pack: offers"):
+    with pytest.raises(CxGraphError, match="--limit names no limited section of a order pack: offers"):
         build_pack(sample.store, sample.project, "order", "WEB-104211", limits={"offers": 1})
 
 
@@ -174,6 +190,26 @@ def test_scopes_cut_the_pack_and_name_themselves(sample: Built) -> None:
         build_pack(sample.store, sample.project, "customer", "0030000102", "nobody")
 
 
+def test_a_scope_sees_no_withheld_fact_through_a_kept_recommendation(sample: Built, tmp_path: Path) -> None:
+    """A triage keeps the statements its rules relied on (cx:Fact): a payment's failure reason, a case's
+    severity. The marketing assistant sees neither, nor the triage of a case it may not see; the service
+    agent sees both."""
+    store = EmbeddedStore()
+    store.raw.extend(sample.store.raw)
+    write_triage(store, sample.project, triage(store, sample.project), tmp_path / "lock",
+                 datetime(2026, 11, 20, 9, 30, tzinfo=UTC))
+    agent = json.dumps(build_pack(store, sample.project, "customer", "0030000102"))
+    assert "hasFailureReason" in agent and "recommendation/triage/case-management/case/CS0018812" in agent
+    marketing = build_pack(store, sample.project, "customer", "0030000102", "marketing-assistant")
+    text = json.dumps(marketing)
+    for hidden in ("hasFailureReason", "insufficient_funds", "card_declined", "CS0018812", "hasSeverity"):
+        assert hidden not in text, hidden
+    assert quads_of(marketing) <= set(store.raw)
+    conflicts = marketing["pack"]["conflicts"]  # scenario (b): billing and commerce disagree with the CRM
+    assert sorted(c["otherRecord"] for c in conflicts) == ["id:billing/account/BA-500102",
+                                                           "id:commerce/customer/cus_dbyrn002"]
+
+
 def test_a_pack_is_deterministic_and_shows_kept_recommendations(sample: Built, tmp_path: Path) -> None:
     store = EmbeddedStore()
     store.raw.extend(sample.store.raw)
@@ -200,10 +236,14 @@ def test_cli_context_customer_case_order(sample: Built, tmp_path: Path) -> None:
     pack = json.loads(proc.stdout)
     assert (pack["pack"]["kind"], pack["pack"]["about"], pack["pack"]["scope"]["name"]) == (
         "case", "id:case-management/case/CS0010421", "ai-service-assistant")
-    assert pack == json.loads(proc.stdout) and quads_of(pack) <= set(sample.store.raw)
+    again = build_pack(sample.store, sample.project, "case", "CS0010421", "ai-service-assistant",
+                       {"interactions": 1}, True)
+    again["pack"]["madeAt"] = pack["pack"]["madeAt"]
+    assert pack == again and quads_of(pack) <= set(sample.store.raw)
     for args, needle in [(("customer", "0030000101", "--scope", "nobody"), "unknown scope 'nobody'"),
                          (("order", "WEB-999999"), "no order has the identifier 'WEB-999999'"),
                          (("case", "CS0010421", "--limit", "cases"), "--limit 'cases': write SECTION=N"),
+                         (("case", "CS0010421", "--limit", "case-rules=2"), "names no limited section"),
                          (("customer", "id:commerce/order/WEB-104211"), "represents no resolved party")]:
         bad = cx("context", *args, cwd=tmp_path, store=store)
         assert bad.returncode == 2 and needle in bad.stderr, bad.stderr

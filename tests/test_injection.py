@@ -195,3 +195,19 @@ def test_every_query_parameter_is_bound_as_a_term(sample: Built, value: str) -> 
             remote_text = bind_values(query.text, terms)  # what a remote store gets: one VALUES block of terms
             ox.Store().query(remote_text)  # it parses: the value did not change the query's structure
             assert remote_text.count("VALUES (") == 1
+
+
+def test_a_comment_or_string_never_receives_the_bound_values(sample: Built) -> None:
+    """The VALUES block opens the real WHERE group: not a `where {` in a comment, a string or an IRI (there it
+    would bind nothing and the query would answer for every customer)."""
+    sparql = ("#+ title: orders where {the customer} placed\n"
+              "# rows where { ... }\n"
+              "PREFIX cx: <https://w3id.org/cxgraph/ontology#>\n"
+              "SELECT ?o WHERE { ?o cx:isPlacedBy ?customer FILTER (STR(?o) != \"where {\") }")
+    customer = ox.NamedNode("https://data.brightwater.example/id/commerce/customer/cus_arees001")
+    text = bind_values(sparql, {"customer": customer})
+    assert text.splitlines()[:2] == sparql.splitlines()[:2]  # comments untouched
+    orders = sorted(row["o"].value.rsplit("/", 1)[1] for row in sample.store.query(text))
+    assert orders == ["WEB-103880", "WEB-104211"]
+    assert sorted(r["o"].value.rsplit("/", 1)[1] for r in sample.store.query(sparql, {"customer": customer})) == \
+        orders  # EmbeddedStore.query binds the same way

@@ -86,15 +86,32 @@ def test_tools_answer_as_the_cli_does(store: Path, tmp_path: Path) -> None:
         want["pack"] = {k: v for k, v in want["pack"].items() if k != "madeAt"}
         assert got == want
         assert got["pack"]["scope"]["name"] == "ai-service-assistant" and '"hasDescription"' not in json.dumps(got)
-    for got, want in zip(answers[3:7], expected[3:], strict=True):
-        assert _unwrap(got) == want
+    assert _unwrap(answers[3]) == expected[3]
+    # an assistant that may not read free text gets explanations and recommendations without the facts its
+    # rules relied on and without outcomes: the same answer, cut
+    for got, want in zip(answers[4:7], expected[4:], strict=True):
+        assert _unwrap(got) == _cut(want)
+    assert "outcome" not in answers[4] and '"facts"' not in json.dumps(answers[5:7])
     assert [q["name"] for q in _unwrap(answers[7])][:3] == ["customer-records", "system-of-record",
                                                             "conflicting-values"]
     assert answers[8][0] == "error" and "no customer record has the identifier 'nobody'" in answers[8][1]
     assert answers[9][0] == "error" and "unknown kind 'refund everything'" in answers[9][1]
-    assert json.loads(texts[0])[0]["name"] == "customer-records"
+    assert [q["name"] for q in json.loads(texts[0])] == [q["name"] for q in _unwrap(answers[7])]
+    assert "customer-journey" not in texts[0]  # its answer cannot be cut: not in this scope
     assert "owl:Ontology" in texts[1] and "cx:ContractHolder" in texts[1]
     assert texts[2].startswith("#+ cq: 1")
+
+
+def _cut(answer: Any) -> Any:
+    if isinstance(answer, dict):
+        return {k: _cut(v) for k, v in answer.items() if k not in ("facts", "outcome")}
+    return [_cut(v) for v in answer] if isinstance(answer, list) else answer
+
+
+def test_a_query_outside_the_scope_is_refused(store: Path) -> None:
+    calls = [("run_query", {"name": "customer-journey", "params": {"customer": "id:crm/contact/0030000101"}})]
+    _tools, answers, _texts = anyio.run(_session, store, "marketing-assistant", calls, [])
+    assert answers[0][0] == "error" and "no query named 'customer-journey' in this scope" in answers[0][1]
 
 
 def test_an_unknown_scope_stops_the_server(store: Path, tmp_path: Path) -> None:

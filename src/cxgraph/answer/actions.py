@@ -68,11 +68,19 @@ def _amount(text: str | None) -> Decimal | None:
     return value
 
 
+def _node(iri: str, given: str) -> ox.NamedNode:
+    """An IRI made from what the user gave; one that is not an IRI is named, not a crash."""
+    try:
+        return ox.NamedNode(iri)
+    except ValueError:
+        raise CxGraphError(f"{given!r} cannot be part of an IRI (spaces, angle brackets...)") from None
+
+
 def find_action(store: Any, project: Project, given: str) -> str:
     """An action type by its IRI or its identifier in the catalog (refund -> id:action/refund)."""
     iri = given if given.startswith(("http://", "https://")) else project.id_iri(
         given[3:] if given.startswith("id:") else f"action/{given}")
-    if not bool(store.query(bind_values(f"ASK {{ ?it a <{CX}ActionType> }}", {"it": ox.NamedNode(iri)}))):
+    if not bool(store.query(bind_values(f"ASK {{ ?it a <{CX}ActionType> }}", {"it": _node(iri, given)}))):
         known = sorted(str(r["it"].value).rsplit("/", 1)[-1] for r in store.query(
             f"SELECT ?it WHERE {{ ?it a <{CX}ActionType> }}"))
         raise CxGraphError(f"no action type {given!r} in the catalog; one of {', '.join(known)}")
@@ -86,7 +94,7 @@ def find_actor(store: Any, project: Project, name: str, kind: str, scope: str | 
         iri = name if name.startswith(("http://", "https://")) else project.id_iri(
             name[3:] if name.startswith("id:") else f"employee/{name}")
         rows = list(store.query(bind_values(sparql_prologue() + "SELECT ?label WHERE { ?it a cx:Employee "
-                                            "OPTIONAL { ?it rdfs:label ?label } }", {"it": ox.NamedNode(iri)})))
+                                            "OPTIONAL { ?it rdfs:label ?label } }", {"it": _node(iri, name)})))
         if not rows:
             raise CxGraphError(f"no employee {name!r} in the catalog (give EMP-... or its IRI)")
         return Actor(iri, rows[0]["label"].value if rows[0]["label"] else name, "person")
@@ -178,10 +186,14 @@ def check(store: Any, project: Project, kind: str, target: str, action: str, amo
         result.reason = ("no rule of the catalog allows it" if not verdict_found else
                          "no rule that would allow it holds: " + _names(sorted(set(result.refused_by))))
     else:
-        result.refused_by = []
         # a rule with a threshold concerns amounts above it: below, it does not apply
         result.applied = sorted({r for r, _role, t, held in allowing if held and (
             t is None or amount is None or amount > Decimal(str(t.value if hasattr(t, "value") else t)))})
+    if result.reason == "" and not result.applied:  # only rules for larger amounts allow it
+        result.reason = "no rule allows it at this amount: " + _names(sorted({r for r, *_ in allowing}))
+        result.refused_by = sorted({r for r, *_ in allowing})
+    elif result.reason == "":
+        result.refused_by = []
         result.awaits = sorted({role for _r, role, threshold, held in allowing
                                 if role and _needs(role, threshold, amount, held)})
         result.status = NEEDS_APPROVAL if result.awaits else APPROVED
@@ -303,7 +315,7 @@ def review(store: Any, project: Project, proposal: str, by: str, approve: bool, 
     rows = list(store.query(bind_values(sparql_prologue() + """
         SELECT ?status (GROUP_CONCAT(STR(?role)) AS ?roles) WHERE {
           ?p a cx:ActionProposal ; cx:hasProposalStatus ?status . OPTIONAL { ?p cx:awaitsApprovalBy ?role }
-        } GROUP BY ?status""", {"p": ox.NamedNode(iri)})))
+        } GROUP BY ?status""", {"p": _node(iri, proposal)})))
     if not rows:
         raise CxGraphError(f"no action proposal {proposal!r}")
     status = rows[0]["status"].value
@@ -311,6 +323,10 @@ def review(store: Any, project: Project, proposal: str, by: str, approve: bool, 
         raise CxGraphError(f"{proposal} is {status}: only a proposal that needs approval is approved or rejected")
     awaited = set(rows[0]["roles"].value.split()) if rows[0]["roles"] else set()
     reviewer = find_actor(store, project, by, "person", None)
+    proposers = {str(r["a"].value) for r in store.query(bind_values(
+        sparql_prologue() + "SELECT ?a WHERE { ?p prov:wasAssociatedWith ?a }", {"p": ox.NamedNode(iri)}))}
+    if reviewer.iri in proposers:
+        raise CxGraphError(f"{reviewer.name} ({by}) proposed it: a proposal is approved or rejected by someone else")
     held = {str(r["role"].value) for r in store.query(bind_values(
         sparql_prologue() + "SELECT ?role WHERE { ?e cx:hasRole ?role }", {"e": ox.NamedNode(reviewer.iri)}))}
     if approve and not awaited & held:

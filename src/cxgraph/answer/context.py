@@ -60,6 +60,28 @@ class Scope:
     sections: frozenset[str] | None  # None: every section
     withhold_properties: frozenset[str] = frozenset()
     withhold_classes: frozenset[str] = frozenset()
+    queries: frozenset[str] | None = None  # the named queries it may run; None: all, when it withholds nothing
+
+    @property
+    def unrestricted(self) -> bool:
+        """Sees everything: it may run any named query, ad-hoc SPARQL, and read the validation report."""
+        return not self.withhold_properties and not self.withhold_classes and self.sections is None
+
+    def may_query(self, name: str) -> bool:
+        """Whether it may run a named query: one its `queries:` lists (a query's answer is not cut, so a scope
+        that withholds anything runs only the ones listed)."""
+        return name in self.queries if self.queries is not None else self.unrestricted
+
+    def cut(self, answer: Any) -> Any:
+        """An explanation's or a recommendation's JSON for this scope: without the facts the rules relied on
+        (they may state what it may not see) and without free-text outcomes, unless it sees everything."""
+        if self.unrestricted:
+            return answer
+        if isinstance(answer, dict):
+            return {k: self.cut(v) for k, v in answer.items() if k not in ("facts", "outcome")}
+        if isinstance(answer, list):
+            return [self.cut(v) for v in answer]
+        return answer
 
 
 @dataclass
@@ -118,7 +140,8 @@ def load_scopes(project: Project) -> tuple[str, dict[str, Scope]]:
             name, " ".join(str(spec.get("description", "")).split()),
             None if sections is None else frozenset(sections),
             frozenset(_expand(p, path) for p in spec.get("withhold_properties", ())),
-            frozenset(_expand(c, path) for c in spec.get("withhold_classes", ())))
+            frozenset(_expand(c, path) for c in spec.get("withhold_classes", ())),
+            None if spec.get("queries") is None else frozenset(spec["queries"]))
     default = doc.get("default")
     if default not in scopes:
         raise CxGraphError(f"the default scope {default!r} is not one of the scopes ({', '.join(sorted(scopes))})",
@@ -210,7 +233,7 @@ def gather(store: Any, section: Section, focus: str, limit: int | None, graphs: 
                 into.setdefault(item, set()).add(node)
         full.setdefault(item, set())
         if at is not None:
-            times[item] = max(times.get(item, ""), at.value)
+            times[item] = max(times.get(item, ""), _instant(at))
     items = sorted((i for i in full if full[i] or named.get(i)), key=lambda i: (times.get(i, ""), i), reverse=True)
     cut.items = len(items) if section.limit is not None else (1 if items else 0)
     kept = items if limit is None or section.limit is None else items[:limit]
@@ -236,6 +259,19 @@ def _facts(store: Any, nodes: set[ox.NamedNode], only: tuple[str, ...] | None, g
     return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows if r["g"].value in graphs]
 
 
+def _instant(term: Any) -> str:
+    """A sortable UTC instant for a date or date-time literal (offsets differ between systems); the lexical
+    form for anything else."""
+    text = str(term.value)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return text
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
 def _get(row: Any, name: str) -> Any:
     """A row's value for a variable, None when unbound or not selected."""
     try:
@@ -245,20 +281,92 @@ def _get(row: Any, name: str) -> Any:
 
 
 def _withhold(store: Any, quads: list[ox.Quad], scope: Scope) -> tuple[list[ox.Quad], int]:
-    """The facts the scope may see, and how many it may not."""
+    """The facts the scope may see, and how many it may not.
+
+    A withheld property goes; so does every node of a withheld class with every statement pointing at it. A
+    recommendation keeps the statements its rules relied on as cx:Fact nodes: a fact stating a withheld
+    property, or about a hidden node, is hidden too, and so is a recommendation for a hidden target, with its
+    rule firings and their facts."""
     kept = [q for q in quads if q.predicate.value not in scope.withhold_properties]
+    if not scope.withhold_classes and not scope.withhold_properties:
+        return kept, len(quads) - len(kept)
+    hidden: set[str] = set()
     if scope.withhold_classes:
         nodes = {q.subject for q in kept if isinstance(q.subject, ox.NamedNode)} | {
             q.object for q in kept if isinstance(q.object, ox.NamedNode)}
-        hidden: set[str] = set()
         if nodes:
             classes = " ".join(str(ox.NamedNode(c)) for c in sorted(scope.withhold_classes))
             query = f"SELECT DISTINCT ?it WHERE {{ VALUES ?class {{ {classes} }} ?it a ?class }}"
             rows = store.query(values_rows(query, "it", sorted(nodes, key=str)))
             hidden = {row["it"].value for row in rows}
-        kept = [q for q in kept if str(q.subject)[1:-1] not in hidden
-                and not (isinstance(q.object, ox.NamedNode) and q.object.value in hidden)]
+    pointing = {CX + "isAboutResource", CX + "hadResourceValue", CX + "isRecommendationFor"}
+    carried = {CX + "hasRuleFiring", CX + "reliesOn"}
+    while True:
+        more = set()
+        for q in kept:
+            subject, obj = str(q.subject)[1:-1], q.object.value if isinstance(q.object, ox.Literal | ox.NamedNode) \
+                else ""
+            if subject in hidden:
+                if q.predicate.value in carried:
+                    more.add(obj)  # a hidden recommendation's firings and facts
+                continue
+            if (q.predicate.value == CX + "hasPropertyIri" and obj in scope.withhold_properties) or (
+                    q.predicate.value in pointing and obj in hidden):
+                more.add(subject)
+        if more <= hidden:
+            break
+        hidden |= more
+    kept = [q for q in kept if str(q.subject)[1:-1] not in hidden
+            and not (isinstance(q.object, ox.NamedNode) and q.object.value in hidden)]
     return kept, len(quads) - len(kept)
+
+
+def _verdicts(store: Any, project: Project, kind: PackKind, focus: str, writer: Writer) -> list[Json]:
+    """For an order (a case's order), what the policies scoped to orders allow, forbid or do not allow now,
+    with the approvals each action needs and the rules behind it (cxgraph recommend recover, not kept)."""
+    from cxgraph.answer.policy import evaluate
+
+    if kind.focus == "Order":
+        order = focus
+    elif kind.focus == "Case":
+        rows = list(store.query(bind_values(sparql_prologue() + "SELECT ?o WHERE { ?c cx:concernsOrder ?o } "
+                                            "ORDER BY ?o LIMIT 1", {"c": ox.NamedNode(focus)})))
+        if not rows:
+            return []
+        order = str(rows[0]["o"].value)
+    else:
+        return []
+    try:
+        evaluations = evaluate(store, project, "order", order)
+    except CxGraphError:  # no policy of this catalog is scoped to orders
+        return []
+    return [{"policy": writer.iri(e.policy.iri), "order": writer.iri(e.target), "action": writer.iri(v.action),
+             "status": v.status, "approvals": [writer.iri(r) for r in v.approvals],
+             "rules": [writer.iri(f.rule.iri) for f in v.firings]}
+            for e in evaluations if e.target == order for v in e.verdicts]
+
+
+def _conflicts(store: Any, project: Project, party: str | None, scope: Scope, writer: Writer) -> list[Json]:
+    """Where a system disagrees with the system of record about the party (queries/conflicting-values.rq), for
+    the attributes the scope may see."""
+    if party is None:
+        return []
+    from cxgraph.answer.queries import catalog, run
+
+    query = catalog(project.queries_dir).get("conflicting-values")
+    if query is None:
+        return []
+    answer = run(store, query, {"customer": party}, {**PREFIXES, "id": project.id_iri("")})
+    rows = [dict(zip(answer.variables, row, strict=True)) for row in answer.rows]
+    withheld = set(scope.withhold_properties)
+    if withheld:  # the query names an attribute by its label
+        withheld |= {str(r["l"].value) for r in store.query(values_rows(
+            "SELECT ?l WHERE { ?p <http://www.w3.org/2000/01/rdf-schema#label> ?l }", "p",
+            [ox.NamedNode(w) for w in sorted(scope.withhold_properties)]))}
+    return [{"attribute": r["attribute"].value, "systemOfRecord": r["systemOfRecord"].value,
+             "value": r["recordValue"].value, "otherSystem": r["otherSystem"].value, "otherValue":
+             r["otherValue"].value, "otherRecord": writer.iri(r["otherRecord"].value)}
+            for r in rows if r.get("attribute") is not None and r["attribute"].value not in withheld]
 
 
 def _loaded(store: Any, graphs: set[str]) -> dict[str, str]:
@@ -279,13 +387,17 @@ def build_pack(store: Any, project: Project, kind_name: str, given: str, scope_n
     scope = scope_named(project, scope_name)
     limits = limits or {}
     known = set(kind.sections) | set(kind.brief) | set(kind.party_sections)
-    unknown = sorted(set(limits) - known)
+    limited = {name for name in known if load_section(project, name).limit is not None}
+    unknown = sorted(set(limits) - limited)
     if unknown:
-        raise CxGraphError(f"--limit names no section of a {kind_name} pack: {', '.join(unknown)} "
-                           f"(its sections: {', '.join(sorted(known))})")
+        raise CxGraphError(f"--limit names no limited section of a {kind_name} pack: {', '.join(unknown)} "
+                           f"(its limited sections: {', '.join(sorted(limited))})")
+    negative = sorted(name for name, n in limits.items() if not isinstance(n, int) or n < 0)
+    if negative:
+        raise CxGraphError(f"--limit {negative[0]}: a limit is a whole number, 0 or more")
     focus = find_focus(store, project, kind, given)
     graphs = {source.graph for source in project.sources.values()} | {
-        project.graph_iri(kind) for kind in ("identity", "derived", "recommendations")}
+        project.graph_iri(kind) for kind in ("identity", "derived", "recommendations", "actions")}
     plan = [(name, focus) for name in kind.sections + (kind.brief if brief else ())]
     party = _party_of(store, kind, focus)
     if party is not None:
@@ -318,5 +430,7 @@ def build_pack(store: Any, project: Project, kind_name: str, given: str, scope_n
         "sources": [{"graph": writer.iri(g), "lastLoaded": loaded.get(g)} for g in used],
         "sections": [{"name": c.section, "title": c.title, "items": c.items, "shown": c.shown, "limit": c.limit,
                       "leftOut": c.items - c.shown} for c in gathered.cuts],
+        "conflicts": _conflicts(store, project, party or (focus if kind.focus == "Party" else None), scope, writer),
+        "policy": _verdicts(store, project, kind, focus, writer),
     }
     return {"@context": writer.context({"pack": None}), "pack": header, "@graph": body}

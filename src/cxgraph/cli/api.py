@@ -28,6 +28,19 @@ from cxgraph.stores.remote import Endpoint
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def _store_or_endpoint(ctx: typer.Context, store: Path | None, endpoint: str | None
+                       ) -> tuple[Path | None, Endpoint | None]:
+    """The embedded store's folder (it must hold a build), or the remote endpoint when one is given."""
+    if endpoint:
+        given = settings(ctx)
+        return None, Endpoint.from_options(endpoint, user=given.user, password=given.password,
+                                           union_default_graph=given.union_default_graph)
+    path = store_path(store)
+    if not EmbeddedStore(path).exists():
+        raise CxGraphError("no store here yet; run `cxgraph build` first", path)
+    return path, None
+
+
 @exits_on_error
 def api(
     ctx: typer.Context,
@@ -64,16 +77,7 @@ def api(
         raise CxGraphError(f"bound to {host}, the API needs --auth KEYS (make a key with `cxgraph api-key NAME "
                            "--scope SCOPE --file KEYS`); on 127.0.0.1 it may run without")
     keys = read_keys(auth, proj) if auth is not None else None
-    remote = None
-    path = None
-    if endpoint:
-        given = settings(ctx)
-        remote = Endpoint.from_options(endpoint, user=given.user, password=given.password,
-                                       union_default_graph=given.union_default_graph)
-    else:
-        path = store_path(store)
-        if not EmbeddedStore(path).exists():
-            raise CxGraphError("no store here yet; run `cxgraph build` first", path)
+    path, remote = _store_or_endpoint(ctx, store, endpoint)
     app = create_api(ApiConfig(project=proj, store=path, endpoint=remote, timeout=timeout, workers=workers,
                                memory_mb=memory_mb, keys=keys, hosts=[host, *(allow_host or [])],
                                actions=actions, lock=work_folder(store).lock))
@@ -130,14 +134,5 @@ def mcp(
     from cxgraph.faces.mcp_server import create_server
 
     proj = project_at(ctx, project)
-    remote = None
-    path = None
-    if endpoint:
-        given = settings(ctx)
-        remote = Endpoint.from_options(endpoint, user=given.user, password=given.password,
-                                       union_default_graph=given.union_default_graph)
-    else:
-        path = store_path(store)
-        if not EmbeddedStore(path).exists():
-            raise CxGraphError("no store here yet; run `cxgraph build` first", path)
+    path, remote = _store_or_endpoint(ctx, store, endpoint)
     create_server(proj, path, remote, scope, agent, work_folder(store).lock).run("stdio")

@@ -194,7 +194,7 @@ def create_api(config: ApiConfig) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def on_crash(_request: Request, exc: Exception) -> Response:
-        return problem(500, "Server error", f"{type(exc).__name__}: {exc}"[:500])
+        return problem(500, "Server error", "the server failed on this request (its log says why)")
 
     def key_name(request: Request) -> str | None:
         """The name of the caller's key (auth on), checked by `caller` first."""
@@ -225,6 +225,15 @@ def create_api(config: ApiConfig) -> FastAPI:
                                                 f"{', '.join(sorted(scopes))}")
         return chosen
 
+    def allowed(request: Request, what: str, query: str | None = None) -> None:
+        """Refuse what the caller's scope may not see: a named query it does not list, or (when it withholds
+        anything) ad-hoc SPARQL and the validation report, whose answers cannot be cut."""
+        scope = scopes[caller(request, None)]
+        ok = scope.may_query(query) if query is not None else scope.unrestricted
+        if not ok:
+            raise Problem(403, "Outside the scope",
+                          f"the scope {scope.name!r} may not use {what} (context/scopes.yaml)")
+
     def open_store() -> Any:
         if config.endpoint is not None:
             return RemoteStore(config.endpoint)
@@ -234,6 +243,15 @@ def create_api(config: ApiConfig) -> FastAPI:
     async def in_thread(fn: Callable[[], Any]) -> Any:
         return await anyio.to_thread.run_sync(fn)
 
+    def on_store(fn: Callable[[Any], Any]) -> Any:
+        """Call fn with the store (the embedded one opened on its live build, closed after)."""
+        store = open_store()
+        try:
+            return fn(store)
+        finally:
+            if isinstance(store, EmbeddedStore):
+                store.close()
+
     def pack(kind: str, given: str, scope: str, limit: list[str] | None, brief: bool) -> Response:
         limits = {}
         for item in limit or []:
@@ -241,12 +259,7 @@ def create_api(config: ApiConfig) -> FastAPI:
             if not sep or not value.isdigit():
                 raise Problem(400, "Bad limit", f"limit {item!r}: write SECTION=N, N a whole number")
             limits[name] = int(value)
-        store = open_store()
-        try:
-            body = build_pack(store, project, kind, given, scope, limits, brief)
-        finally:
-            if isinstance(store, EmbeddedStore):
-                store.close()
+        body = on_store(lambda store: build_pack(store, project, kind, given, scope, limits, brief))
         return Response(json.dumps(body, ensure_ascii=False), media_type=JSON_LD)
 
     Packed: dict[int | str, dict[str, Any]] = {
@@ -266,35 +279,28 @@ def create_api(config: ApiConfig) -> FastAPI:
         """Customers (one per resolved party), cases and orders whose name or identifier matches."""
         caller(request, None)
 
-        def run_it() -> list[dict[str, str]]:
-            store = open_store()
-            try:
-                return find(store, q, limit)
-            finally:
-                if isinstance(store, EmbeddedStore):
-                    store.close()
-        return list(await in_thread(run_it))
+        return list(await in_thread(lambda: on_store(lambda store: find(store, q, limit))))
 
     @app.get("/health", tags=["service"])
     async def health() -> dict[str, Any]:
         """Whether the service is up, and over which store."""
         return {"status": "ok", "store": "remote" if config.endpoint else "embedded", "auth": config.keys is not None}
 
-    @app.get("/customers/{customer}/context", tags=["context"], responses=Packed, response_class=Response)
+    @app.get("/customers/{customer:path}/context", tags=["context"], responses=Packed, response_class=Response)
     async def customer_context(request: Request, customer: str, scope: ScopeQ = None,
                                limit: LimitQ = None) -> Response:
         """Everything about a customer (a customer record's identifier or IRI, or a party IRI)."""
         chosen = caller(request, scope)
         return await in_thread(lambda: pack("customer", customer, chosen, limit, False))
 
-    @app.get("/cases/{case}/context", tags=["context"], responses=Packed, response_class=Response)
+    @app.get("/cases/{case:path}/context", tags=["context"], responses=Packed, response_class=Response)
     async def case_context(request: Request, case: str, scope: ScopeQ = None, limit: LimitQ = None,
                            brief: bool = False) -> Response:
         """Everything about a case (its number or IRI); `brief` adds the matching knowledge articles."""
         chosen = caller(request, scope)
         return await in_thread(lambda: pack("case", case, chosen, limit, brief))
 
-    @app.get("/orders/{order}/context", tags=["context"], responses=Packed, response_class=Response)
+    @app.get("/orders/{order:path}/context", tags=["context"], responses=Packed, response_class=Response)
     async def order_context(request: Request, order: str, scope: ScopeQ = None, limit: LimitQ = None) -> Response:
         """Everything about an order (its number or IRI)."""
         chosen = caller(request, scope)
@@ -302,30 +308,25 @@ def create_api(config: ApiConfig) -> FastAPI:
 
     @app.get("/queries", tags=["queries"])
     async def list_queries(request: Request) -> list[dict[str, Any]]:
-        """The named competency questions and their typed parameters."""
-        caller(request, None)
+        """The named competency questions the caller's scope may run, and their typed parameters."""
+        scope = scopes[caller(request, None)]
         return [{"name": q.name, "title": q.title, "question": q.question, "cq": q.competency_question,
                  "params": {p.name: {"type": p.type, "description": p.description, "example": p.example,
                                      "required": p.required} for p in q.params.values()}}
-                for q in queries.values()]
+                for q in queries.values() if scope.may_query(q.name)]
 
     def answer(query: NamedQuery, values: dict[str, str]) -> Response:
-        store = open_store()
-        try:
-            result = run(store, query, values, ids, pool=pool)
-        finally:
-            if isinstance(store, EmbeddedStore):
-                store.close()
+        result = on_store(lambda store: run(store, query, values, ids, pool=pool))
         return Response(to_json(result), media_type=SPARQL_JSON)
 
     for query in queries.values():
-        _add_query_route(app, query, caller, answer, in_thread)
+        _add_query_route(app, query, allowed, answer, in_thread)
 
     @app.get("/recommendations", tags=["recommendations"], response_class=Response,
              responses={200: {"content": {SPARQL_JSON: {}}}})
     async def recommendations(request: Request, about: AboutQ) -> Response:
         """The recommendations `cxgraph recommend` kept for a case, order, campaign or signal, with their rules."""
-        caller(request, None)
+        allowed(request, "the recommendations query", "recommendations")
         return await in_thread(lambda: answer(queries["recommendations"], {"about": about}))
 
     @app.post("/actions", tags=["actions"], status_code=201)
@@ -345,17 +346,12 @@ def create_api(config: ApiConfig) -> FastAPI:
             raise Problem(422, "Invalid request", "body.actor: who proposes (an employee EMP-... or an agent's name)")
         kind = "ai-agent" if config.keys is not None else body.actor_kind
 
-        def run_it() -> dict[str, Any]:
-            store = open_store()
-            try:
-                who = find_actor(store, project, name, kind, scope if kind == "ai-agent" else None)
-                proposal = propose(store, project, body.on, body.target, body.action, body.amount, body.currency,
-                                   who, body.note, config.lock or Path(".cxgraph/build.lock"))
-                return proposal_json(project, proposal)
-            finally:
-                if isinstance(store, EmbeddedStore):
-                    store.close()
-        return dict(await in_thread(run_it))
+        def run_it(store: Any) -> dict[str, Any]:
+            who = find_actor(store, project, name, kind, scope if kind == "ai-agent" else None)
+            proposal = propose(store, project, body.on, body.target, body.action, body.amount, body.currency,
+                               who, body.note, config.lock or Path(".cxgraph/build.lock"))
+            return proposal_json(project, proposal)
+        return dict(await in_thread(lambda: on_store(run_it)))
 
     @app.get("/actions/tasks", tags=["actions"])
     async def action_tasks(request: Request) -> list[dict[str, str]]:
@@ -363,19 +359,12 @@ def create_api(config: ApiConfig) -> FastAPI:
         caller(request, None)
         from cxgraph.answer.actions import tasks
 
-        def run_it() -> list[dict[str, str]]:
-            store = open_store()
-            try:
-                return tasks(store, project)
-            finally:
-                if isinstance(store, EmbeddedStore):
-                    store.close()
-        return list(await in_thread(run_it))
+        return list(await in_thread(lambda: on_store(lambda store: tasks(store, project))))
 
     @app.get("/validation", tags=["validation"])
     async def validation(request: Request) -> Response:
         """The latest validation report (`cxgraph validate` or `cxgraph demo` writes it)."""
-        caller(request, None)
+        allowed(request, "the validation report")
         folder = WorkFolder.beside(config.store).reports if config.store is not None else Path(".cxgraph/reports")
         report = folder / "validation.json"
         if not report.is_file():
@@ -386,7 +375,7 @@ def create_api(config: ApiConfig) -> FastAPI:
         handler = sparql_handler(EndpointConfig(store=config.store or Path(), project_lock=Path()), pool)
 
         async def sparql(request: Request) -> Response:
-            caller(request, None)
+            allowed(request, "SPARQL")
             return await handler(request)
 
         app.add_api_route("/sparql", sparql, methods=["GET", "POST"], tags=["sparql"], response_class=Response,
@@ -395,7 +384,7 @@ def create_api(config: ApiConfig) -> FastAPI:
                                                          "schema": {"type": "string"}}]})
     else:
         async def sparql_remote(request: Request, query: str) -> Response:
-            caller(request, None)
+            allowed(request, "SPARQL")
             store = RemoteStore(config.endpoint)  # type: ignore[arg-type]
             try:
                 rows = await in_thread(lambda: store.query(query))
@@ -452,12 +441,12 @@ def find(store: Any, text: str, limit: int) -> list[dict[str, str]]:
     return hits
 
 
-def _add_query_route(app: FastAPI, query: NamedQuery, caller: Callable[[Request, str | None], str],
+def _add_query_route(app: FastAPI, query: NamedQuery, allowed: Callable[[Request, str, str | None], None],
                      answer: Callable[[NamedQuery, dict[str, str]], Response],
                      in_thread: Callable[[Callable[[], Any]], Any]) -> None:
     """GET /queries/NAME with the query's parameters as typed query parameters."""
     async def endpoint(request: Request, **values: Any) -> Response:
-        caller(request, None)
+        allowed(request, f"the query {query.name!r}", query.name)
         given = {k: (str(v).lower() if isinstance(v, bool) else str(v)) for k, v in values.items() if v is not None}
         return await in_thread(lambda: answer(query, given))
 

@@ -62,7 +62,8 @@ def create_server(project: Project, store: Path | None, endpoint: Endpoint | Non
                   agent: str = "mcp-assistant", lock: Path | None = None) -> MCPServer:
     """The MCP server over the embedded store at `store` or a remote `endpoint`, every answer cut to `scope`;
     actions it proposes are recorded as proposed by the AI agent `agent`."""
-    chosen = scope_named(project, scope).name  # an unknown scope stops the server before it starts
+    role = scope_named(project, scope)  # an unknown scope stops the server before it starts
+    chosen = role.name
     queries = catalog(project.queries_dir)
     ids = {**PREFIXES, "id": project.id_iri("")}
     server = MCPServer("cxgraph", instructions=INSTRUCTIONS, version="1")
@@ -116,7 +117,7 @@ def create_server(project: Project, store: Path | None, endpoint: Endpoint | Non
         return [{"name": q.name, "title": q.title, "question": q.question,
                  "params": {p.name: {"type": p.type, "description": p.description, "example": p.example,
                                      "required": p.required} for p in q.params.values()}}
-                for q in queries.values()]
+                for q in queries.values() if role.may_query(q.name)]
 
     @server.tool()
     @_said
@@ -124,8 +125,9 @@ def create_server(project: Project, store: Path | None, endpoint: Endpoint | Non
         """Answer one named question (see list_queries) with its parameters, e.g. name="customer-journey",
         params={"customer": "id:crm/contact/0030000101"}. Returns SPARQL 1.1 JSON results. Parameters are bound
         as RDF terms, never pasted into the query."""
-        if name not in queries:
-            raise CxGraphError(f"no query named {name!r}; one of {', '.join(queries)}")
+        if name not in queries or not role.may_query(name):
+            raise CxGraphError(f"no query named {name!r} in this scope; one of "
+                               f"{', '.join(q for q in queries if role.may_query(q))}")
         answer = with_store(lambda g: run(g, queries[name], params or {}, ids))
         return dict(json.loads(to_json(answer)))
 
@@ -139,7 +141,8 @@ def create_server(project: Project, store: Path | None, endpoint: Endpoint | Non
         from cxgraph.answer.payloads import explanation_json as as_json
 
         def answer(graph: Any) -> dict[str, Any]:
-            return dict(as_json(project, explain(graph, project, find_decision(graph, project, decision))))
+            found = explain(graph, project, find_decision(graph, project, decision))
+            return dict(role.cut(as_json(project, found)))
         return dict(with_store(answer))
 
     @server.tool()
@@ -155,7 +158,7 @@ def create_server(project: Project, store: Path | None, endpoint: Endpoint | Non
 
         def answer(graph: Any) -> list[dict[str, Any]]:
             if kind == "triage":
-                return list(as_json(project, triage(graph, project, find_case(graph, project, about))))
+                return list(role.cut(as_json(project, triage(graph, project, find_case(graph, project, about)))))
             if kind not in KINDS:
                 raise CxGraphError(f"unknown kind {kind!r}; one of triage, {', '.join(KINDS)}")
             given_kind, cls, what = KINDS[kind]
@@ -163,7 +166,7 @@ def create_server(project: Project, store: Path | None, endpoint: Endpoint | Non
             evaluations = evaluate(graph, project, given_kind, target)
             shown = names(graph, sorted({target} | {e.target for e in evaluations}
                                         | {v.action for e in evaluations for v in e.verdicts}))
-            return list(evaluations_json(project, evaluations, shown))
+            return list(role.cut(evaluations_json(project, evaluations, shown)))
         return list(with_store(answer))
 
     @server.tool()
@@ -193,12 +196,12 @@ def create_server(project: Project, store: Path | None, endpoint: Endpoint | Non
     @server.resource("cxgraph://queries", name="query-catalog", mime_type="application/json",
                      description="The named questions with their parameters.")
     def query_catalog() -> str:
-        return json.dumps(list_queries(), ensure_ascii=False)
+        return json.dumps(list_queries(), ensure_ascii=False)  # the queries this scope may run
 
     @server.resource("cxgraph://queries/{name}", name="query", mime_type="application/sparql-query",
                      description="One named question's SPARQL, with its header.")
     def query_text(name: str) -> str:
-        if name not in queries:
+        if name not in queries or not role.may_query(name):
             raise CxGraphError(f"no query named {name!r}")
         return queries[name].text
 

@@ -41,13 +41,25 @@ def values_rows(sparql: str, name: str, terms: Sequence[Term]) -> str:
 def _open_where(sparql: str, clause: str) -> str:
     """The query with a VALUES clause opening its outer WHERE group, on the line of its brace: a syntax error
     the store reports is at the line of the file the query was read from."""
-    body = strip_prologue(sparql)
-    offset = len(sparql) - len(body)
+    masked = _mask(sparql)  # comments, strings and IRIs cannot hold the WHERE brace
+    body = strip_prologue(masked)
+    offset = len(masked) - len(body)
     where = re.search(r"(?i)\bWHERE\s*\{", body) or re.search(r"\{", body)
     if where is None:
         return f"{sparql}\n{clause}\n"
     cut = offset + where.end()
     return f"{sparql[:cut]} {clause} {sparql[cut:]}"
+
+
+_HIDING = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+                     r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\r\n]*')
+
+
+def _mask(sparql: str) -> str:
+    """The query with every comment, string and IRI blanked out (same length, same line breaks), so that
+    looking for a keyword or a brace never finds one inside them."""
+    return _HIDING.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)) if m.group(0).startswith("#")
+                       else m.group(0)[0] + " " * (len(m.group(0)) - 2) + m.group(0)[-1], sparql)
 
 
 def strip_prologue(text: str) -> str:

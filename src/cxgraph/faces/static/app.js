@@ -138,7 +138,9 @@ async function open(kind, identifier) {
       }
     }
   }
-  timeline.sort((a, b) => String(b.when).localeCompare(String(a.when)));
+  // by instant (systems write different offsets; a day is its start, UTC), newest first
+  const instant = (when) => Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(when) ? when + "T00:00:00Z" : when) || 0;
+  timeline.sort((a, b) => instant(b.when) - instant(a.when) || String(b.when).localeCompare(String(a.when)));
   const list = $("timeline");
   list.replaceChildren();
   for (const entry of timeline) {
