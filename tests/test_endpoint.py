@@ -545,3 +545,34 @@ def test_policy_verdicts_on_a_remote_store_equal_the_embedded_ones(remote_built:
         (row,) = kept.query("SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE { GRAPH ?g { ?r "
                             f"<https://w3id.org/cxgraph/ontology#isPromptedBy> <{ID}{iri}> }} }}")
         assert int(row["n"].value) == sum(len(e.verdicts) for e in evaluations)
+
+
+def test_the_http_api_over_a_remote_store_answers_as_embedded(sample: Built, remote_built: str,
+                                                               tmp_path: Path) -> None:
+    """`cxgraph api --endpoint`: a context pack and a named query from the remote store equal the embedded
+    ones; its /sparql takes SELECT queries."""
+    from cxgraph.answer.context import build_pack
+
+    port = free_port()
+    process = subprocess.Popen([*CXGRAPH, "api", "--endpoint", remote_built, "--port", str(port)],
+                               env={**os.environ, "CXGRAPH_PROJECT": str(ROOT)}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", process)
+        base = f"http://127.0.0.1:{port}"
+        remote = json.loads(urllib.request.urlopen(f"{base}/orders/WEB-104211/context", timeout=60).read())
+        local = build_pack(sample.store, sample.project, "order", "WEB-104211")
+        for pack in (remote, local):
+            pack["pack"].pop("madeAt")
+            pack["pack"]["sources"] = [s["graph"] for s in pack["pack"]["sources"]]  # load times differ
+        assert remote == local
+        query = urllib.parse.urlencode({"customer": "id:crm/contact/0030000101"})
+        answer = json.loads(urllib.request.urlopen(f"{base}/queries/customer-records?{query}", timeout=60).read())
+        assert len(answer["results"]["bindings"]) == 4
+        count = urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/cxgraph/"
+                                                 "ontology#Party> }"})
+        counted = json.loads(urllib.request.urlopen(f"{base}/sparql?{count}", timeout=60).read())
+        assert counted["results"]["bindings"][0]["n"]["value"] == "152"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
