@@ -39,6 +39,7 @@ def generate(filler: int, out: Path) -> None:
     spec = importlib.util.spec_from_file_location("make_sample_data", ROOT / "scripts" / "make_sample_data.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     module.N_FILLER = filler
     argv = sys.argv

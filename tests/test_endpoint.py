@@ -560,11 +560,15 @@ def test_the_http_api_over_a_remote_store_answers_as_embedded(sample: Built, rem
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", process)
         base = f"http://127.0.0.1:{port}"
-        remote = json.loads(urllib.request.urlopen(f"{base}/orders/WEB-104211/context", timeout=60).read())
-        local = build_pack(sample.store, sample.project, "order", "WEB-104211")
+        # (other tests of this module keep recommendations in the remote store: left out of the comparison)
+        remote = json.loads(urllib.request.urlopen(f"{base}/orders/WEB-104211/context?limit=recommendations=0",
+                                                   timeout=60).read())
+        local = build_pack(sample.store, sample.project, "order", "WEB-104211", limits={"recommendations": 0})
         for pack in (remote, local):
             pack["pack"].pop("madeAt")
-            pack["pack"]["sources"] = [s["graph"] for s in pack["pack"]["sources"]]  # load times differ
+            pack["pack"]["sources"] = [s["graph"] for s in pack["pack"]["sources"]  # load times differ
+                                       if s["graph"] != "graph:recommendations"]
+            pack["pack"]["sections"] = [s for s in pack["pack"]["sections"] if s["name"] != "recommendations"]
         assert remote == local
         query = urllib.parse.urlencode({"customer": "id:crm/contact/0030000101"})
         answer = json.loads(urllib.request.urlopen(f"{base}/queries/customer-records?{query}", timeout=60).read())

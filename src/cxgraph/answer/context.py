@@ -218,19 +218,21 @@ def _party_of(store: Any, kind: PackKind, focus: str) -> str | None:
 
 def gather(store: Any, section: Section, focus: str, limit: int | None, graphs: set[str]) -> tuple[list[ox.Quad], Cut]:
     """The section's facts in the graphs that hold data, its items cut to the most recent `limit`: every
-    statement about each node it selects (?s), and the type, label and identifier of each node it names
-    (?named)."""
+    statement about each node it selects (a column such as ?s), and the type, label and identifier of each
+    node it names (a column whose name starts with `named`); ?item and ?at are the item and its time."""
     cut = Cut(section.name, section.title, limit=limit)
     full: dict[str, set[ox.NamedNode]] = {}
     named: dict[str, set[ox.NamedNode]] = {}
     times: dict[str, str] = {}
-    for row in store.query(bind_values(section.text, {"focus": ox.NamedNode(focus)})):
+    solutions = store.query(bind_values(section.text, {"focus": ox.NamedNode(focus)}))
+    columns = [str(v.value) for v in solutions.variables if str(v.value) not in ("item", "at")]
+    for row in solutions:
         found, at = _get(row, "item"), _get(row, "at")
         item = found.value if found is not None else ""
-        for column, into in (("s", full), ("named", named)):
+        for column in columns:  # ?named...: type, label and identifier; any other: every statement
             node = _get(row, column)
             if isinstance(node, ox.NamedNode):
-                into.setdefault(item, set()).add(node)
+                (named if column.startswith("named") else full).setdefault(item, set()).add(node)
         full.setdefault(item, set())
         if at is not None:
             times[item] = max(times.get(item, ""), _instant(at))
