@@ -329,6 +329,9 @@ ACTION_TYPES = [  # (id, name, class of the record the action creates, when ther
     ("reship", "Reship", ""),
     ("proactive_notice", "Proactive notice", ""),
     ("exception", "Policy exception", ""),
+    ("note", "Case note", ""),
+    ("follow_up", "Follow-up", ""),
+    ("escalation", "Escalation", ""),
 ]
 
 CONTEXTS = [
@@ -639,6 +642,19 @@ POLICIES = [
                 "invoice.status = 'disputed'",
                 forbids=["chargeback_reversal"],
             ),
+        ],
+    },
+    {
+        "policy_id": "case-handling",
+        "name": "Case handling policy",
+        "description": "What anyone handling a case, a person or an assistant, may do on any case: add a note, "
+        "schedule a follow-up; an escalation needs a supervisor.",
+        "rules": [
+            _rule("ch-note", "case-handling", "A note may be added to any case", None, "always", allows=["note"]),
+            _rule("ch-follow-up", "case-handling", "A follow-up may be scheduled on any case", None, "always",
+                  allows=["follow_up"]),
+            _rule("ch-escalation", "case-handling", "An escalation needs a supervisor", None, "always",
+                  allows=["escalation"], approval_role="supervisor"),
         ],
     },
     {

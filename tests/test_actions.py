@@ -130,6 +130,21 @@ def test_a_case_is_checked_against_its_own_categorys_rules(store: Path) -> None:
     assert big_refund["awaits_approval_by"] == [ID + "role/finance_lead"]
 
 
+def test_notes_follow_ups_and_escalations_on_any_case(store: Path) -> None:
+    """The case-handling policy's rules have no category: any case may get a note or a follow-up, and an
+    escalation waits for a supervisor; an order is no case."""
+    _code, note = act(store, "propose", "case", "CS0010421", "--action", "note", "--note", "customer asked for news",
+                      "--actor", "helper", "--actor-kind", "ai-agent", "--scope", "ai-service-assistant",
+                      "--format", "json")
+    assert (note["status"], note["rules_applied"]) == ("approved", [ID + "rule/ch-note"])
+    _code, escalation = act(store, "propose", "case", "CS0018812", "--action", "escalation", "--actor", "EMP-1201",
+                            "--format", "json")
+    assert (escalation["status"], escalation["awaits_approval_by"]) == ("needs approval", [ID + "role/supervisor"])
+    code, order = act(store, "propose", "order", "WEB-104211", "--action", "follow_up", "--actor", "EMP-1002",
+                      "--format", "json")
+    assert code == 1 and order["reason"] == "no rule of the catalog allows it"
+
+
 @pytest.mark.parametrize(("args", "needle"), [
     (("--action", "teleport"), "no action type 'teleport' in the catalog"),
     (("--action", "refund", "--amount", "lots", "--currency", "EUR"), "amount 'lots' is not a number"),

@@ -116,11 +116,14 @@ def _order_of(store: Any, kind: str, target: str) -> str | None:
 
 
 def _category_rules(store: Any, case: str, action: str) -> list[dict[str, Any]]:
-    """The rules of the case's category without a condition query that allow or forbid the action."""
+    """The rules without a condition query that allow or forbid the action: those of the case's category, and
+    those for any case (no category: a note, a follow-up, an escalation)."""
     rows = store.query(bind_values(sparql_prologue() + """
         SELECT ?rule ?effect ?threshold ?role WHERE {
           ?case cx:hasCategory ?category .
-          ?rule a cx:PolicyRule ; cx:appliesToCategory ?category .
+          ?rule a cx:PolicyRule .
+          OPTIONAL { ?rule cx:appliesToCategory ?ruleCategory }
+          FILTER (!BOUND(?ruleCategory) || ?ruleCategory = ?category)  # its category's rules, and any case's
           FILTER NOT EXISTS { ?rule cx:hasConditionQuery ?q }
           { ?rule cx:allowsAction ?action BIND("allows" AS ?effect) }
           UNION { ?rule cx:forbidsAction ?action BIND("forbids" AS ?effect) }
