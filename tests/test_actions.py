@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from mcp import ClientSession, StdioServerParameters, stdio_client
 
 from conftest import CX, CXGRAPH, ID, ROOT, Built, cx, write_store
 from cxgraph.stores.embedded import EmbeddedStore
-from test_endpoint import free_port, wait_until_up
+from test_endpoint import running_api
 
 ACTIONS = "https://data.brightwater.example/graph/actions"
 
@@ -166,23 +165,16 @@ def test_http_and_mcp_proposals_agree_with_the_cli(store: Path, tmp_path: Path) 
     keys = tmp_path / "keys.yaml"
     key = cx("api-key", "desk-bot", "--scope", "ai-service-assistant", "--file", str(keys), cwd=tmp_path,
              store=store).stdout.strip()
-    port = free_port()
     env = {**os.environ, "CXGRAPH_PROJECT": str(ROOT)}
-    readonly_port = free_port()
-    readonly = subprocess.Popen([*CXGRAPH, "api", "--store", str(store), "--port", str(readonly_port)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = subprocess.Popen([*CXGRAPH, "api", "--store", str(store), "--port", str(port), "--auth", str(keys),
-                               "--actions"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proposal = {"on": "order", "target": "WEB-140201", "action": "refund", "amount": "150", "currency": "EUR"}
     assert act(store, "propose", "order", "WEB-140201", "--action", "refund", "--amount", "20", "--currency", "EUR",
                "--actor", "EMP-1002")[0] == 0  # approved by the policy: one task
-    try:
-        wait_until_up(f"http://127.0.0.1:{readonly_port}/health", readonly)
-        wait_until_up(f"http://127.0.0.1:{port}/health", server)
-        off = httpx.post(f"http://127.0.0.1:{readonly_port}/actions", json={**proposal, "actor": "EMP-1002"})
+    with running_api("--store", str(store)) as readonly, \
+            running_api("--store", str(store), "--auth", str(keys), "--actions") as server:
+        off = httpx.post(f"{readonly}/actions", json={**proposal, "actor": "EMP-1002"})
         assert off.status_code == 403 and "--actions" in off.json()["detail"]
-        assert httpx.post(f"http://127.0.0.1:{port}/actions", json=proposal).status_code == 401
-        made = httpx.post(f"http://127.0.0.1:{port}/actions", json=proposal,
+        assert httpx.post(f"{server}/actions", json=proposal).status_code == 401
+        made = httpx.post(f"{server}/actions", json=proposal,
                           headers={"Authorization": f"Bearer {key}"}, timeout=60)
         assert made.status_code == 201, made.text
         body = made.json()
@@ -193,18 +185,14 @@ def test_http_and_mcp_proposals_agree_with_the_cli(store: Path, tmp_path: Path) 
                          "ai-service-assistant", "--format", "json")
         same = ("status", "reason", "rules_applied", "refused_by", "awaits_approval_by", "used", "actor")
         assert {k: body[k] for k in same} == {k: cli[k] for k in same}
-        refused = httpx.post(f"http://127.0.0.1:{port}/actions", json={**proposal, "target": "WEB-104211"},
+        refused = httpx.post(f"{server}/actions", json={**proposal, "target": "WEB-104211"},
                              headers={"X-API-Key": key}, timeout=60).json()
         assert (refused["status"], refused["refused_by"]) == ("rejected", [ID + "rule/dr-no-second-refund"])
-        tasks = httpx.get(f"http://127.0.0.1:{port}/actions/tasks", headers={"X-API-Key": key}).json()
+        tasks = httpx.get(f"{server}/actions/tasks", headers={"X-API-Key": key}).json()
         assert [t["amount"] for t in tasks] == ["20"] and tasks == act(store, "tasks")[1]
-        bad = httpx.post(f"http://127.0.0.1:{port}/actions", json={**proposal, "action": "re fund"},
+        bad = httpx.post(f"{server}/actions", json={**proposal, "action": "re fund"},
                          headers={"X-API-Key": key})
         assert bad.status_code == 400 and "cannot be part of an IRI" in bad.json()["detail"]
-    finally:
-        for process in (server, readonly):
-            process.terminate()
-            process.wait(timeout=10)
 
     async def through_mcp() -> Any:
         params = StdioServerParameters(command=CXGRAPH[0], args=[*CXGRAPH[1:], "mcp", "--store", str(store),

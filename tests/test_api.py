@@ -12,29 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import CXGRAPH, ROOT, Built, cx, write_store
-from test_endpoint import free_port, wait_until_up
-
-
-def _start(args: list[str], env_store: Path) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen([*CXGRAPH, "api", "--store", str(env_store), "--port", str(port), *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**__import__("os").environ, "CXGRAPH_PROJECT": str(ROOT)})
-    wait_until_up(f"http://127.0.0.1:{port}/health", process)
-    return process, f"http://127.0.0.1:{port}"
+from conftest import Built, cx, write_store
+from test_endpoint import running_api
 
 
 @pytest.fixture(scope="module")
 def api(sample: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     work = tmp_path_factory.mktemp("api")
     store = write_store(work / ".cxgraph" / "store", sample.store.raw)
-    process, url = _start(["--timeout", "5"], store)
-    try:
+    with running_api("--store", str(store), "--timeout", "5") as url:
         yield url, store
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
 
 
 def _problem(response: httpx.Response, status: int, needle: str) -> None:
@@ -136,8 +123,7 @@ def test_auth_ties_each_key_to_its_scope(sample: Built, api: tuple[str, Path], t
     assert marketing.stdout.strip() not in keys.read_text(encoding="utf-8")  # digests only
     assert cx("api-key", "desk", "--scope", "service-agent", "--file", str(keys), cwd=tmp_path,
               store=store).returncode == 2  # a name is used once
-    process, url = _start(["--auth", str(keys)], store)
-    try:
+    with running_api("--store", str(store), "--auth", str(keys)) as url:
         assert httpx.get(f"{url}/health").status_code == 200
         _problem(httpx.get(f"{url}/customers/0030000102/context"), 401, "give an API key")
         _problem(httpx.get(f"{url}/queries", headers={"Authorization": "Bearer wrong"}), 401, "unknown API key")
@@ -159,9 +145,6 @@ def test_auth_ties_each_key_to_its_scope(sample: Built, api: tuple[str, Path], t
         assert listed == ["customer-records", "system-of-record", "definition-in-context"]
         assert httpx.get(f"{url}/queries/customer-records", params={"customer": "id:crm/contact/0030000102"},
                          headers=bearer).status_code == 200
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
     refused = cx("api", "--store", str(store), "--host", "0.0.0.0", "--port", "1", cwd=tmp_path, store=store)
     assert refused.returncode == 2 and "needs --auth" in refused.stderr
 

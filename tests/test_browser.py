@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,9 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import CXGRAPH, ROOT, Built, cx, write_store
+from conftest import ROOT, Built, cx, write_store
 from cxgraph.system import CHROMIUM as CHROMIUM_PACKAGE
-from test_endpoint import free_port, wait_until_up
+from test_endpoint import running_api
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -29,16 +28,8 @@ def site(sample: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     store = write_store(work / ".cxgraph" / "store", sample.store.raw)
     assert cx("recommend", "triage", cwd=work, store=store).returncode == 0
     assert cx("validate", cwd=work, store=store).returncode == 1  # the sample's deliberate results
-    port = free_port()
-    process = subprocess.Popen([*CXGRAPH, "api", "--store", str(store), "--port", str(port)],
-                               env={**os.environ, "CXGRAPH_PROJECT": str(ROOT)}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/health", process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with running_api("--store", str(store)) as url:
+        yield url
 
 
 def test_a_customer_context_in_the_browser(site: str, tmp_path: Path) -> None:

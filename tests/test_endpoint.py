@@ -6,6 +6,7 @@ Python HTTP servers where a test needs a server that misbehaves (slow, 401, 500,
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -48,6 +49,21 @@ CASES = [(q.name, q.examples) for q in QUERIES.values() if q.name != "recommenda
     ("decision-explanation", {"decision": "id:decision/DEC-30002"}),
     ("decision-explanation", {"decision": "id:decision/DEC-12210"}),
 ]
+
+
+@contextlib.contextmanager
+def running_api(*args: str) -> Iterator[str]:
+    """`cxgraph api ARGS` on a free port, up: its base URL; stopped after."""
+    port = free_port()
+    process = subprocess.Popen([*CXGRAPH, "api", "--port", str(port), *args],
+                               env={**os.environ, "CXGRAPH_PROJECT": str(ROOT)}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def free_port() -> int:
@@ -553,13 +569,7 @@ def test_the_http_api_over_a_remote_store_answers_as_embedded(sample: Built, rem
     ones; its /sparql takes SELECT queries."""
     from cxgraph.answer.context import build_pack
 
-    port = free_port()
-    process = subprocess.Popen([*CXGRAPH, "api", "--endpoint", remote_built, "--port", str(port)],
-                               env={**os.environ, "CXGRAPH_PROJECT": str(ROOT)}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/health", process)
-        base = f"http://127.0.0.1:{port}"
+    with running_api("--endpoint", remote_built) as base:
         # (other tests of this module keep recommendations in the remote store: left out of the comparison)
         remote = json.loads(urllib.request.urlopen(f"{base}/orders/WEB-104211/context?limit=recommendations=0",
                                                    timeout=60).read())
@@ -577,6 +587,3 @@ def test_the_http_api_over_a_remote_store_answers_as_embedded(sample: Built, rem
                                                  "ontology#Party> }"})
         counted = json.loads(urllib.request.urlopen(f"{base}/sparql?{count}", timeout=60).read())
         assert counted["results"]["bindings"][0]["n"]["value"] == "152"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

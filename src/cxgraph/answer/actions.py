@@ -24,7 +24,7 @@ import pyoxigraph as ox
 
 from cxgraph import vocab
 from cxgraph.answer.policy import ALLOWED, FORBIDDEN, evaluate
-from cxgraph.answer.recommend import find_resource
+from cxgraph.answer.recommend import find_resource, given_iri
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
 from cxgraph.stores.binding import bind_values
@@ -78,8 +78,7 @@ def _node(iri: str, given: str) -> ox.NamedNode:
 
 def find_action(store: Any, project: Project, given: str) -> str:
     """An action type by its IRI or its identifier in the catalog (refund -> id:action/refund)."""
-    iri = given if given.startswith(("http://", "https://")) else project.id_iri(
-        given[3:] if given.startswith("id:") else f"action/{given}")
+    iri = str(given_iri(project, given, "action"))
     if not bool(store.query(bind_values(f"ASK {{ ?it a <{CX}ActionType> }}", {"it": _node(iri, given)}))):
         known = sorted(str(r["it"].value).rsplit("/", 1)[-1] for r in store.query(
             f"SELECT ?it WHERE {{ ?it a <{CX}ActionType> }}"))
@@ -91,8 +90,7 @@ def find_actor(store: Any, project: Project, name: str, kind: str, scope: str | 
     """A person is an employee of the catalog (EMP-1002 or its IRI); an AI agent is named by the caller and
     acts in a scope."""
     if kind == "person":
-        iri = name if name.startswith(("http://", "https://")) else project.id_iri(
-            name[3:] if name.startswith("id:") else f"employee/{name}")
+        iri = str(given_iri(project, name, "employee"))
         rows = list(store.query(bind_values(sparql_prologue() + "SELECT ?label WHERE { ?it a cx:Employee "
                                             "OPTIONAL { ?it rdfs:label ?label } }", {"it": _node(iri, name)})))
         if not rows:
@@ -105,7 +103,8 @@ def find_actor(store: Any, project: Project, name: str, kind: str, scope: str | 
     return Actor(project.id_iri(f"agent/{name}"), name, "ai-agent", scope)
 
 
-def _order_of(store: Any, kind: str, target: str) -> str | None:
+def order_of(store: Any, kind: str, target: str) -> str | None:
+    """The order an action on `target` concerns: the order itself, or a case's order; none for a customer."""
     if kind == "order":
         return target
     if kind == "case":
@@ -135,23 +134,26 @@ def _category_rules(store: Any, case: str, action: str) -> list[dict[str, Any]]:
              "role": r["role"].value if r["role"] else None} for r in rows]
 
 
-def _needs(role: str | None, threshold: Any, amount: Decimal | None, held: bool) -> bool:
+def _decimal(threshold: ox.Literal | None) -> Decimal | None:
+    return Decimal(threshold.value) if threshold is not None else None
+
+
+def _needs(role: str | None, threshold: Decimal | None, amount: Decimal | None, held: bool) -> bool:
     """Whether an allowing rule asks for its approval: always without a threshold; with one, when the proposed
     amount is above it (or, none proposed, when the rule held on the order's amount)."""
     if role is None:
         return False
     if threshold is None:
         return True
-    return amount > Decimal(str(threshold.value if hasattr(threshold, "value") else threshold)) \
-        if amount is not None else held
+    return amount > threshold if amount is not None else held
 
 
 def check(store: Any, project: Project, kind: str, target: str, action: str, amount: Decimal | None) -> Check:
     """The rules' verdict on the proposed action (see the module's docstring)."""
     result = Check(status=REJECTED)
     verdict_found = False
-    order = _order_of(store, kind, target)
-    allowing: list[tuple[str, str | None, Any, bool]] = []  # (rule, role, threshold, held)
+    order = order_of(store, kind, target)
+    allowing: list[tuple[str, str | None, Decimal | None, bool]] = []  # (rule, role, threshold, held)
     # for a case, only the rules of its own category count (a billing dispute's order is no delivery delay)
     relevant = _rules_of_category(store, target) if kind == "case" else None
     if order is not None:
@@ -169,10 +171,10 @@ def check(store: Any, project: Project, kind: str, target: str, action: str, amo
                 if action in firing.rule.forbids:
                     result.refused_by.append(firing.rule.iri)
                 elif verdict.status == ALLOWED:
-                    allowing.append((firing.rule.iri, firing.rule.approval, firing.rule.threshold, True))
+                    allowing.append((firing.rule.iri, firing.rule.approval, _decimal(firing.rule.threshold), True))
             for rule in verdict.unmet:
                 if verdict.status == ALLOWED and rule.threshold is not None and rule.approval:
-                    allowing.append((rule.iri, rule.approval, rule.threshold, False))  # its amount test only
+                    allowing.append((rule.iri, rule.approval, _decimal(rule.threshold), False))  # its amount only
                 elif verdict.status != ALLOWED and verdict.status != FORBIDDEN:
                     result.refused_by.append(rule.iri)
     if kind == "case" and not result.refused_by:
@@ -191,7 +193,7 @@ def check(store: Any, project: Project, kind: str, target: str, action: str, amo
     else:
         # a rule with a threshold concerns amounts above it: below, it does not apply
         result.applied = sorted({r for r, _role, t, held in allowing if held and (
-            t is None or amount is None or amount > Decimal(str(t.value if hasattr(t, "value") else t)))})
+            t is None or amount is None or amount > t)})
     if result.reason == "" and not result.applied:  # only rules for larger amounts allow it
         result.reason = "no rule allows it at this amount: " + _names(sorted({r for r, *_ in allowing}))
         result.refused_by = sorted({r for r, *_ in allowing})
@@ -313,8 +315,7 @@ def review(store: Any, project: Project, proposal: str, by: str, approve: bool, 
            lock: Path) -> str:
     """Approve (by an employee holding a role the proposal awaits) or reject (by any employee) a proposal that
     needs approval; its new status."""
-    iri = proposal if proposal.startswith(("http://", "https://")) else project.id_iri(
-        proposal[3:] if proposal.startswith("id:") else f"proposal/{proposal}")
+    iri = str(given_iri(project, proposal, "proposal"))
     rows = list(store.query(bind_values(sparql_prologue() + """
         SELECT ?status (GROUP_CONCAT(STR(?role)) AS ?roles) WHERE {
           ?p a cx:ActionProposal ; cx:hasProposalStatus ?status . OPTIONAL { ?p cx:awaitsApprovalBy ?role }

@@ -11,6 +11,7 @@ scope sees, the classes and properties it never sees. The header (`pack`) is map
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ import pyoxigraph as ox
 import yaml
 
 from cxgraph.answer.jsonld import Json, Writer, read_context
-from cxgraph.answer.recommend import find_resource
+from cxgraph.answer.recommend import find_resource, given_iri
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
 from cxgraph.stores.binding import bind_values, values_rows
@@ -107,8 +108,14 @@ def context_dir(project: Project) -> Path:
 
 
 def _yaml(path: Path) -> Any:
+    """An asset's YAML, read again only when the file changes (a pack per request must not re-read it)."""
     if not path.is_file():
         raise CxGraphError("missing", path)
+    return _read_yaml(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_yaml(path: Path, _mtime: int) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -167,9 +174,15 @@ def scope_named(project: Project, name: str | None) -> Scope:
 
 
 def load_section(project: Project, name: str) -> Section:
+    """A section query and its header, read again only when the file changes."""
     path = context_dir(project) / "sections" / f"{name}.rq"
     if not path.is_file():
         raise CxGraphError(f"a pack names the section {name!r}, but there is no {path.name}", path.parent)
+    return _read_section(path, name, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_section(path: Path, name: str, _mtime: int) -> Section:
     text, header, _ = read_header(path, "section")
     if not isinstance(header, dict) or "title" not in header or "focus" not in header:
         raise CxGraphError("a section query needs `#+ title:` and `#+ focus:`", path)
@@ -178,13 +191,24 @@ def load_section(project: Project, name: str) -> Section:
                    path)
 
 
+def parse_limits(given: list[str] | None, what: str = "--limit") -> dict[str, int]:
+    """SECTION=N items (the command line's --limit, the API's ?limit=) as {section: N}."""
+    limits = {}
+    for item in given or []:
+        name, sep, value = item.partition("=")
+        if not sep or not value.isdigit():
+            raise CxGraphError(f"{what} {item!r}: write SECTION=N, N a whole number (orders=3)")
+        limits[name] = int(value)
+    return limits
+
+
 def find_focus(store: Any, project: Project, kind: PackKind, given: str) -> str:
     """The focus of a pack: a case or an order by number or IRI; for a customer, the party itself or the party
     that a customer record (by IRI or identifier) represents."""
     if kind.focus != "Party":
         return find_resource(store, project, given, kind.focus, f"a {kind.focus.lower()}")
     if _is_party(store, project, given):
-        return _iri(project, given)
+        return str(given_iri(project, given))
     is_iri = given.startswith(("<", "id:", "http://", "https://", "urn:"))
     iri = find_resource(store, project, given, "Record" if is_iri else "CustomerRecord",
                         "a customer record or party" if is_iri else "a customer record")
@@ -195,14 +219,12 @@ def find_focus(store: Any, project: Project, kind: PackKind, given: str) -> str:
     return str(rows[0]["party"].value)
 
 
-def _iri(project: Project, given: str) -> str:
-    given = given.strip("<>")
-    return project.id_iri(given[3:]) if given.startswith("id:") else given
-
-
 def _is_party(store: Any, project: Project, given: str) -> bool:
+    iri = given_iri(project, given)
+    if iri is None:
+        return False
     try:
-        node = ox.NamedNode(_iri(project, given))
+        node = ox.NamedNode(iri)
     except ValueError:
         return False
     return bool(store.query(bind_values(f"ASK {{ ?it a <{CX}Party> }}", {"it": node})))
@@ -326,17 +348,11 @@ def _withhold(store: Any, quads: list[ox.Quad], scope: Scope) -> tuple[list[ox.Q
 def _verdicts(store: Any, project: Project, kind: PackKind, focus: str, writer: Writer) -> list[Json]:
     """For an order (a case's order), what the policies scoped to orders allow, forbid or do not allow now,
     with the approvals each action needs and the rules behind it (cxgraph recommend recover, not kept)."""
+    from cxgraph.answer.actions import order_of
     from cxgraph.answer.policy import evaluate
 
-    if kind.focus == "Order":
-        order = focus
-    elif kind.focus == "Case":
-        rows = list(store.query(bind_values(sparql_prologue() + "SELECT ?o WHERE { ?c cx:concernsOrder ?o } "
-                                            "ORDER BY ?o LIMIT 1", {"c": ox.NamedNode(focus)})))
-        if not rows:
-            return []
-        order = str(rows[0]["o"].value)
-    else:
+    order = order_of(store, kind.focus.lower(), focus)
+    if order is None:
         return []
     try:
         evaluations = evaluate(store, project, "order", order)
@@ -353,11 +369,12 @@ def _conflicts(store: Any, project: Project, party: str | None, scope: Scope, wr
     the attributes the scope may see."""
     if party is None:
         return []
-    from cxgraph.answer.queries import catalog, run
+    from cxgraph.answer.queries import parse_query, run
 
-    query = catalog(project.queries_dir).get("conflicting-values")
-    if query is None:
+    path = project.queries_dir / "conflicting-values.rq"
+    if not path.is_file():
         return []
+    query = parse_query(path)
     answer = run(store, query, {"customer": party}, {**PREFIXES, "id": project.id_iri("")})
     rows = [dict(zip(answer.variables, row, strict=True)) for row in answer.rows]
     withheld = set(scope.withhold_properties)
@@ -389,7 +406,8 @@ def build_pack(store: Any, project: Project, kind_name: str, given: str, scope_n
     scope = scope_named(project, scope_name)
     limits = limits or {}
     known = set(kind.sections) | set(kind.brief) | set(kind.party_sections)
-    limited = {name for name in known if load_section(project, name).limit is not None}
+    sections = {name: load_section(project, name) for name in known}
+    limited = {name for name, section in sections.items() if section.limit is not None}
     unknown = sorted(set(limits) - limited)
     if unknown:
         raise CxGraphError(f"--limit names no limited section of a {kind_name} pack: {', '.join(unknown)} "
@@ -408,7 +426,7 @@ def build_pack(store: Any, project: Project, kind_name: str, given: str, scope_n
     for name, start in plan:
         if scope.sections is not None and name not in scope.sections:
             continue
-        section = load_section(project, name)
+        section = sections[name]
         limit = limits.get(name, section.limit)
         quads, cut = gather(store, section, start, limit, graphs)
         gathered.quads.extend(quads)

@@ -143,12 +143,22 @@ def _cases(store: Any, cases: list[str]) -> dict[str, tuple[str | None, str | No
     return {row["case"].value: (text(row["id"]), text(row["team"]), text(row["priority"])) for row in rows}
 
 
+def given_iri(project: Project, given: str, below: str | None = None) -> str | None:
+    """The IRI a user wrote (<...>, id:..., http(s): or urn:), or, with `below`, a bare name taken as
+    id:<below>/<name> (refund -> id:action/refund); None when it is no IRI (an identifier to look up)."""
+    if given.startswith("<") and given.endswith(">"):
+        return given[1:-1]
+    if given.startswith("id:"):
+        return project.id_iri(given[3:])
+    if given.startswith(("http://", "https://", "urn:")):
+        return given
+    return project.id_iri(f"{below}/{given}") if below is not None else None
+
+
 def find_resource(store: Any, project: Project, given: str, kind: str, what: str) -> str:
     """A resource of class cx:<kind> named by its IRI (<...>, id:...) or by its identifier in its source system
     (bound as a literal); `what` names it in messages (a case, an order...)."""
-    iri = (given[1:-1] if given.startswith("<") and given.endswith(">") else
-           project.id_iri(given[3:]) if given.startswith("id:") else
-           given if given.startswith(("http://", "https://", "urn:")) else None)
+    iri = given_iri(project, given)
     cls = cx(kind)
     if iri is not None:
         try:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cxgraph.answer.context import build_pack
+from cxgraph.answer.context import build_pack, parse_limits
 from cxgraph.cli.common import (
     AsOfOpt,
     EndpointOpt,
@@ -19,7 +19,6 @@ from cxgraph.cli.common import (
     open_store,
     project_at,
 )
-from cxgraph.errors import CxGraphError
 
 context = typer.Typer(help="Context packs for assistants and agents: everything about one customer, case or order "
                            "as JSON-LD, each fact with its source graph, cut to a role scope (context/scopes.yaml).",
@@ -32,20 +31,10 @@ LimitOpt = Annotated[list[str] | None, typer.Option(
     "--limit", help="SECTION=N: keep the N most recent items of a section (repeatable).")]
 
 
-def _limits(given: list[str] | None) -> dict[str, int]:
-    limits = {}
-    for item in given or []:
-        name, sep, value = item.partition("=")
-        if not sep or not value.isdigit():
-            raise CxGraphError(f"--limit {item!r}: write SECTION=N, N a whole number (orders=3)")
-        limits[name] = int(value)
-    return limits
-
-
 def _pack(ctx: typer.Context, kind: str, given: str, scope: str | None, limit: list[str] | None, brief: bool,
           store: StoreOpt, project: ProjectOpt, endpoint: EndpointOpt, as_of: str | None) -> None:
     moment = as_of_moment(as_of)
-    limits = _limits(limit)
+    limits = parse_limits(limit)
     proj = project_at(ctx, project)
     graph = open_store(ctx, store, endpoint, moment)
     pack = build_pack(graph, proj, kind, given, scope, limits, brief, as_of)

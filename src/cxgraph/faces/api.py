@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from cxgraph.answer.context import build_pack, load_scopes
+from cxgraph.answer.context import build_pack, load_scopes, parse_limits
 from cxgraph.answer.queries import NamedQuery, catalog, run
 from cxgraph.answer.render import to_json
 from cxgraph.errors import CxGraphError
@@ -196,23 +196,26 @@ def create_api(config: ApiConfig) -> FastAPI:
     async def on_crash(_request: Request, exc: Exception) -> Response:
         return problem(500, "Server error", "the server failed on this request (its log says why)")
 
-    def key_name(request: Request) -> str | None:
-        """The name of the caller's key (auth on), checked by `caller` first."""
-        if config.keys is None:
-            return None
+    def presented(request: Request) -> tuple[str, tuple[str, str] | None]:
+        """The key the request carries (Authorization: Bearer, else X-API-Key) and its (name, scope), if known;
+        the digest is computed once and compared with every stored one in constant time."""
         auth = request.headers.get("authorization", "")
         given = auth[7:].strip() if auth.lower().startswith("bearer ") else request.headers.get("x-api-key") or ""
-        return next((name for k, (name, _s) in config.keys.items() if hmac.compare_digest(k, digest(given))), None)
+        if not given or config.keys is None:
+            return given, None
+        hashed = digest(given)
+        return given, next((v for k, v in config.keys.items() if hmac.compare_digest(k, hashed)), None)
+
+    def key_name(request: Request) -> str | None:
+        """The name of the caller's key (auth on), checked by `caller` first."""
+        found = presented(request)[1]
+        return found[0] if found else None
 
     def caller(request: Request, scope: str | None) -> str:
         """The caller's scope: its key's when auth is on (another one asked for is refused), else the one asked
         for or the default; an unknown scope is refused."""
         if config.keys is not None:
-            given = request.headers.get("x-api-key") or ""
-            auth = request.headers.get("authorization", "")
-            if auth.lower().startswith("bearer "):
-                given = auth[7:].strip()
-            found = next((v for k, v in config.keys.items() if given and hmac.compare_digest(k, digest(given))), None)
+            given, found = presented(request)
             if found is None:
                 raise Problem(401, "Unauthorized", "give an API key: Authorization: Bearer KEY or X-API-Key: KEY"
                               if not given else "unknown API key", {"WWW-Authenticate": 'Bearer realm="cxgraph"'})
@@ -253,12 +256,7 @@ def create_api(config: ApiConfig) -> FastAPI:
                 store.close()
 
     def pack(kind: str, given: str, scope: str, limit: list[str] | None, brief: bool) -> Response:
-        limits = {}
-        for item in limit or []:
-            name, sep, value = item.partition("=")
-            if not sep or not value.isdigit():
-                raise Problem(400, "Bad limit", f"limit {item!r}: write SECTION=N, N a whole number")
-            limits[name] = int(value)
+        limits = parse_limits(limit, "limit")  # a bad one is a CxGraphError: 400
         body = on_store(lambda store: build_pack(store, project, kind, given, scope, limits, brief))
         return Response(json.dumps(body, ensure_ascii=False), media_type=JSON_LD)
 
