@@ -51,6 +51,7 @@ def test_demo_prints_loads_and_answers(demo_store: Path) -> None:
     assert "routes to" in recommendations and "Delivery Care" in recommendations
     assert "cxgraph recommend triage [CASE] | recover ORDER | suppress CAMPAIGN | outreach SIGNAL" in " ".join(
         output.split())  # the newcomer is told where the recommendations are
+    assert "cxgraph context customer 0030000101" in " ".join(output.split())  # and the packs, API and MCP
 
 
 def _graphs(store: Path) -> dict[str, set[str]]:

@@ -226,7 +226,9 @@ def demo(ctx: typer.Context, project: ProjectOpt = None, store: StoreOpt = None)
     out.print(Text.assemble(("Next: ", "bold"), "more recommendations from the catalog's rules, with their reasons: "
                             "cxgraph recommend triage [CASE] | recover ORDER | suppress CAMPAIGN | outreach SIGNAL; "
                             "a decision explained: cxgraph explain DECISION "
-                            "(README, \"Recommendations and explanations\")."))
+                            "(README, \"Recommendations and explanations\"); everything about one customer for an "
+                            "assistant: cxgraph context customer 0030000101; the HTTP API, MCP server and browser "
+                            "view: cxgraph api, cxgraph mcp."))
 
 
 def register(app: typer.Typer) -> None:
