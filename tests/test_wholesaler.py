@@ -550,3 +550,20 @@ def test_context_packs_of_a_trade_customer_and_a_case(wholesaler: Wholesaler) ->
         assert '"marketing-assistant"' in proc.stdout and "/case/" not in proc.stdout
     finally:
         store.close()
+
+
+def test_proposed_actions_on_an_enterprise_with_no_order_policy(wholesaler: Wholesaler) -> None:
+    """Northwind's catalog scopes no policy to orders: a proposal on a case with an order is checked against the
+    case's category rules (it used to stop with 'no policy of the catalog is evaluated for a given order')."""
+    def propose(*args: str) -> dict[str, object]:
+        proc = run(wholesaler, "act", "propose", "case", "id:helpdesk/case/HD-00103", *args, "--actor", "helper",
+                   "--actor-kind", "ai-agent", "--format", "json")
+        assert proc.returncode in (0, 1), proc.stderr
+        return dict(json.loads(proc.stdout))
+
+    big = propose("--action", "refund", "--amount", "300", "--currency", "EUR")
+    assert (big["status"], [r.rsplit("/", 1)[1] for r in big["awaits_approval_by"]]) == (  # type: ignore[union-attr]
+        "needs approval", ["finance_lead"])
+    assert propose("--action", "replacement")["status"] == "approved"
+    pack = json.loads(run(wholesaler, "context", "case", "id:helpdesk/case/HD-00103").stdout)
+    assert pack["pack"]["policy"] == [] and pack["pack"]["sections"][0]["items"] == 1

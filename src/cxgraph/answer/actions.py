@@ -23,7 +23,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from cxgraph import vocab
-from cxgraph.answer.policy import ALLOWED, FORBIDDEN, evaluate
+from cxgraph.answer.policy import ALLOWED, FORBIDDEN, evaluate, policies_for
 from cxgraph.answer.recommend import find_resource, given_iri
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
@@ -156,7 +156,7 @@ def check(store: Any, project: Project, kind: str, target: str, action: str, amo
     allowing: list[tuple[str, str | None, Decimal | None, bool]] = []  # (rule, role, threshold, held)
     # for a case, only the rules of its own category count (a billing dispute's order is no delivery delay)
     relevant = _rules_of_category(store, target) if kind == "case" else None
-    if order is not None:
+    if order is not None and policies_for(store, project, "order"):  # a catalog may scope no policy to orders
         for evaluation in evaluate(store, project, "order", order):
             if evaluation.target != order:
                 continue

@@ -349,15 +349,12 @@ def _verdicts(store: Any, project: Project, kind: PackKind, focus: str, writer: 
     """For an order (a case's order), what the policies scoped to orders allow, forbid or do not allow now,
     with the approvals each action needs and the rules behind it (cxgraph recommend recover, not kept)."""
     from cxgraph.answer.actions import order_of
-    from cxgraph.answer.policy import evaluate
+    from cxgraph.answer.policy import evaluate, policies_for
 
     order = order_of(store, kind.focus.lower(), focus)
-    if order is None:
+    if order is None or not policies_for(store, project, "order"):  # a catalog may scope no policy to orders
         return []
-    try:
-        evaluations = evaluate(store, project, "order", order)
-    except CxGraphError:  # no policy of this catalog is scoped to orders
-        return []
+    evaluations = evaluate(store, project, "order", order)
     return [{"policy": writer.iri(e.policy.iri), "order": writer.iri(e.target), "action": writer.iri(v.action),
              "status": v.status, "approvals": [writer.iri(r) for r in v.approvals],
              "rules": [writer.iri(f.rule.iri) for f in v.firings]}
