@@ -89,6 +89,7 @@ class BuildReport:
     unknown_graphs: list[str] = field(default_factory=list)
     dropped_graphs: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, in the order they ran
 
     @property
     def quarantined(self) -> int:
@@ -98,6 +99,19 @@ class BuildReport:
     def ok(self) -> bool:
         """False when a source was refused: the build published the rest but must not exit 0."""
         return not self.refused
+
+
+class StageClock:
+    """Seconds per build stage: each `lap(name)` charges the time since the previous lap to `name`."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
+        self._last = now
 
 
 @dataclass
@@ -246,8 +260,10 @@ def build(
 ) -> BuildReport:
     """Load the selected sources, each into its own named graph, and publish them in one step."""
     started_all = time.perf_counter()
+    clock = StageClock()
     selected = project.select(only)
     plan = plan_build(project, selected)
+    clock.lap("plan (contracts, mappings, ontology)")
     contracts, needs = plan.contracts, plan.needs
     try:
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -271,8 +287,9 @@ def build(
         loadable = [s for s in selected if s.name not in result.refused]
         write_quarantine(reports, result, names, "building")
         faults.point("checked")
+        clock.lap("contract check")
         try:
-            report = _load(project, ws, work_dir, only, echo, workers, plan, checked, loadable, started)
+            report = _load(project, ws, work_dir, only, echo, workers, plan, checked, loadable, started, clock)
         except CxGraphError as exc:
             write_quarantine(reports, result, names, f"failed: {exc}")
             if ws.published or type(exc).__name__ == "PublishUncertain":
@@ -284,13 +301,15 @@ def build(
         report.notices = ws.notices
     csv_path, json_path = write_quarantine(reports, result, names, "published")
     report.quarantine_csv, report.quarantine_json = csv_path, json_path
+    clock.lap("quarantine report")
+    report.stages = clock.seconds
     report.seconds = time.perf_counter() - started_all
     return report
 
 
 def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | None, echo: Callable[[str], None],
           workers: int | None, plan: BuildPlan, checked: Checked, loadable: list[Source], started: datetime,
-          ) -> BuildReport:
+          clock: StageClock) -> BuildReport:
     result = checked.result
     staging_root = WorkFolder(work_dir).staging
     if staging_root.exists():
@@ -303,10 +322,12 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
         write_staged_mapping(plan.docs[source.name], mapping_graph(nonce, source.name), mapping)
         jobs.append((source, mapping))
     faults.point("staged")
+    clock.lap("staging")
     outputs: list[Path] = []
     if jobs:
         echo(f"Mapping {len(jobs)} source(s) with morph-kgc...")
         outputs = run_morph(jobs, staging_root, workers=workers, echo=echo)
+    clock.lap("mapping (morph-kgc)")
     work = ws.store
     engine = project.engine_graphs()
     present = set(ws.target_graphs)
@@ -324,6 +345,7 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
                       {s.name: s.graph for s in loadable}, work.raw, known)
     _quarantine_bad_lines(project, work, ingested, expected, checked, loadable)
     faults.point("ingested")
+    clock.lap("load")
     summaries = _reconcile(project, work, ingested, expected, checked, loadable)
     dangling = find_dangling(work, project, loadable, expected, checked)
     # what is not this project's: left-over staging always goes; other unknown graphs go on a full build
@@ -346,6 +368,7 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
         provenance += load_quads(project, LoadRecord(
             source=source, started=started, ended=datetime.now(UTC), files=checksums, rows_read=summary.rows_read,
             rows_loaded=summary.rows_loaded, rows_quarantined=summary.rows_quarantined, triples=summary.triples))
+    clock.lap("reconcile (rows to subjects, dangling links)")
     work.add_quads(provenance)
     for source in loadable:
         work.drop_graph(project.lineage_graph(source.name))
@@ -365,17 +388,22 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
         echo("Loading the ontology...")
         load_ontology(work, project, plan.closure)
         replaced.append(engine["ontology"])
+    clock.lap("provenance, lineage, ontology")
     echo("Resolving identities...")
     identity = resolve(work, project)
     faults.point("identity")
+    clock.lap("identity")
     echo("Reasoning...")
     inferred = materialize(work, project)
     faults.point("reasoned")
+    clock.lap("reasoning")
     echo(f"Deriving (rules/, as of {as_of_day(project).isoformat()})...")
     derived = derive(work, project)
+    clock.lap("derivation (rules/)")
     replaced += [engine["registry"], engine["identity"], engine["inferred"], engine["derived"]]
     echo("Publishing...")
     ws.publish(replaced, dropped, [engine["provenance"]])
+    clock.lap("publish")
     names = {s.name for s in loadable} | set(result.refused)
     problems = [i for i in result.file_problems if i.source in names]
     return BuildReport(summaries, result, identity, Path(), Path(), 0.0, problems, inferred, derived,

@@ -15,7 +15,7 @@ import typer
 from rich.text import Text
 
 from cxgraph import __version__
-from cxgraph.cli import api, build, explain, ontology, query, reason, sparql, store, validate
+from cxgraph.cli import api, build, explain, generate, ontology, query, reason, sparql, store, validate
 from cxgraph.cli.act import act
 from cxgraph.cli.common import Settings, err, out
 from cxgraph.cli.context import context
@@ -55,7 +55,7 @@ def _root(
         raise typer.Exit(0)
 
 
-for group in (build, store, query, validate, ontology, reason, sparql, explain, api):
+for group in (build, store, query, validate, ontology, reason, sparql, explain, api, generate):
     group.register(app)
 app.add_typer(recommend, name="recommend")
 app.add_typer(context, name="context")

@@ -124,6 +124,9 @@ def print_build(report: BuildReport) -> None:
                   + f" in the derived graph ({report.derived.get('milliseconds', 0)} ms).")
     out.print(f"Quarantined rows: {report.quarantined}; report: {report.quarantine_csv} and "
               f"{report.quarantine_json.name}. Built in {report.seconds:.1f} s.")
+    if report.stages:
+        out.print("Time per stage: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in report.stages.items())
+                  + ".", soft_wrap=True)
 
 
 def run_build(project: Project, store: Path, only: list[str] | None,

@@ -1,0 +1,80 @@
+"""`cxgraph generate`: deterministic for a seed, the same people at any size, every row within its contract."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from cxgraph.build.checking import check
+from cxgraph.build.contract import load_contracts
+from cxgraph.errors import CxGraphError
+from cxgraph.generate.enterprise import HEADERS, JSON_KEYS, generate
+from cxgraph.project import load_project
+
+SAMPLE = ROOT / "data" / "sample"
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_the_same_seed_gives_the_same_files_whatever_the_workers(tmp_path: Path) -> None:
+    one = generate(tmp_path / "one", 250, 7, SAMPLE, workers=1, span=100)
+    two = generate(tmp_path / "two", 250, 7, SAMPLE, workers=2, span=100)
+    assert files(one.out) == files(two.out)
+    assert one.rows == two.rows and one.hard_cases == two.hard_cases
+    other = generate(tmp_path / "other", 250, 8, SAMPLE, workers=1, span=100)
+    assert files(other.out)["crm/contacts.csv"] != files(one.out)["crm/contacts.csv"]
+    # three spans, each with its carrier-delay signal, stitched into well-formed exports
+    for rel, key in JSON_KEYS.items():
+        items = json.loads((one.out / rel).read_text(encoding="utf-8"))[key]
+        assert isinstance(items, list), rel
+    signals = json.loads((one.out / "monitoring/signals.json").read_text(encoding="utf-8"))["signals"]
+    assert [s["signal_id"] for s in signals][:1] == ["SIG-0002"]  # the sample's WMS anomaly, copied
+    for rel, header in HEADERS.items():
+        with (one.out / rel).open(encoding="utf-8", newline="") as f:
+            assert next(csv.reader(f)) == header, rel
+    assert not (one.out / ".parts").exists()
+
+
+def test_a_person_is_the_same_at_any_size(tmp_path: Path) -> None:
+    small = generate(tmp_path / "small", 120, 3, SAMPLE)
+    large = generate(tmp_path / "large", 240, 3, SAMPLE)
+    for rel in ["crm/contacts.csv", "truth/records.csv", "billing/accounts.csv", "wms/fulfilments.csv"]:
+        head = (small.out / rel).read_text(encoding="utf-8").splitlines()
+        assert (large.out / rel).read_text(encoding="utf-8").splitlines()[: len(head)] == head, rel
+    orders = json.loads((small.out / "commerce/orders.json").read_text(encoding="utf-8"))["orders"]
+    more = json.loads((large.out / "commerce/orders.json").read_text(encoding="utf-8"))["orders"]
+    assert more[: len(orders)] == orders
+
+
+def test_every_generated_row_passes_its_contract(tmp_path: Path) -> None:
+    report = generate(tmp_path / "data", 4000, 11, SAMPLE)  # every kind of planted inconsistency once
+    project = load_project(ROOT, report.out)
+    result = check(project, load_contracts(project)).result
+    assert not result.issues and not result.file_problems and not result.refused
+    read = {c.file: 0 for c in result.counts.values()}
+    for count in result.counts.values():
+        read[count.file] += count.read
+    for rel, rows in report.rows.items():
+        assert read[rel] == rows, rel  # every row written is a row the build reads
+    assert set(report.hard_cases) == {"name-change", "reused-phone", "shared-email", "typo"}
+    summary = json.loads((report.out / "truth/summary.json").read_text(encoding="utf-8"))
+    assert summary["customers"] == 4000 and summary["rows"] == report.rows
+    with (report.out / "truth/inconsistencies.csv").open(encoding="utf-8") as f:
+        assert [r["kind"] for r in csv.DictReader(f)] == [
+            "delivered-not-shipped", "case-without-customer", "decision-without-rule", "step-of-other-workflow"]
+
+
+def test_refuses_a_folder_in_use_and_no_customers(tmp_path: Path) -> None:
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(CxGraphError, match="not empty"):
+        generate(tmp_path / "used", 10, 1, SAMPLE)
+    assert (tmp_path / "used" / "keep.txt").read_text(encoding="utf-8") == "mine"
+    with pytest.raises(CxGraphError, match="at least 1"):
+        generate(tmp_path / "none", 0, 1, SAMPLE)
