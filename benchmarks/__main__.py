@@ -149,7 +149,9 @@ def markdown(runs: list[dict[str, Any]], machine: str) -> str:
     for name in ["identity", "late_deliveries", "campaign_guard", "signal_reach"]:
         lines.append(row(f"accuracy: {name.replace('_', ' ')} precision / recall", lambda r, n=name: (
             f"{r['accuracy'][n]['precision']:.3f} / {r['accuracy'][n]['recall']:.3f} "
-            f"({r['accuracy'][n]['found']:,} found, {r['accuracy'][n]['truth']:,} true)")))
+            f"({r['accuracy'][n]['found']:,} found, {r['accuracy'][n]['truth']:,} true"
+            + (f"; errors on people identity merged: {r['accuracy'][n]['wrong_where_identity_merged_people']}"
+               if "wrong_where_identity_merged_people" in r["accuracy"][n] else "") + ")")))
     return f"Machine: {machine}\n\n" + head + "".join(lines)
 
 
@@ -157,8 +159,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, nargs="+", default=[1000])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--runs", type=int, default=20, help="repetitions per point question (p50 of them)")
-    parser.add_argument("--samples", type=int, default=10, help="customers, cases, orders, decisions asked about")
+    parser.add_argument("--runs", type=int, default=5, help="repetitions per point question (p50 of them)")
+    parser.add_argument("--samples", type=int, default=5, help="customers, cases, orders, decisions asked about")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before a stage is stopped")
     parser.add_argument("--memory-gib", type=float, default=20, help="resident memory at which a stage is stopped")
     parser.add_argument("--validate-max", type=int, default=20_000,

@@ -151,11 +151,10 @@ def materialize(store: GraphStore, project: Project) -> dict[str, int]:
             rounds += 1
             run(HAS_VALUE_RULE)
             run(INTERSECTION_RULE)
-            run(SUBCLASS_RULE)
-            new_size = store.count(staging)
-            if new_size == size:
+            if store.count(staging) == size:  # nothing newly typed: the subclass closure already holds
                 break
-            size = new_size
+            run(SUBCLASS_RULE)
+            size = store.count(staging)
         run(REMOVE_ASSERTED)
     else:
         rounds = 0
