@@ -83,9 +83,8 @@ def derive(store: GraphStore, project: Project) -> dict[str, int]:
     """
     started = time.perf_counter()
     target = project.graph_iri("derived")
-    staging = project.staging_graph("derived")
+    staging = store.scratch_graph(project.staging_graph("derived"), target)
     day = ox.Literal(as_of_day(project).isoformat(), datatype=XSD_DATE)
-    store.drop_graph(staging)
     counts: dict[str, int] = {}
     graph = ox.NamedNode(staging)
     for rule in load_rules(project):

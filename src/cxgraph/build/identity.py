@@ -222,8 +222,8 @@ def resolve(store: GraphStore, project: Project) -> dict[str, int]:
     clusters: dict[str, list[str]] = defaultdict(list)
     for record in records:
         clusters[uf.find(record)].append(record)
-    graph = ox.NamedNode(project.graph_iri("identity"))
-    staging = project.staging_graph("identity")
+    target = project.graph_iri("identity")
+    staging = store.scratch_graph(project.staging_graph("identity"), target)
     sgraph = ox.NamedNode(staging)
     quads: list[ox.Quad] = []
     for rule in config.rules:
@@ -252,8 +252,7 @@ def resolve(store: GraphStore, project: Project) -> dict[str, int]:
                             sgraph),
                     ox.Quad(link, cx("hasEvidence"), ox.Literal("; ".join(sorted(texts))), sgraph),
                 ]
-    store.drop_graph(staging)
     store.add_quads(quads)
-    store.replace_graph(staging, graph.value)
+    store.replace_graph(staging, target)
     return {"records": len(records), "parties": len(clusters),
             "linked": sum(1 for members in clusters.values() if len(members) > 1)}

@@ -135,9 +135,8 @@ def materialize(store: GraphStore, project: Project) -> dict[str, int]:
     ontology = project.graph_iri("ontology")
     if ontology not in store.named_graphs():
         raise CxGraphError("the store has no ontology graph to reason with; run `cxgraph build` first")
-    staging = project.staging_graph("inferred")
     data = data_graphs(store, project)
-    store.drop_graph(staging)
+    staging = store.scratch_graph(project.staging_graph("inferred"), inferred_graph(project))
     if data:
         def run(template: str) -> None:
             store.update(_sparql(template, project, staging, data))

@@ -269,7 +269,14 @@ class RemoteStore:
 
     def replace_graph(self, staging: str, target: str) -> None:
         """One update request, one transaction on Fuseki and Oxigraph: the target never half-exists."""
+        if staging == target:
+            return
         self.update(f"DROP SILENT GRAPH <{target}> ; MOVE SILENT GRAPH <{staging}> TO GRAPH <{target}>")
+
+    def scratch_graph(self, staging: str, target: str) -> str:
+        """Others read a remote store: new content is written beside `target`, then swapped in."""
+        self.drop_graph(staging)
+        return staging
 
     def post_triples(self, graph: str, ntriples: bytes) -> None:
         """Append N-Triples to a named graph with a Graph Store Protocol POST."""
