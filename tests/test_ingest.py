@@ -118,3 +118,17 @@ def test_validate_reports_ill_typed_literals_that_pyshacl_lets_pass() -> None:
     ntriples = ox.serialize(ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE), format=ox.RdfFormat.N_TRIPLES)
     found = {(r.focus, r.value) for r in ill_typed_results(ill_typed_triples(ntriples))}
     assert found == {("http://example.org/o", "1996-07-04"), ("http://example.org/o", "2026-02-30")}
+
+
+def test_the_bulk_path_and_the_checked_path_load_the_same(tmp_path: Path) -> None:
+    """A chunk of ordinary lines takes the bytes path; one unusual line sends it through the per-quad path."""
+    lines = [f'<{S}{i}> <https://example.org/p> "v{i}"^^<http://www.w3.org/2001/XMLSchema#string> '
+             f'<{mapping_graph(NONCE, "crm" if i % 2 else "billing")}> .\n' for i in range(50)]
+    lines.append(f'<{S}x> <https://example.org/p> "caf\\u00E9" <{mapping_graph(NONCE, "crm")}> .\n')  # an escape
+    fast_store, fast = _ingest(_write(tmp_path, "".join(lines[:50])))
+    slow_store, slow = _ingest(_write(tmp_path, "".join(lines)))
+    assert {str(q) for q in fast_store} == {str(q) for q in slow_store} - {
+        str(q) for q in slow_store if q.subject.value == f"{S}x"}
+    assert dict(fast.triples) == {"crm": 25, "billing": 25} and dict(slow.triples) == {"crm": 26, "billing": 25}
+    assert fast.subjects["crm"] | {f"{S}x"} == slow.subjects["crm"]
+    assert {q.object.value for q in slow_store if q.subject.value == f"{S}x"} == {"café"}

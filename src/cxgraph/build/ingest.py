@@ -94,8 +94,12 @@ def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str]
                     done.ill_typed[name].append(quad)
             yield ox.Quad(quad.subject, quad.predicate, quad.object, target)
 
+    fast = _FastPath(sources, targets)
     for path in outputs:
         for first, lines in _chunks(path):
+            if fast.load(lines, store, done):
+                faults.point("ingest-chunk")
+                continue
             try:
                 quads = _parse(b"".join(lines))
             except SyntaxError:
@@ -119,6 +123,53 @@ def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str]
         raise CxGraphError(f"the mapping engine wrote a line the store cannot read ({bad.error}) that no source "
                            f"row can be found for: {bad.text[:200]!r}", bad.file, bad.line)
     return done
+
+
+class _FastPath:
+    """The common case without a Python object per quad: every line of a chunk is `... <nonce graph> .`.
+
+    The nonce graph is rewritten to the source's graph in the bytes, subjects and ill-typed literals are read
+    from the line, and the chunk goes to the store's bulk loader (about 10x the per-quad path). A chunk with
+    any other line (another graph, no graph, anything unusual) returns False and takes the checked path,
+    which names the line; so does a chunk the loader cannot parse (what it wrote is rewritten there anyway).
+    """
+
+    def __init__(self, sources: dict[str, str], targets: dict[str, str]) -> None:
+        self.graphs = {f"<{nonce}> .\n".encode(): (name, f"<{targets[name]}> .\n".encode())
+                       for nonce, name in sources.items()}
+        self.judged = {dt.encode() for dt in JUDGED}
+
+    def load(self, lines: list[bytes], store: ox.Store, done: Ingested) -> bool:
+        out: list[bytes] = []
+        counts: dict[str, int] = defaultdict(int)
+        subjects: dict[str, set[bytes]] = defaultdict(set)
+        ill: list[tuple[str, bytes]] = []
+        for line in lines:
+            if not line.startswith(b"<") or b"\\" in line:
+                return False
+            cut = line.rfind(b" <")
+            entry = self.graphs.get(line[cut + 1:]) if cut > 0 else None
+            if entry is None:
+                return False
+            name, target = entry
+            counts[name] += 1
+            subjects[name].add(line[1:line.index(b">")])
+            head = line[:cut]
+            if head.endswith(b">") and (mark := head.rfind(b'"^^<')) > 0 and head[mark + 4:-1] in self.judged:
+                start = head.find(b'> "', line.index(b">") + 1)
+                if start < 0 or ill_typed(head[start + 3:mark].decode("utf-8"), head[mark + 4:-1].decode()):
+                    ill.append((name, line))
+            out.append(head + b" " + target)
+        try:
+            store.bulk_load(b"".join(out), format=ox.RdfFormat.N_QUADS)
+        except (SyntaxError, ValueError):
+            return False
+        for name, count in counts.items():
+            done.triples[name] += count
+            done.subjects[name].update(s.decode("utf-8") for s in subjects[name])
+        for name, line in ill:
+            done.ill_typed[name] += _parse(line)
+        return True
 
 
 def _bad(path: Path, number: int, line: bytes, exc: SyntaxError, known: set[str] | None) -> BadLine:
