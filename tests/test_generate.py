@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import CX, ROOT, Built, build_memory
 from cxgraph.build.checking import check
 from cxgraph.build.contract import load_contracts
+from cxgraph.check.validate import run_validation
 from cxgraph.errors import CxGraphError
 from cxgraph.generate.enterprise import HEADERS, JSON_KEYS, generate
 from cxgraph.project import load_project
@@ -78,3 +79,56 @@ def test_refuses_a_folder_in_use_and_no_customers(tmp_path: Path) -> None:
     assert (tmp_path / "used" / "keep.txt").read_text(encoding="utf-8") == "mine"
     with pytest.raises(CxGraphError, match="at least 1"):
         generate(tmp_path / "none", 0, 1, SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Built]:
+    """600 generated customers (one planted inconsistency among them), built once for this module."""
+    data = tmp_path_factory.mktemp("generated") / "data"
+    generate(data, 600, 5, SAMPLE)
+    return data, build_memory(tmp_path_factory.mktemp("generated-build"), data)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_generated_enterprise_builds_whole_and_its_graph_agrees_with_the_truth(
+        generated: tuple[Path, Built]) -> None:
+    data, built = generated
+    store, project = built.store, built.project
+    assert built.report.ok and built.report.quarantined == 0
+    base = project.id_iri("")
+    # late deliveries, as the late-delivery rule derives them
+    late = {r["s"].value.removeprefix(base + "logistics/shipment/") for r in store.query(
+        f"SELECT ?s WHERE {{ ?s a <{CX}Shipment> ; <{CX}isLate> true }}")}
+    assert late == {r["shipment"] for r in _rows(data / "truth/late_shipments.csv")} and late
+    # identity: every record of a person on one party; a party joining two people has a hard case behind it
+    person = {r["record"]: (r["person"], r["hard_case"]) for r in _rows(data / "truth/records.csv")}
+    parties: dict[str, set[str]] = {}
+    for row in store.query(f"SELECT ?r ?p WHERE {{ ?r <{CX}representsParty> ?p }}"):
+        parties.setdefault(row["p"].value, set()).add(row["r"].value.removeprefix(base))
+    party_of = {record: party for party, records in parties.items() for record in records}
+    assert set(party_of) == set(person)
+    for record, (who, _hard) in person.items():
+        same = {r for r, (p, _h) in person.items() if p == who}
+        assert same <= parties[party_of[record]], record  # recall: nothing of one person is left apart
+    merged = [records for records in parties.values() if len({person[r][0] for r in records}) > 1]
+    assert merged and all(any({"shared-email", "reused-phone"} & set(person[r][1].split()) for r in records)
+                          for records in merged)
+    # signal reach: the signal names exactly the late shipments still on their way that it lists
+    signal = project.id_iri("monitoring/signal/SIG-1000")
+    reached = {row["o"].value.removeprefix(base + "logistics/shipment/") for row in store.query(
+        f"SELECT ?o WHERE {{ <{signal}> <{CX}affects> ?o }}")}
+    assert reached == {r["via"] for r in _rows(data / "truth/signal_parties.csv")}
+    assert reached <= late
+
+
+def test_the_planted_inconsistency_is_found_by_validation(generated: tuple[Path, Built]) -> None:
+    data, built = generated
+    (planted,) = _rows(data / "truth/inconsistencies.csv")
+    assert planted["kind"] == "delivered-not-shipped"
+    results = run_validation(built.store, built.project).results
+    focus = built.project.id_iri(planted["focus"])
+    assert any(r.focus == focus and "delivered" in r.shape_label for r in results), focus
