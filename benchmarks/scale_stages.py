@@ -139,9 +139,13 @@ def _jena_classpath(work: Path) -> str | None:
 def stage_jena(args: argparse.Namespace) -> dict[str, Any]:
     import rdflib
 
+    from cxgraph.check.validate import load_shapes
+
     classpath = _jena_classpath(args.store.parent)
     if classpath is None:
         return {"error": "Jena not installed (cxgraph setup installs libapache-jena-java)"}
+    if not args.shapes.exists():  # pySHACL did not finish: Jena still runs, with nothing to compare against
+        load_shapes(_project(args.data).shapes)[0].serialize(args.shapes, format="turtle")
     report = args.store.parent / "jena-report.ttl"
     started = time.perf_counter()
     with report.open("wb") as out:
@@ -158,6 +162,8 @@ def stage_jena(args: argparse.Namespace) -> dict[str, Any]:
         focus = graph.value(node, rdflib.URIRef(SH + "focusNode"))
         severity = str(graph.value(node, rdflib.URIRef(SH + "resultSeverity"))).rsplit("#", 1)[-1]
         results.add((str(shape) if isinstance(shape, rdflib.URIRef) else "_", str(focus), severity))
+    if not args.results.exists():
+        return {"seconds": seconds, "results": len(results), "same_focus_and_severity": None}
     ours = {tuple(r) for r in json.loads(args.results.read_text(encoding="utf-8"))}
     # Jena names a blank-node property shape "_" where cxgraph names the node shape owning it: compare what
     # both name (focus node and severity), and the shapes both name
