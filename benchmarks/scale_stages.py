@@ -61,8 +61,6 @@ def stage_generate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def stage_build(args: argparse.Namespace) -> dict[str, Any]:
-    import pyoxigraph as ox
-
     from cxgraph.build.pipeline import build
     from cxgraph.project import WorkFolder
 
@@ -74,13 +72,10 @@ def stage_build(args: argparse.Namespace) -> dict[str, Any]:
     disk = sum(f.stat().st_size for f in args.store.rglob("*") if f.is_file())
     # the same quads for the floors: N-Quads for bulk loading, the union as N-Triples for Jena
     started = time.perf_counter()
-    with args.nquads.open("wb") as nq, args.union.open("wb") as nt:
+    store.dump(args.nquads, "nquads")  # what `cxgraph export` writes
+    with args.union.open("wb") as nt:
         for graph in store.named_graphs():
-            data = store.export_graph(graph)
-            nt.write(data)
-            for quad in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
-                nq.write(str(ox.Quad(quad.subject, quad.predicate, quad.object, ox.NamedNode(graph))).encode()
-                         + b" .\n")
+            nt.write(store.export_graph(graph))
     store.close()
     return {"seconds": report.seconds, "stages": report.stages, "quads": quads, "rows": rows,
             "quarantined": report.quarantined, "ok": report.ok, "disk_bytes": disk,
