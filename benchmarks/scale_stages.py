@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -33,10 +32,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 JAVA_DIR = Path("/usr/share/java")
-JENA_DEPENDENCIES = ["commons-lang3", "commons-io", "commons-codec", "commons-compress", "commons-csv",
-                     "commons-cli", "dexx.collection", "gson", "guava", "httpclient", "httpcore", "jackson-core",
-                     "jackson-databind", "jackson-annotations", "jsonld-java", "protobuf", "slf4j-api", "thrift",
-                     "titanium-json-ld", "jakarta.json-api", "caffeine", "collection"]
 SH = "http://www.w3.org/ns/shacl#"
 
 
@@ -117,17 +112,13 @@ def stage_validate(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _jena_classpath(work: Path) -> str | None:
+    from cxgraph.system import JENA_DEPENDENCIES, jena_xerces_shim
+
     jars = [j for j in sorted(JAVA_DIR.glob("jena-*.jar")) if not j.stem[-1].isdigit()]  # unversioned names
     deps = [JAVA_DIR / f"{name}.jar" for name in JENA_DEPENDENCIES]
     if not shutil.which("java") or not (JAVA_DIR / "jena-shacl.jar").is_file():
         return None
-    shim = work / "jena-shim"  # Debian moved Jena's shaded Xerces classes but not their message bundles
-    with zipfile.ZipFile(JAVA_DIR / "jena-core.jar") as jar:
-        for name in jar.namelist():
-            if name.startswith("org/apache/jena/ext/xerces/") and name.endswith(".properties"):
-                target = shim / name.removeprefix("org/apache/jena/ext/")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(jar.read(name))
+    shim = jena_xerces_shim(work / "jena-shim")
     return ":".join([str(shim), *(str(j) for j in jars), *(str(d) for d in deps if d.is_file())])
 
 

@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import rdflib
 import yaml
 from rdflib import RDF, RDFS, BNode, Literal, URIRef
 
-from cxgraph.system import JDK, JENA
+from cxgraph.system import JDK, JENA, JENA_DEPENDENCIES, jena_xerces_shim
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -471,10 +470,6 @@ def test_shiro_protects_writes_and_admin_and_leaves_queries_open(endpoints: dict
 
 JENA_JARS = ["jena-arq", "jena-base", "jena-core", "jena-dboe-base", "jena-dboe-index", "jena-dboe-storage",
              "jena-dboe-trans-data", "jena-dboe-transaction", "jena-iri", "jena-tdb2"]
-JENA_DEPENDENCIES = ["commons-lang3", "commons-io", "commons-codec", "commons-compress", "commons-csv",
-                     "commons-cli", "dexx.collection", "gson", "guava", "httpclient", "httpcore", "jackson-core",
-                     "jackson-databind", "jackson-annotations", "jsonld-java", "protobuf", "slf4j-api", "thrift",
-                     "titanium-json-ld", "jakarta.json-api", "caffeine"]
 JAVA_DIR = Path("/usr/share/java")
 
 # Parses the configuration with Jena's Turtle parser, builds its dataset with Jena's assembler (the code
@@ -529,15 +524,7 @@ def _jena_classpath(tmp_path: Path) -> str:
     missing = [jar.name for jar in jars if not jar.is_file()]
     if missing:
         pytest.skip(f"Jena jars not installed ({', '.join(missing)}): {JENA.install_hint}")
-    # Debian's jena-core moved Jena's shaded Xerces classes to the package `xerces` but left their message
-    # bundles under org/apache/jena/ext/xerces: put copies where the classes look for them.
-    shim = tmp_path / "shim"
-    with zipfile.ZipFile(JAVA_DIR / "jena-core.jar") as jar:
-        for name in jar.namelist():
-            if name.startswith("org/apache/jena/ext/xerces/") and name.endswith(".properties"):
-                target = shim / name.removeprefix("org/apache/jena/ext/")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(jar.read(name))
+    shim = jena_xerces_shim(tmp_path / "shim")
     return os.pathsep.join([*map(str, jars), str(shim)])
 
 

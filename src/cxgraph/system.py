@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,26 @@ JENA = SystemPackage("libapache-jena-java", "Apache Jena (the Fuseki configurati
 CHROMIUM = SystemPackage("chromium", "a headless browser for the browser view's end-to-end test",
                          command="chromium")
 PACKAGES = (JDK, OWLAPI, JENA, CHROMIUM)
+
+# The jars Debian's Jena needs beside its own on the classpath (the Fuseki configuration check, the scale
+# harness's SHACL comparison).
+JENA_DEPENDENCIES = ["commons-lang3", "commons-io", "commons-codec", "commons-compress", "commons-csv",
+                     "commons-cli", "dexx.collection", "gson", "guava", "httpclient", "httpcore", "jackson-core",
+                     "jackson-databind", "jackson-annotations", "jsonld-java", "protobuf", "slf4j-api", "thrift",
+                     "titanium-json-ld", "jakarta.json-api", "caffeine"]
+
+
+def jena_xerces_shim(folder: Path) -> Path:
+    """A classpath folder Debian's Jena needs to start: its jena-core moved Jena's shaded Xerces classes to the
+    package `xerces` but left their message bundles under org/apache/jena/ext/xerces; copies go where the
+    classes look for them."""
+    with zipfile.ZipFile(JARS / "jena-core.jar") as jar:
+        for name in jar.namelist():
+            if name.startswith("org/apache/jena/ext/xerces/") and name.endswith(".properties"):
+                target = folder / name.removeprefix("org/apache/jena/ext/")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(jar.read(name))
+    return folder
 
 
 def missing_system_packages(all_packages: bool = False) -> list[SystemPackage]:
