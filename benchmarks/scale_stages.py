@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -96,17 +96,37 @@ def stage_floor_load(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def stage_validate(args: argparse.Namespace) -> dict[str, Any]:
+    """`cxgraph validate`'s engine (SHACL compiled to SPARQL, on the store); its results for the others."""
+    return _validate(args, "sparql", args.results)
+
+
+def stage_pyshacl(args: argparse.Namespace) -> dict[str, Any]:
+    """pySHACL on a copy of the same union: the reference the compiled engine must equal, result for result."""
+    out = _validate(args, "pyshacl", args.work / "pyshacl-results.json")
+    if args.results.exists():
+        ours = json.loads(args.results.read_text(encoding="utf-8"))["full"]
+        theirs = json.loads((args.work / "pyshacl-results.json").read_text(encoding="utf-8"))["full"]
+        mine, ref = Counter(map(tuple, ours)), Counter(map(tuple, theirs))
+        out.update(identical=mine == ref, only_compiled=sum((mine - ref).values()),
+                   only_pyshacl=sum((ref - mine).values()))
+    return out
+
+
+def _validate(args: argparse.Namespace, engine: str, results_file: Path) -> dict[str, Any]:
     from cxgraph.check.validate import load_shapes, run_validation
 
     project = _project(args.data)
     store = _open(args.store)
     started = time.perf_counter()
-    validation = run_validation(store, project)
+    validation = run_validation(store, project, engine=engine)
     seconds = time.perf_counter() - started
-    shapes, _index = load_shapes(project.shapes)
-    shapes.serialize(args.shapes, format="turtle")
+    if not args.shapes.exists():
+        load_shapes(project.shapes)[0].serialize(args.shapes, format="turtle")
     results = sorted({(r.shape, r.focus, r.severity) for r in validation.results})
-    args.results.write_text(json.dumps(results), encoding="utf-8")
+    # the message is left out: pySHACL writes a dateTime it substitutes in rdflib's normalized form
+    full = sorted((r.shape, r.focus, r.severity, r.component or "", r.path or "", r.value or "")
+                  for r in validation.results)
+    results_file.write_text(json.dumps({"focus": results, "full": full}), encoding="utf-8")
     return {"seconds": seconds, "engine_seconds": validation.seconds, "results": len(validation.results),
             "counts": validation.counts, "triples": validation.data_triples}
 
@@ -130,7 +150,7 @@ def stage_jena(args: argparse.Namespace) -> dict[str, Any]:
     classpath = _jena_classpath(args.store.parent)
     if classpath is None:
         return {"error": "Jena not installed (cxgraph setup installs libapache-jena-java)"}
-    if not args.shapes.exists():  # pySHACL did not finish: Jena still runs, with nothing to compare against
+    if not args.shapes.exists():  # validation did not finish: Jena still runs, with nothing to compare against
         load_shapes(_project(args.data).shapes)[0].serialize(args.shapes, format="turtle")
     report = args.store.parent / "jena-report.ttl"
     started = time.perf_counter()
@@ -150,14 +170,14 @@ def stage_jena(args: argparse.Namespace) -> dict[str, Any]:
         results.add((str(shape) if isinstance(shape, rdflib.URIRef) else "_", str(focus), severity))
     if not args.results.exists():
         return {"seconds": seconds, "results": len(results), "same_focus_and_severity": None}
-    ours = {tuple(r) for r in json.loads(args.results.read_text(encoding="utf-8"))}
+    ours = {tuple(r) for r in json.loads(args.results.read_text(encoding="utf-8"))["focus"]}
     # Jena names a blank-node property shape "_" where cxgraph names the node shape owning it: compare what
     # both name (focus node and severity), and the shapes both name
     named = {r[0] for r in results} & {r[0] for r in ours}
     return {"seconds": seconds, "results": len(results),
             "same_focus_and_severity": {(f, v) for _s, f, v in results} == {(f, v) for _s, f, v in ours},
             "only_jena": len({r for r in results if r[0] in named} - ours),
-            "only_pyshacl": len({r for r in ours if r[0] in named} - results)}
+            "only_cxgraph": len({r for r in ours if r[0] in named} - results)}
 
 
 def _sample(path: Path, column: str, n: int, seed: int, keep: Callable[[dict[str, str]], bool] = lambda _r: True,
@@ -319,6 +339,7 @@ def stage_accuracy(args: argparse.Namespace) -> dict[str, Any]:
 
 STAGES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "generate": stage_generate, "build": stage_build, "floor-load": stage_floor_load, "validate": stage_validate,
+    "pyshacl": stage_pyshacl,
     "jena": stage_jena, "queries": stage_queries, "accuracy": stage_accuracy,
 }
 
@@ -337,7 +358,7 @@ def main() -> None:
     work: Path = args.work
     args.data, args.store = work / "data", work / "store"
     args.nquads, args.union = work / "store.nq", work / "union.nt"
-    args.shapes, args.results = work / "shapes.ttl", work / "pyshacl-results.json"
+    args.shapes, args.results, args.work = work / "shapes.ttl", work / "validate-results.json", work
     result = STAGES[args.stage](args)
     args.result.write_text(json.dumps(result, default=str), encoding="utf-8")
 

@@ -203,7 +203,7 @@ def demo(ctx: typer.Context, project: ProjectOpt = None, store: StoreOpt = None)
     report = run_build(proj, path, None, graph)
     print_build(report)
     exit_if_refused(report)
-    with err.status("Validating with pySHACL...", spinner="dots"):
+    with err.status("Validating...", spinner="dots"):
         validation = run_validation(graph, proj)
     out.print()
     print_validation(validation, out, proj.id_iri(""))

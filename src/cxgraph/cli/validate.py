@@ -47,11 +47,16 @@ def validate(
                           "error, warn and info name the same levels).")] = "violation",
     shapes: Annotated[list[Path] | None, typer.Option(
         "--shapes", help="Shape profile folder or file, repeatable (default: the registry's `shapes:`).")] = None,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="sparql: the shapes compiled to SPARQL and run on the store (default); pyshacl: the "
+                         "union copied into rdflib and validated by pySHACL (slow on big graphs, the reference).")]
+    = "sparql",
     store: StoreOpt = None,
     project: ProjectOpt = None,
     endpoint: EndpointOpt = None,
 ) -> None:
-    """Validate the graph with the SHACL shapes (pySHACL). Exit 0 conforms, 1 does not, 2 error."""
+    """Validate the graph with the SHACL shapes (SHACL Core and SHACL-SPARQL). Exit 0 conforms, 1 does not,
+    2 error."""
     from cxgraph.check.validate import WRITERS, run_validation, to_junit
 
     formats = fmt or []
@@ -65,8 +70,8 @@ def validate(
     if len(formats) > 1 and output is None:
         raise CxGraphError("several --format need --output FOLDER")
     proj = project_at(ctx, project)
-    with err.status("Validating with pySHACL...", spinner="dots"):
-        result = run_validation(open_store(ctx, store, endpoint), proj, shapes)
+    with err.status(f"Validating ({engine})...", spinner="dots"):
+        result = run_validation(open_store(ctx, store, endpoint), proj, shapes, engine)
     summary = err if formats and output is None else out
     print_validation(result, summary, proj.id_iri(""))
     if not endpoint and shapes is None:  # the latest report on the store's own shapes, for `cxgraph api`

@@ -1,0 +1,587 @@
+"""SHACL Core and SHACL-SPARQL compiled to SPARQL and run where the data is: on the store itself.
+
+pySHACL walks an rdflib copy of the whole union, focus node by focus node: at 10k customers (3.4M quads)
+it did not finish in 30 minutes. Here each constraint of each shape becomes one SELECT over the store that
+returns exactly its violations (set-based, as Jena and TopBraid evaluate SHACL-SPARQL), so the store's
+indexes and joins do the work and only results travel. The results are those of SHACL 1.0: one per value
+node for value constraints, one per focus node for counts, with sh:sourceShape, sh:resultPath, sh:value,
+sh:resultSeverity and sh:sourceConstraintComponent as a report names them.
+
+Nested shapes (sh:node, sh:not, sh:and, sh:or, sh:xone, sh:qualifiedValueShape) compile to SPARQL boolean
+expressions (EXISTS over the nested shape's violations), so a value node's conformance is decided in the
+same query. SPARQL constraints pre-bind $this by joining their SELECT with the shape's focus nodes, which
+equals substitution whenever the SELECT binds $this in a pattern (every constraint of the project's shapes
+does). Not supported, and refused by name: recursive shapes, SPARQL constraints inside nested shapes,
+$shapesGraph, and SPARQL-based constraint components.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import combinations, count
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import RDF, BNode, Literal, URIRef
+from rdflib.namespace import SH, XSD
+from rdflib.term import Node
+
+from cxgraph.check.shacl_model import Shape, ShapesModel, SparqlConstraint, path_text
+from cxgraph.errors import CxGraphError
+from cxgraph.xsd import PATTERNS
+
+Query = Callable[[str], Any]  # SPARQL text -> rows whose row["var"] is a pyoxigraph term or None
+
+COMPONENTS: dict[URIRef, URIRef] = {
+    SH["class"]: SH.ClassConstraintComponent, SH.datatype: SH.DatatypeConstraintComponent,
+    SH.nodeKind: SH.NodeKindConstraintComponent, SH.minExclusive: SH.MinExclusiveConstraintComponent,
+    SH.minInclusive: SH.MinInclusiveConstraintComponent, SH.maxExclusive: SH.MaxExclusiveConstraintComponent,
+    SH.maxInclusive: SH.MaxInclusiveConstraintComponent, SH.minLength: SH.MinLengthConstraintComponent,
+    SH.maxLength: SH.MaxLengthConstraintComponent, SH.pattern: SH.PatternConstraintComponent,
+    SH.languageIn: SH.LanguageInConstraintComponent, SH["in"]: SH.InConstraintComponent,
+    SH.node: SH.NodeConstraintComponent, SH["not"]: SH.NotConstraintComponent,
+    SH["and"]: SH.AndConstraintComponent, SH["or"]: SH.OrConstraintComponent, SH.xone: SH.XoneConstraintComponent,
+    SH.minCount: SH.MinCountConstraintComponent, SH.maxCount: SH.MaxCountConstraintComponent,
+    SH.equals: SH.EqualsConstraintComponent, SH.disjoint: SH.DisjointConstraintComponent,
+    SH.lessThan: SH.LessThanConstraintComponent, SH.lessThanOrEquals: SH.LessThanOrEqualsConstraintComponent,
+    SH.uniqueLang: SH.UniqueLangConstraintComponent, SH.hasValue: SH.HasValueConstraintComponent,
+    SH.closed: SH.ClosedConstraintComponent,
+}
+_KINDS = {
+    SH.IRI: "isIRI({x})", SH.BlankNode: "isBlank({x})", SH.Literal: "isLiteral({x})",
+    SH.BlankNodeOrIRI: "(isIRI({x}) || isBlank({x}))", SH.BlankNodeOrLiteral: "(isBlank({x}) || isLiteral({x}))",
+    SH.IRIOrLiteral: "(isIRI({x}) || isLiteral({x}))",
+}
+_RANGES = {SH.minExclusive: ">", SH.minInclusive: ">=", SH.maxExclusive: "<", SH.maxInclusive: "<="}
+# Lexical forms a datatype constraint checks (an ill-typed literal does not conform, SHACL 4.2.2), and the
+# SPARQL casts that also reject impossible dates such as 2026-02-30.
+_LEXICAL = {XSD[name]: pattern for name, pattern in PATTERNS.items()}
+_CASTS = {XSD.date, XSD.dateTime}
+_INTEGERS = {  # XSD 1.1 integer types (3.4.13-3.4.25) and their bounds; None: unbounded
+    "integer": (None, None), "long": (-2**63, 2**63 - 1), "int": (-2**31, 2**31 - 1), "short": (-2**15, 2**15 - 1),
+    "byte": (-128, 127), "nonNegativeInteger": (0, None), "positiveInteger": (1, None),
+    "nonPositiveInteger": (None, 0), "negativeInteger": (None, -1), "unsignedLong": (0, 2**64 - 1),
+    "unsignedInt": (0, 2**32 - 1), "unsignedShort": (0, 2**16 - 1), "unsignedByte": (0, 255),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validation result: what a sh:ValidationResult says, with data terms as pyoxigraph terms."""
+
+    shape: Node
+    focus: Any
+    component: URIRef
+    severity: URIRef
+    path: Node | None = None
+    value: Any = None
+    messages: tuple[Literal, ...] = ()
+    constraint: Node | None = None  # the sh:sparql node of a SPARQL constraint
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A subquery binding ?this to focus nodes, and the variables naming the route to each (sh:property)."""
+
+    text: str
+    routes: tuple[str, ...]
+
+
+@dataclass
+class Check:
+    """One compiled SELECT and how its rows become findings."""
+
+    shape: Shape
+    component: URIRef
+    text: str
+    value: str | None = None  # the variable holding sh:value ("value", "this") or None
+    path_var: bool = False  # rows bind ?path (closed shapes, SPARQL constraints)
+    sparql: SparqlConstraint | None = None
+    seconds: float = 0.0
+    found: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Compiler:
+    """Compiles a shapes model to SELECT queries; class hierarchies are read from the data, once per class."""
+
+    def __init__(self, model: ShapesModel, query: Query) -> None:
+        self.model = model
+        self.query = query
+        self._subclasses: dict[Node, list[str]] = {}
+        self._fresh = count(1)
+        self._stack: list[Shape] = []
+
+    # -- the checks --------------------------------------------------------------------------------------
+    def checks(self) -> Iterator[Check]:
+        """Every check of every shape that has focus nodes, in a stable order."""
+        for shape in sorted(self.model.shapes.values(), key=lambda s: str(s.node)):
+            if shape.deactivated:
+                continue
+            for scope in self.scopes(shape):
+                yield from self._shape_checks(shape, scope)
+
+    def scopes(self, shape: Shape, seen: tuple[Shape, ...] = ()) -> list[Scope]:
+        """Subqueries binding ?this to the shape's focus nodes: one for its targets, and one for each route
+        by which a shape with focus nodes reaches it as sh:property. A node reached by two routes (two
+        parents, or one parent through two of its focus nodes) is validated, and reported, once per route, as
+        SHACL 2.1 and the W3C suite say; the route variables keep those apart. Empty for a shape only used
+        inside others."""
+        if shape in seen:
+            raise CxGraphError(f"shape {shape.node} is recursive (it is its own sh:property); SHACL leaves "
+                               "recursive shapes undefined and this engine does not validate them")
+        out = []
+        branches = [b for b in (self._target(p, o) for p, o in shape.targets) if b]
+        if branches:
+            out.append(Scope("{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(f"{{ {b} }}" for b in branches)
+                             + " } }", ()))
+        for parent in self.model.parents.get(shape.node, []):
+            if parent.deactivated:
+                continue
+            step = f"?focus {path_text(self.model.graph, parent.path)} ?this ." if parent.path is not None \
+                else "BIND(?focus AS ?this)"
+            for outer in self.scopes(parent, (*seen, shape)):
+                route = f"?r{len(outer.routes)}"
+                up = " ".join(outer.routes)
+                text = (f"{{ SELECT DISTINCT ?this {up} {route} WHERE {{ {{ SELECT (?this AS {route}) {up} "
+                        f"WHERE {{ {outer.text} }} }} {step.replace('?focus', route)} }} }}")
+                out.append(Scope(text, (*outer.routes, route)))
+        return out
+
+    def _target(self, predicate: URIRef, node: Node) -> str | None:
+        if predicate == SH.targetClass:
+            return f"VALUES ?cls {{ {' '.join(self.subclasses(node))} }} ?this a ?cls ."
+        if predicate == SH.targetNode:
+            return None if isinstance(node, BNode) else f"VALUES ?this {{ {term(node)} }}"
+        if predicate == SH.targetSubjectsOf:
+            return f"?this {term(node)} ?object ."
+        if predicate == SH.targetObjectsOf:
+            return f"?subject {term(node)} ?this ."
+        return None
+
+    def subclasses(self, cls: Node) -> list[str]:
+        """The class and every class the data says is a subclass of it (SHACL instance, 1.5)."""
+        if cls not in self._subclasses:
+            if isinstance(cls, URIRef):
+                rows = self.query("SELECT DISTINCT ?c WHERE { ?c <http://www.w3.org/2000/01/rdf-schema#subClassOf>* "
+                                  f"{term(cls)} FILTER(isIRI(?c)) }}")
+                found = {f"<{row['c'].value}>" for row in rows} | {term(cls)}
+                self._subclasses[cls] = sorted(found)
+            else:
+                self._subclasses[cls] = []
+        return self._subclasses[cls]
+
+    def _shape_checks(self, shape: Shape, scope: Scope) -> Iterator[Check]:
+        path = self._path(shape)
+        values = f"?this {path} ?value ." if path else "BIND(?this AS ?value)"
+        value_var = "value" if path else "this"
+        focus = " ".join(("?this", *scope.routes))  # one result per focus node and route
+        where = scope.text
+        for parameter, argument in shape.values:
+            ok = self.value_ok(shape, parameter, argument, "?value")
+            yield Check(shape, COMPONENTS[parameter], _select(f"DISTINCT {focus} ?value",
+                        f"{where} {values} FILTER(!({ok}))"), value_var)
+        for parameter, argument in shape.focus:
+            yield from self._focus_checks(shape, parameter, argument, where, focus, values, value_var)
+        for constraint in shape.sparql:
+            yield self._sparql_check(shape, constraint, scope)
+
+    def _focus_checks(self, shape: Shape, parameter: URIRef, argument: Any, where: str, focus: str, values: str,
+                      value_var: str) -> Iterator[Check]:
+        component = COMPONENTS.get(parameter, parameter)
+        path = self._path(shape)
+        if parameter == SH.minCount:
+            if argument == 0:
+                return
+            if argument == 1:
+                yield Check(shape, component, _select(f"DISTINCT {focus}", f"{where} FILTER NOT EXISTS {{ {values} }}"))
+            else:
+                yield Check(shape, component, _select(focus, f"{where} OPTIONAL {{ {values} }}",
+                            f"GROUP BY {focus} HAVING (COUNT(DISTINCT ?value) < {argument})"))
+        elif parameter == SH.maxCount:
+            if argument == 0:
+                yield Check(shape, component, _select(f"DISTINCT {focus}", f"{where} {values}"))
+            else:
+                yield Check(shape, component, _select(focus, f"{where} {values}",
+                            f"GROUP BY {focus} HAVING (COUNT(DISTINCT ?value) > {argument})"))
+        elif parameter == SH.equals:
+            other = f"?this {term(argument)} ?value ."
+            yield Check(shape, component, _select(f"DISTINCT {focus} ?value",
+                        f"{where} {values} FILTER NOT EXISTS {{ {other} }}"), "value")
+            mine = f"?this {path} ?value" if path else "FILTER(sameTerm(?this, ?value))"
+            yield Check(shape, component, _select(f"DISTINCT {focus} ?value",
+                        f"{where} {other} FILTER NOT EXISTS {{ {mine} }}"), "value")
+        elif parameter == SH.disjoint:
+            yield Check(shape, component, _select(f"DISTINCT {focus} ?value",
+                        f"{where} {values} ?this {term(argument)} ?value ."), value_var)
+        elif parameter in (SH.lessThan, SH.lessThanOrEquals):
+            op = "<" if parameter == SH.lessThan else "<="
+            yield Check(shape, component, _select(f"DISTINCT {focus} ?value ?other",  # one result per pair
+                        f"{where} {values} ?this {term(argument)} ?other "
+                        f"FILTER(!COALESCE(?value {op} ?other, false))"), value_var)
+        elif parameter == SH.uniqueLang:
+            yield Check(shape, component, _select(f"DISTINCT {focus} ?lang", f"{where} {values} "
+                        f"{values.replace('?value', '?second')} FILTER(!sameTerm(?value, ?second) && "
+                        "lang(?value) != \"\" && LCASE(lang(?value)) = LCASE(lang(?second))) "
+                        "BIND(LCASE(lang(?value)) AS ?lang)"))
+        elif parameter == SH.hasValue:
+            check = f"?this {path} {term(argument)}" if path else f"FILTER(sameTerm(?this, {term(argument)}))"
+            yield Check(shape, component, _select(f"DISTINCT {focus}", f"{where} FILTER NOT EXISTS {{ {check} }}"))
+        elif parameter == SH.closed:
+            allowed = ", ".join(term(p) for p in shape.closed_allowed) or f"<{RDF}nil>"
+            yield Check(shape, component, _select(f"DISTINCT {focus} ?path ?value",
+                        f"{where} {values.replace('?value', '?node')} ?node ?path ?value "
+                        f"FILTER(?path NOT IN ({allowed}))"), "value", path_var=True)
+        elif parameter == SH.qualifiedValueShape:
+            assert shape.qualified is not None
+            qualified, low, high, _ = shape.qualified
+            ok = self._qualified_ok(shape, qualified, "?value")
+            if low is not None and low > 0:
+                yield Check(shape, SH.QualifiedMinCountConstraintComponent, _select(focus,
+                            f"{where} OPTIONAL {{ {values} FILTER({ok}) }}",
+                            f"GROUP BY {focus} HAVING (COUNT(DISTINCT ?value) < {low})"))
+            if high is not None:
+                yield Check(shape, SH.QualifiedMaxCountConstraintComponent, _select(focus,
+                            f"{where} {values} FILTER({ok})",
+                            f"GROUP BY {focus} HAVING (COUNT(DISTINCT ?value) > {high})"))
+
+    def _sparql_check(self, shape: Shape, constraint: SparqlConstraint, scope: Scope) -> Check:
+        text = constraint.select
+        if re.search(r"\$shapesGraph\b", text):
+            raise CxGraphError(f"the SPARQL constraint of shape {shape.node} uses $shapesGraph, which this "
+                               "engine does not provide")
+        prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in constraint.prefixes)
+        head = re.match(r"(?is)^\s*((?:(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s+<[^>]*>)\s*)*)", text)
+        if head and head.group(1):
+            prologue += head.group(1) + "\n"
+            text = text[head.end():]
+        text = re.sub(r"\$this\b", "?this", text)
+        text = re.sub(r"\$currentShape\b", term(shape.node) if not isinstance(shape.node, BNode) else "?this", text)
+        if shape.path is not None:
+            text = re.sub(r"\$PATH\b", self._path(shape), text)
+        if not re.search(r"(?is)^\s*SELECT\s+(DISTINCT\s+|REDUCED\s+)?(\*|[^{]*\?this\b)", text):
+            raise CxGraphError(f"the SPARQL constraint of shape {shape.node} does not select $this, so its results "
+                               "cannot name their focus node")
+        return Check(shape, SH.SPARQLConstraintComponent, f"{prologue}SELECT * WHERE {{ {scope.text} {{ {text} }} }}",
+                     "value", path_var=True, sparql=constraint)
+
+    # -- conformance as expressions ----------------------------------------------------------------------
+    def value_ok(self, shape: Shape, parameter: URIRef, argument: Any, x: str) -> str:
+        """A SPARQL expression, never an error, that is true when value node `x` satisfies the constraint."""
+        if parameter == SH["class"]:
+            t = self.var()
+            return f"EXISTS {{ {x} a {t} FILTER({t} IN ({', '.join(self.subclasses(argument))})) }}"
+        if parameter == SH.datatype:
+            return _datatype_ok(argument, x)
+        if parameter == SH.nodeKind:
+            if argument not in _KINDS:
+                raise CxGraphError(f"shape {shape.node}: {argument} is not a SHACL node kind")
+            return _KINDS[argument].format(x=x)
+        if parameter in _RANGES:
+            return f"COALESCE({x} {_RANGES[parameter]} {term(argument)}, false)"
+        if parameter in (SH.minLength, SH.maxLength):
+            op = ">=" if parameter == SH.minLength else "<="
+            return f"(!isBlank({x}) && STRLEN(STR({x})) {op} {argument})"
+        if parameter == SH.pattern:
+            flags = f", {_string(shape.pattern_flags)}" if shape.pattern_flags else ""
+            return f"(!isBlank({x}) && COALESCE(REGEX(STR({x}), {_string(str(argument))}{flags}), false))"
+        if parameter == SH.languageIn:
+            tags = " || ".join(f"langMatches(lang({x}), {_string(str(t))})" for t in argument)
+            return f"(isLiteral({x}) && lang({x}) != \"\" && ({tags or 'false'}))"
+        if parameter == SH["in"]:
+            return "(" + (" || ".join(f"sameTerm({x}, {term(v)})" for v in argument) or "false") + ")"
+        if parameter == SH.node:
+            return self.conforms(argument, x)
+        if parameter == SH["not"]:
+            return f"!({self.conforms(argument, x)})"
+        if parameter == SH["and"]:
+            return "(" + (" && ".join(self.conforms(s, x) for s in argument) or "true") + ")"
+        if parameter == SH["or"]:
+            return "(" + (" || ".join(self.conforms(s, x) for s in argument) or "false") + ")"
+        if parameter == SH.xone:
+            return "((" + (" + ".join(f"IF({self.conforms(s, x)}, 1, 0)" for s in argument) or "0") + ") = 1)"
+        raise CxGraphError(f"shape {shape.node}: {parameter} is not a constraint this engine compiles")
+
+    def conforms(self, shape: Shape, x: str) -> str:
+        """A SPARQL expression that is true when node `x` conforms to `shape` (SHACL 2.1 conformance)."""
+        if shape.deactivated:
+            return "true"
+        if shape in self._stack:
+            raise CxGraphError(f"shape {shape.node} refers to itself through sh:node, sh:not, sh:and, sh:or, "
+                               "sh:xone or sh:qualifiedValueShape; recursive shapes are not validated")
+        if shape.sparql:
+            raise CxGraphError(f"shape {shape.node} has a SPARQL constraint and is used inside another shape; "
+                               "only shapes with targets may have SPARQL constraints here")
+        self._stack.append(shape)
+        try:
+            path = self._path(shape)
+            parts = []
+            for parameter, argument in shape.values:
+                if path:
+                    v = self.var()
+                    ok = self.value_ok(shape, parameter, argument, v)
+                    parts.append(f"NOT EXISTS {{ {x} {path} {v} FILTER(!({ok})) }}")
+                else:
+                    parts.append(self.value_ok(shape, parameter, argument, x))
+            for parameter, argument in shape.focus:
+                parts.append(self._focus_ok(shape, parameter, argument, x, path))
+            parts += [self.conforms(child, x) for child in shape.properties if not child.deactivated]
+            return "(" + (" && ".join(parts) or "true") + ")"
+        finally:
+            self._stack.pop()
+
+    def _focus_ok(self, shape: Shape, parameter: URIRef, argument: Any, x: str, path: str) -> str:
+        def values(v: str) -> str:
+            return f"{x} {path} {v} ." if path else f"BIND({x} AS {v})"
+
+        if parameter == SH.minCount:
+            return "true" if argument == 0 else f"EXISTS {{ {self._distinct(values, argument)} }}"
+        if parameter == SH.maxCount:
+            return f"NOT EXISTS {{ {self._distinct(values, argument + 1)} }}"
+        v, w = self.var(), self.var()
+        if parameter == SH.equals:
+            return (f"(NOT EXISTS {{ {values(v)} FILTER NOT EXISTS {{ {x} {term(argument)} {v} }} }} && "
+                    f"NOT EXISTS {{ {x} {term(argument)} {v} FILTER NOT EXISTS {{ {values(v)} }} }})")
+        if parameter == SH.disjoint:
+            return f"NOT EXISTS {{ {values(v)} {x} {term(argument)} {v} . }}"
+        if parameter in (SH.lessThan, SH.lessThanOrEquals):
+            op = "<" if parameter == SH.lessThan else "<="
+            return f"NOT EXISTS {{ {values(v)} {x} {term(argument)} {w} FILTER(!COALESCE({v} {op} {w}, false)) }}"
+        if parameter == SH.uniqueLang:
+            return (f"NOT EXISTS {{ {values(v)} {values(w)} FILTER(!sameTerm({v}, {w}) && lang({v}) != \"\" && "
+                    f"LCASE(lang({v})) = LCASE(lang({w}))) }}")
+        if parameter == SH.hasValue:
+            return f"EXISTS {{ {x} {path} {term(argument)} }}" if path else f"sameTerm({x}, {term(argument)})"
+        if parameter == SH.closed:
+            allowed = ", ".join(term(p) for p in shape.closed_allowed) or f"<{RDF}nil>"
+            return f"NOT EXISTS {{ {x} {v} {w} FILTER({v} NOT IN ({allowed})) }}"
+        if parameter == SH.qualifiedValueShape:
+            assert shape.qualified is not None
+            qualified, low, high, _ = shape.qualified
+            parts = []
+
+            def counted(u: str) -> str:
+                return self._qualified_ok(shape, qualified, u)
+
+            if low:
+                parts.append(f"EXISTS {{ {self._distinct(values, low, counted)} }}")
+            if high is not None:
+                parts.append(f"NOT EXISTS {{ {self._distinct(values, high + 1, counted)} }}")
+            return "(" + (" && ".join(parts) or "true") + ")"
+        raise CxGraphError(f"shape {shape.node}: {parameter} is not a constraint this engine compiles")
+
+    def _distinct(self, values: Callable[[str], str], n: int, ok: Callable[[str], str] | None = None) -> str:
+        """A pattern matching `n` pairwise distinct value nodes (each satisfying `ok`)."""
+        names = [self.var() for _ in range(n)]
+        pattern = " ".join(values(v) for v in names)
+        tests = [f"!sameTerm({a}, {b})" for a, b in combinations(names, 2)]
+        if ok is not None:
+            tests += [ok(v) for v in names]
+        return pattern + (f" FILTER({' && '.join(tests)})" if tests else "")
+
+    def _qualified_ok(self, shape: Shape, qualified: Shape, x: str) -> str:
+        ok = self.conforms(qualified, x)
+        others = [f"!({self.conforms(s, x)})" for s in self.model.siblings(shape)]
+        return "(" + " && ".join([ok, *others]) + ")"
+
+    def _path(self, shape: Shape) -> str:
+        return path_text(self.model.graph, shape.path) if shape.path is not None else ""
+
+    def var(self) -> str:
+        return f"?v{next(self._fresh)}"
+
+
+def run_checks(checks: Iterable[Check], query: Query) -> list[Finding]:
+    """Run each check's SELECT and turn its rows into findings."""
+    import time
+
+    findings: list[Finding] = []
+    for check in checks:
+        started = time.perf_counter()
+        rows = list(query(check.text))
+        check.seconds = time.perf_counter() - started
+        check.found = len(rows)
+        findings += _findings(check, rows)
+    return findings
+
+
+def _findings(check: Check, rows: list[Any]) -> Iterator[Finding]:
+    shape = check.shape
+    for row in rows:
+        focus = row["this"]
+        if focus is None:
+            continue
+        path: Node | None = shape.path
+        value = row[check.value] if check.value else None
+        messages = shape.messages
+        if check.sparql is not None:
+            if _get(row, "failure") is not None and _get(row, "failure").value == "true":
+                raise CxGraphError(f"the SPARQL constraint of shape {shape.node} reported a failure (?failure)")
+            found_path = _get(row, "path")
+            if isinstance(found_path, ox.NamedNode):
+                path = URIRef(found_path.value)
+            value = _get(row, "value")
+            if value is None and shape.path is None:
+                value = focus
+            template = check.sparql.messages or shape.messages
+            messages = tuple(_substitute(m, row) for m in template)
+        elif check.path_var:
+            path = URIRef(row["path"].value)
+        if value is None and check.value == "this":
+            value = focus
+        yield Finding(shape.node, focus, check.component, shape.severity, path, value, messages,
+                      check.sparql.node if check.sparql else None)
+
+
+def _get(row: Any, name: str) -> Any:
+    try:
+        return row[name]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _substitute(message: Literal, row: Any) -> Literal:
+    """{?var} and {$var} in a message template, replaced by the row's binding (SHACL 5.3.2)."""
+    def one(match: re.Match[str]) -> str:
+        bound = _get(row, match.group(1))
+        return bound.value if bound is not None else match.group(0)
+
+    return Literal(re.sub(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}", one, str(message)), lang=message.language,
+                   datatype=message.datatype)
+
+
+def validate(query: Query, shapes: rdflib.Graph) -> tuple[list[Finding], list[Check]]:
+    """Every violation of the shapes in the data that `query` answers from, and the checks that ran."""
+    compiler = Compiler(ShapesModel(shapes), query)
+    checks = list(compiler.checks())
+    return run_checks(checks, query), checks
+
+
+def report_graph(findings: Iterable[Finding], shapes: rdflib.Graph) -> rdflib.Graph:
+    """The findings as a SHACL validation report (sh:ValidationReport), with blank shapes and paths copied."""
+    report = rdflib.Graph()
+    report.bind("sh", SH)
+    root = BNode()
+    report.add((root, RDF.type, SH.ValidationReport))
+    any_result = False
+    for finding in findings:
+        any_result = True
+        node = BNode()
+        report.add((root, SH.result, node))
+        report.add((node, RDF.type, SH.ValidationResult))
+        report.add((node, SH.focusNode, to_rdflib(finding.focus)))
+        report.add((node, SH.resultSeverity, finding.severity))
+        report.add((node, SH.sourceConstraintComponent, finding.component))
+        report.add((node, SH.sourceShape, finding.shape))
+        _copy_blank(shapes, finding.shape, report)
+        if finding.path is not None:
+            report.add((node, SH.resultPath, finding.path))
+            _copy_blank(shapes, finding.path, report)
+        if finding.value is not None:
+            report.add((node, SH.value, to_rdflib(finding.value)))
+        if finding.constraint is not None:
+            report.add((node, SH.sourceConstraint, finding.constraint))
+        for message in finding.messages:
+            report.add((node, SH.resultMessage, message))
+    report.add((root, SH.conforms, Literal(not any_result)))
+    return report
+
+
+def _copy_blank(source: rdflib.Graph, node: Node, target: rdflib.Graph) -> None:
+    """A blank shape or path's own triples, so that the report says what it was."""
+    if not isinstance(node, BNode):
+        return
+    todo, seen = [node], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for p, o in source.predicate_objects(current):
+            target.add((current, p, o))
+            if isinstance(o, BNode):
+                todo.append(o)
+
+
+def validate_graph(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[bool, rdflib.Graph]:
+    """Validate an rdflib data graph (copied into an in-memory Oxigraph store): conforms, and the report."""
+    store = ox.Store()
+    store.extend(ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in data)
+    findings, _ = validate(lambda text: store.query(text), shapes)
+    report = report_graph(findings, shapes)
+    return not findings, report
+
+
+def term(node: Node) -> str:
+    """An IRI or literal of the shapes graph as SPARQL text (blank nodes are not constants in SPARQL)."""
+    if isinstance(node, URIRef):
+        return f"<{node}>"
+    if isinstance(node, Literal):
+        if node.language:
+            return f"{_string(str(node))}@{node.language}"
+        if node.datatype is not None:
+            return f"{_string(str(node))}^^<{node.datatype}>"
+        return _string(str(node))
+    raise CxGraphError(f"the blank node {node} cannot be used as a constant in a constraint")
+
+
+def to_oxigraph(node: Node) -> Any:
+    """An rdflib term as a pyoxigraph term, its lexical form as written (no rdflib normalization)."""
+    if isinstance(node, URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, BNode):
+        return ox.BlankNode(str(node))
+    if isinstance(node, Literal):
+        if node.language:
+            return ox.Literal(str(node), language=node.language)
+        return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype or XSD.string)))
+    raise TypeError(f"not an RDF term: {node!r}")
+
+
+def to_rdflib(value: Any) -> Node:
+    """A pyoxigraph term as the rdflib term of a report."""
+    if isinstance(value, ox.NamedNode):
+        return URIRef(value.value)
+    if isinstance(value, ox.BlankNode):
+        return BNode(value.value)
+    if isinstance(value, ox.Literal):
+        if value.language:
+            return Literal(value.value, lang=value.language)
+        return Literal(value.value, datatype=URIRef(value.datatype.value), normalize=False)
+    raise TypeError(f"not an RDF term: {value!r}")
+
+
+def _datatype_ok(datatype: Node, x: str) -> str:
+    if datatype == RDF.langString:
+        return f"(isLiteral({x}) && lang({x}) != \"\")"
+    test = f"isLiteral({x}) && datatype({x}) = {term(datatype)}"
+    lexical = _LEXICAL.get(datatype) if isinstance(datatype, URIRef) else None
+    if lexical:
+        test += f" && REGEX(STR({x}), {_string('^(' + lexical + ')$')})"
+    if datatype in _CASTS:
+        test += f" && COALESCE(datatype({term(datatype)}(STR({x}))) = {term(datatype)}, false)"
+    name = str(datatype).removeprefix(str(XSD))
+    if str(datatype).startswith(str(XSD)) and name in _INTEGERS:
+        low, high = _INTEGERS[name]
+        if not lexical:
+            test += f" && REGEX(STR({x}), \"^[+-]?[0-9]+$\")"
+        number = f"<{XSD}integer>(STR({x}))"
+        test += (f" && {number} >= {low}" if low is not None else "") + \
+                (f" && {number} <= {high}" if high is not None else "")
+    return f"COALESCE({test}, false)"
+
+
+def _string(text: str) -> str:
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+               .replace("\t", "\\t"))
+    return f'"{escaped}"'
+
+
+def _select(projection: str, where: str, tail: str = "") -> str:
+    return f"SELECT {projection} WHERE {{ {where} }} {tail}".strip()
+
+
+__all__ = ["Check", "Compiler", "Finding", "report_graph", "run_checks", "validate", "validate_graph"]
