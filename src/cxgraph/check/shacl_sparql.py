@@ -17,7 +17,9 @@ $shapesGraph, and SPARQL-based constraint components.
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import combinations, count
@@ -91,6 +93,21 @@ class Scope:
 
 
 @dataclass
+class Screen:
+    """The simple constraints of one shape checked in one pass over its focus nodes.
+
+    `flags`: per value constraint, its component, the variable flagging a failing value, and the SELECT that
+    lists its failing values (run only when some value fails); `min_count`/`max_count` are read from the
+    number of values per focus node.
+    """
+
+    flags: list[tuple[URIRef, str, str]]
+    min_count: int | None
+    max_count: int | None
+    routes: tuple[str, ...]
+
+
+@dataclass
 class Check:
     """One compiled SELECT and how its rows become findings."""
 
@@ -100,6 +117,7 @@ class Check:
     value: str | None = None  # the variable holding sh:value ("value", "this") or None
     path_var: bool = False  # rows bind ?path (closed shapes, SPARQL constraints)
     sparql: SparqlConstraint | None = None
+    screen: Screen | None = None
     seconds: float = 0.0
     found: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -135,7 +153,12 @@ class Compiler:
                                "recursive shapes undefined and this engine does not validate them")
         out = []
         branches = [b for b in (self._target(p, o) for p, o in shape.targets) if b]
-        if branches:
+        classes = [self.subclasses(o) for p, o in shape.targets if p == SH.targetClass]
+        if len(shape.targets) == 1 and len(classes) == 1 and len(classes[0]) == 1:
+            # one class and no subclass: each instance comes once, so no DISTINCT set is built (it costs a
+            # hash of every focus node, 138k carrier events at 10,000 customers)
+            out.append(Scope(f"?this a {classes[0][0]} .", ()))
+        elif branches:
             out.append(Scope("{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(f"{{ {b} }}" for b in branches)
                              + " } }", ()))
         for parent in self.model.parents.get(shape.node, []):
@@ -180,14 +203,46 @@ class Compiler:
         value_var = "value" if path else "this"
         focus = " ".join(("?this", *scope.routes))  # one result per focus node and route
         where = scope.text
-        for parameter, argument in shape.values:
-            ok = self.value_ok(shape, parameter, argument, "?value")
-            yield Check(shape, COMPONENTS[parameter], _select(f"DISTINCT {focus} ?value",
-                        f"{where} {values} FILTER(!({ok}))"), value_var)
+        counts = {p: a for p, a in shape.focus if p in (SH.minCount, SH.maxCount)}
+        screened = bool(path) and (bool(shape.values) or len(counts) > 1)
+        if screened:
+            yield self._screen(shape, scope, path, counts)
+        else:
+            for parameter, argument in shape.values:
+                ok = self.value_ok(shape, parameter, argument, "?value")
+                yield Check(shape, COMPONENTS[parameter], _select(f"DISTINCT {focus} ?value",
+                            f"{where} {values} FILTER(!({ok}))"), value_var)
         for parameter, argument in shape.focus:
+            if screened and parameter in counts:
+                continue  # in the screen
             yield from self._focus_checks(shape, parameter, argument, where, focus, values, value_var)
         for constraint in shape.sparql:
             yield self._sparql_check(shape, constraint, scope)
+
+    def _screen(self, shape: Shape, scope: Scope, path: str, counts: dict[URIRef, Any]) -> Check:
+        """One GROUP BY over the shape's focus nodes: the number of values of each (sh:minCount, sh:maxCount)
+        and, per value constraint, whether any value fails it. Reading the focus nodes and their values once
+        instead of once per constraint is what makes a shape cost one pass over its targets."""
+        focus = " ".join(("?this", *scope.routes))
+        flags, binds, tests = [], [], []
+        for i, (parameter, argument) in enumerate(shape.values):
+            ok = self.value_ok(shape, parameter, argument, "?value")
+            flag = f"?bad{i}"
+            binds.append(f"BIND(IF({ok}, 0, 1) AS {flag})")
+            tests.append(f"COALESCE(MAX({flag}), 0) = 1")
+            detail = _select(f"DISTINCT {focus} ?value", f"{scope.text} ?this {path} ?value . FILTER(!({ok}))")
+            flags.append((COMPONENTS[parameter], flag, detail))
+        low, high = counts.get(SH.minCount), counts.get(SH.maxCount)
+        if low:
+            tests.append(f"COUNT(DISTINCT ?value) < {low}")
+        if high is not None:
+            tests.append(f"COUNT(DISTINCT ?value) > {high}")
+        aggregates = " ".join(f"(MAX({flag}) AS {flag}x)" for _c, flag, _d in flags)
+        text = (f"SELECT {focus} (COUNT(DISTINCT ?value) AS ?n) {aggregates} WHERE {{ {scope.text} "
+                f"OPTIONAL {{ ?this {path} ?value . {' '.join(binds)} }} }} GROUP BY {focus} "
+                f"HAVING ({' || '.join(tests)})")
+        return Check(shape, SH.ConstraintComponent, text,
+                     screen=Screen(flags, low or None, high, scope.routes))
 
     def _focus_checks(self, shape: Shape, parameter: URIRef, argument: Any, where: str, focus: str, values: str,
                       value_var: str) -> Iterator[Check]:
@@ -394,18 +449,44 @@ class Compiler:
         return f"?v{next(self._fresh)}"
 
 
-def run_checks(checks: Iterable[Check], query: Query) -> list[Finding]:
-    """Run each check's SELECT and turn its rows into findings."""
-    import time
+def run_checks(checks: Iterable[Check], query: Query, workers: int | None = None) -> list[Finding]:
+    """Run each check's SELECT and turn its rows into findings, `workers` queries at a time (the store
+    evaluates a query without holding the interpreter, so two cores validate about twice as fast)."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    findings: list[Finding] = []
-    for check in checks:
-        started = time.perf_counter()
-        rows = list(query(check.text))
-        check.seconds = time.perf_counter() - started
-        check.found = len(rows)
-        findings += _findings(check, rows)
-    return findings
+    todo = list(checks)
+    with ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1)) as pool:
+        parts = list(pool.map(lambda check: _run_one(check, query), todo))
+    return [finding for part in parts for finding in part]
+
+
+def _run_one(check: Check, query: Query) -> list[Finding]:
+    started = time.perf_counter()
+    rows = list(query(check.text))
+    found = list(_screened(check, rows, query)) if check.screen else list(_findings(check, rows))
+    check.seconds = time.perf_counter() - started
+    check.found = len(found)
+    return found
+
+
+def _screened(check: Check, rows: list[Any], query: Query) -> Iterator[Finding]:
+    """Findings of a screen: counts from each row, failing values by one SELECT over the flagged nodes."""
+    screen, shape = check.screen, check.shape
+    assert screen is not None
+    for row in rows:
+        n = int(row["n"].value)
+        if screen.min_count is not None and n < screen.min_count:
+            yield Finding(shape.node, row["this"], SH.MinCountConstraintComponent, shape.severity, shape.path,
+                          None, shape.messages)
+        if screen.max_count is not None and n > screen.max_count:
+            yield Finding(shape.node, row["this"], SH.MaxCountConstraintComponent, shape.severity, shape.path,
+                          None, shape.messages)
+    for component, flag, detail in screen.flags:  # a second pass only for a constraint some value fails
+        if any(_get(row, flag.lstrip("?") + "x") is not None and _get(row, flag.lstrip("?") + "x").value == "1"
+               for row in rows):
+            for found in query(detail):
+                yield Finding(shape.node, found["this"], component, shape.severity, shape.path, found["value"],
+                              shape.messages)
 
 
 def _findings(check: Check, rows: list[Any]) -> Iterator[Finding]:
@@ -453,11 +534,11 @@ def _substitute(message: Literal, row: Any) -> Literal:
                    datatype=message.datatype)
 
 
-def validate(query: Query, shapes: rdflib.Graph) -> tuple[list[Finding], list[Check]]:
+def validate(query: Query, shapes: rdflib.Graph, workers: int | None = None) -> tuple[list[Finding], list[Check]]:
     """Every violation of the shapes in the data that `query` answers from, and the checks that ran."""
     compiler = Compiler(ShapesModel(shapes), query)
     checks = list(compiler.checks())
-    return run_checks(checks, query), checks
+    return run_checks(checks, query, workers), checks
 
 
 def report_graph(findings: Iterable[Finding], shapes: rdflib.Graph) -> rdflib.Graph:

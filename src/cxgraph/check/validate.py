@@ -31,8 +31,6 @@ from cxgraph.project import Project
 from cxgraph.vocab import DOCUMENTS, ILL_TYPED, READ_FROM, SOURCE_IDENTIFIER, local_name
 from cxgraph.xsd import PATTERNS, ill_typed
 
-XSD_NS = "http://www.w3.org/2001/XMLSchema#"
-
 
 @dataclass(frozen=True)
 class SourceRecord:
@@ -276,7 +274,7 @@ def _triple_count(store: Any) -> int:
 def ill_typed_in_store(store: Any) -> list[ox.Triple]:
     """Ill-typed literals anywhere in the store, found by the store: only literals of the judged datatypes
     travel, and each is checked as `cxgraph.xsd` says."""
-    judged = " ".join(f"<{XSD_NS}{name}>" for name in PATTERNS)
+    judged = " ".join(f"<{vocab.XSD}{name}>" for name in PATTERNS)
     rows = store.query(f"SELECT DISTINCT ?s ?p ?o WHERE {{ ?s ?p ?o FILTER(isLiteral(?o)) "
                        f"FILTER(datatype(?o) IN ({judged.replace(' ', ', ')})) }}")
     found = []
