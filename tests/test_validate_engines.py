@@ -61,3 +61,24 @@ def test_the_fixture_profiles(sample: Built, profile: str) -> None:
 def test_unknown_engine_is_refused(sample: Built) -> None:
     with pytest.raises(CxGraphError, match="unknown validation engine"):
         run_validation(sample.store, sample.project, engine="jena")
+
+
+@pytest.mark.parametrize("engine", ["sparql", "pyshacl"])
+def test_an_ill_typed_literal_written_outside_the_build_is_a_violation(sample: Built, tmp_path: Path,
+                                                                        engine: str) -> None:
+    """The build refuses ill-typed literals; a store written otherwise still gets them reported, named."""
+    import pyoxigraph as ox
+
+    from conftest import write_store
+    from cxgraph.vocab import ILL_TYPED, XSD
+
+    graph = ox.NamedNode(sample.project.graph_iri("derived"))
+    subject = ox.NamedNode(sample.project.id_iri("commerce/order/X-1"))
+    quads = [ox.Quad(subject, ox.NamedNode("https://w3id.org/cxgraph/ontology#placedAt"),
+                     ox.Literal("2026-02-30T10:00:00Z", datatype=ox.NamedNode(XSD + "dateTime")), graph),
+             ox.Quad(subject, ox.NamedNode("https://w3id.org/cxgraph/ontology#hasQuantity"),
+                     ox.Literal("12", datatype=ox.NamedNode(XSD + "integer")), graph)]
+    store = EmbeddedStore(write_store(tmp_path / "store", quads))
+    validation = run_validation(store, sample.project, [FIXTURES / "validation" / "pass"], engine=engine)
+    ill = [r for r in validation.results if r.shape == ILL_TYPED]
+    assert [(r.focus, r.value, r.severity) for r in ill] == [(subject.value, "2026-02-30T10:00:00Z", "Violation")]
