@@ -82,3 +82,51 @@ def test_an_ill_typed_literal_written_outside_the_build_is_a_violation(sample: B
     validation = run_validation(store, sample.project, [FIXTURES / "validation" / "pass"], engine=engine)
     ill = [r for r in validation.results if r.shape == ILL_TYPED]
     assert [(r.focus, r.value, r.severity) for r in ill] == [(subject.value, "2026-02-30T10:00:00Z", "Violation")]
+
+
+PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://ex/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+"""
+
+
+def _compiled_and_pyshacl(shapes_ttl: str, data_ttl: str) -> tuple[Counter, Counter]:
+    import pyshacl
+    import rdflib
+    from rdflib.namespace import SH
+
+    from cxgraph.check.shacl_sparql import validate_graph
+
+    shapes = rdflib.Graph().parse(data=PREFIXES + shapes_ttl, format="turtle")
+    data = rdflib.Graph().parse(data=PREFIXES + data_ttl, format="turtle")
+
+    def key(report: rdflib.Graph) -> Counter:
+        return Counter((str(report.value(r, SH.focusNode)), str(report.value(r, SH.sourceConstraintComponent)))
+                       for r in report.objects(None, SH.result))
+
+    return key(validate_graph(data, shapes)[1]), key(pyshacl.validate(data, shacl_graph=shapes,
+                                                                       inference="none")[1])
+
+
+@pytest.mark.parametrize("select", [
+    "SELECT $this WHERE { OPTIONAL { $this ex:p ?o } FILTER(!bound(?o)) }",  # $this bound before OPTIONAL
+    "SELECT $this WHERE { FILTER NOT EXISTS { $this ex:p ?o } }",
+    "SELECT $this WHERE { $this ex:q ?x }",  # two solutions for ex:a: one result
+])
+def test_a_sparql_constraint_sees_this_pre_bound(select: str) -> None:
+    shapes = f'ex:S sh:targetClass ex:C ; sh:sparql [ sh:select "{select}" ; sh:prefixes ex:decl ] .\n' \
+             'ex:decl sh:declare [ sh:prefix "ex" ; sh:namespace "http://ex/"^^xsd:anyURI ] .'
+    mine, theirs = _compiled_and_pyshacl(shapes, "ex:a a ex:C ; ex:q 1, 2 . ex:b a ex:C ; ex:p 1 .")
+    assert mine == theirs and mine
+
+
+@pytest.mark.parametrize(("shapes", "refusal"), [
+    ('ex:S sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:pattern "^(?!foo)" ] .', "not a regular"),
+    ("ex:S sh:targetClass ex:C ; sh:property [ sh:path ex:p ; sh:datatype xsd:int ] .", "xsd:integer"),
+    ('ex:S sh:targetClass ex:C ; sh:sparql [ sh:select "SELECT $this WHERE { $this $PATH ?o }" ] .', "PATH"),
+    ("ex:S sh:target [ a sh:SPARQLTarget ; sh:select 'SELECT ?this WHERE { ?this a ?c }' ] .", "sh:target"),
+    ("ex:S sh:targetClass ex:C ; sh:sparql [ sh:select 'SELECT $this WHERE { $this ?p ?o } LIMIT 1' ] .",
+     "LIMIT"),
+])
+def test_what_the_engine_does_not_run_is_refused_by_name(shapes: str, refusal: str) -> None:
+    with pytest.raises(CxGraphError, match=refusal):
+        _compiled_and_pyshacl(shapes, 'ex:a a ex:C ; ex:p "bar" .')

@@ -85,6 +85,7 @@ class ShapesModel:
     def __init__(self, graph: rdflib.Graph) -> None:
         self.graph = graph
         self.shapes: dict[Node, Shape] = {}
+        _refuse_unsupported(graph)
         for node in shape_nodes(graph):
             self.shape(node)
         self.parents: dict[Node, list[Shape]] = {}
@@ -129,6 +130,9 @@ class ShapesModel:
                     continue
                 shape.focus.append((parameter, _number(value) if parameter in (SH.minCount, SH.maxCount) else value))
         shape.properties = [self.shape(p) for p in g.objects(node, SH.property)]
+        for child in shape.properties:
+            if g.value(child.node, SH.path) is None:
+                raise CxGraphError(f"shape {node}: its sh:property {child.node} has no sh:path")
         for constraint in g.objects(node, SH.sparql):
             if _true(g.value(constraint, SH.deactivated)):
                 continue
@@ -180,6 +184,17 @@ class ShapesModel:
                 if prefix is not None and namespace is not None:
                     out[str(prefix)] = str(namespace)
         return tuple(sorted(out.items()))
+
+
+def _refuse_unsupported(graph: rdflib.Graph) -> None:
+    """SHACL-SPARQL features this engine does not run, refused by name rather than silently passed."""
+    for predicate, what in ((SH.target, "SPARQL-based targets (sh:target)"),
+                            (SH.validator, "SPARQL-based constraint components (sh:validator)"),
+                            (SH.nodeValidator, "SPARQL-based constraint components (sh:nodeValidator)"),
+                            (SH.propertyValidator, "SPARQL-based constraint components (sh:propertyValidator)")):
+        for subject in graph.subjects(predicate, None):
+            raise CxGraphError(f"{subject} uses {what}, which this engine does not run; validate with "
+                               "--engine pyshacl")
 
 
 def path_text(graph: rdflib.Graph, path: Node) -> str:

@@ -321,13 +321,29 @@ class Compiler:
             prologue += head.group(1) + "\n"
             text = text[head.end():]
         text = re.sub(r"\$this\b", "?this", text)
-        text = re.sub(r"\$currentShape\b", term(shape.node) if not isinstance(shape.node, BNode) else "?this", text)
-        if shape.path is not None:
+        if re.search(r"\$currentShape\b", text):
+            if isinstance(shape.node, BNode):
+                raise CxGraphError(f"the SPARQL constraint of the blank shape {shape.node} uses $currentShape, "
+                                   "which needs the shape to have an IRI here")
+            text = re.sub(r"\$currentShape\b", term(shape.node), text)
+        if re.search(r"\$PATH\b", text):
+            if shape.path is None:
+                raise CxGraphError(f"the SPARQL constraint of node shape {shape.node} uses $PATH, which only a "
+                                   "property shape has")
             text = re.sub(r"\$PATH\b", self._path(shape), text)
         if not re.search(r"(?is)^\s*SELECT\s+(DISTINCT\s+|REDUCED\s+)?(\*|[^{]*\?this\b)", text):
             raise CxGraphError(f"the SPARQL constraint of shape {shape.node} does not select $this, so its results "
                                "cannot name their focus node")
-        return Check(shape, SH.SPARQLConstraintComponent, f"{prologue}SELECT * WHERE {{ {scope.text} {{ {text} }} }}",
+        if re.search(r"(?i)\b(LIMIT|OFFSET)\s+\d", text):
+            raise CxGraphError(f"the SPARQL constraint of shape {shape.node} has LIMIT or OFFSET, which apply per "
+                               "focus node in SHACL; this engine validates every focus node in one query")
+        where = re.search(r"(?is)^\s*SELECT\b[^{]*?\{", text)
+        if where is None:
+            raise CxGraphError(f"the SPARQL constraint of shape {shape.node} has no WHERE group")
+        # $this is pre-bound (SHACL 5.3.1): the focus nodes open the constraint's own WHERE group, so they are
+        # bound before its OPTIONALs, FILTERs and NOT EXISTS run; repeated solutions are one result (DISTINCT)
+        text = text[:where.end()] + f" {scope.text} " + text[where.end():]
+        return Check(shape, SH.SPARQLConstraintComponent, f"{prologue}SELECT DISTINCT * WHERE {{ {{ {text} }} }}",
                      "value", path_var=True, sparql=constraint)
 
     # -- conformance as expressions ----------------------------------------------------------------------
@@ -349,6 +365,10 @@ class Compiler:
             return f"(!isBlank({x}) && STRLEN(STR({x})) {op} {argument})"
         if parameter == SH.pattern:
             flags = f", {_string(shape.pattern_flags)}" if shape.pattern_flags else ""
+            probe = list(self.query(f"SELECT (REGEX(\"\", {_string(str(argument))}{flags}) AS ?ok) {{}}"))
+            if not probe or probe[0]["ok"] is None:  # a pattern the store cannot compile would fail every value
+                raise CxGraphError(f"shape {shape.node}: sh:pattern {str(argument)!r} is not a regular expression "
+                                   "SPARQL (XPath) accepts (no look-around or back-references)")
             return f"(!isBlank({x}) && COALESCE(REGEX(STR({x}), {_string(str(argument))}{flags}), false))"
         if parameter == SH.languageIn:
             tags = " || ".join(f"langMatches(lang({x}), {_string(str(t))})" for t in argument)
@@ -643,6 +663,11 @@ def to_rdflib(value: Any) -> Node:
 
 
 def _datatype_ok(datatype: Node, x: str) -> str:
+    name = str(datatype).removeprefix(str(XSD))
+    if str(datatype).startswith(str(XSD)) and name in _INTEGERS and name != "integer":
+        raise CxGraphError(f"sh:datatype xsd:{name}: Oxigraph stores a valid xsd:{name} literal as xsd:integer, "
+                           "so every value would fail; use sh:datatype xsd:integer with sh:minInclusive / "
+                           "sh:maxInclusive")
     if datatype == RDF.langString:
         return f"(isLiteral({x}) && lang({x}) != \"\")"
     test = f"isLiteral({x}) && datatype({x}) = {term(datatype)}"
