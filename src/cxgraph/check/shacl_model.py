@@ -43,7 +43,7 @@ class Shape:
     sparql: list[SparqlConstraint] = field(default_factory=list)
     pattern_flags: str = ""
     closed_allowed: tuple[URIRef, ...] = ()
-    qualified: tuple[Shape, int | None, int | None, tuple[Shape, ...]] | None = None
+    qualified: tuple[Shape, int | None, int | None] | None = None
 
     @property
     def is_property_shape(self) -> bool:
@@ -147,7 +147,7 @@ class ShapesModel:
         if qualified is not None:
             low, high = g.value(node, SH.qualifiedMinCount), g.value(node, SH.qualifiedMaxCount)
             shape.qualified = (self.shape(qualified), _number(low) if low is not None else None,
-                               _number(high) if high is not None else None, ())
+                               _number(high) if high is not None else None)
             shape.focus.append((SH.qualifiedValueShape, qualified))
         return shape
 

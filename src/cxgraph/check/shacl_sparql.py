@@ -21,7 +21,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import combinations, count
 from typing import Any
 
@@ -105,7 +105,6 @@ class Screen:
     flags: list[tuple[URIRef, str, str]]
     min_count: int | None
     max_count: int | None
-    routes: tuple[str, ...]
 
 
 @dataclass
@@ -121,7 +120,6 @@ class Check:
     screen: Screen | None = None
     seconds: float = 0.0
     found: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Compiler:
@@ -249,7 +247,7 @@ class Compiler:
                 f"OPTIONAL {{ ?this {path} ?value . {' '.join(binds)} }} }} GROUP BY {focus} "
                 f"HAVING ({' || '.join(tests)})")
         return Check(shape, SH.ConstraintComponent, text,
-                     screen=Screen(flags, low or None, high, scope.routes))
+                     screen=Screen(flags, low or None, high))
 
     def _focus_checks(self, shape: Shape, parameter: URIRef, argument: Any, where: str, focus: str, values: str,
                       value_var: str) -> Iterator[Check]:
@@ -299,7 +297,7 @@ class Compiler:
                         f"FILTER(?path NOT IN ({allowed}))"), "value", path_var=True)
         elif parameter == SH.qualifiedValueShape:
             assert shape.qualified is not None
-            qualified, low, high, _ = shape.qualified
+            qualified, low, high = shape.qualified
             ok = self._qualified_ok(shape, qualified, "?value")
             if low is not None and low > 0:
                 yield Check(shape, SH.QualifiedMinCountConstraintComponent, _select(focus,
@@ -442,7 +440,7 @@ class Compiler:
             return f"NOT EXISTS {{ {x} {v} {w} FILTER({v} NOT IN ({allowed})) }}"
         if parameter == SH.qualifiedValueShape:
             assert shape.qualified is not None
-            qualified, low, high, _ = shape.qualified
+            qualified, low, high = shape.qualified
             parts = []
 
             def counted(u: str) -> str:
