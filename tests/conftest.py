@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -40,6 +40,7 @@ class Built:
     project: Project
     store: EmbeddedStore
     report: BuildReport
+    ticks: list[tuple[str, int, int, str]] = field(default_factory=list)  # the progress the build reported
 
 
 def write_store(store: Path, quads: Iterable[ox.Quad] = (), update: str | None = None) -> Path:
@@ -58,8 +59,10 @@ def build_memory(work: Path, data_root: Path | None = None, only: list[str] | No
     """Build into an in-memory store, the way `cxgraph build` does on disk."""
     project = load_project(ROOT, data_root)
     store = EmbeddedStore()
-    report = build(project, store, work, only=only, echo=lambda _m: None)
-    return Built(project, store, report)
+    ticks: list[tuple[str, int, int, str]] = []
+    report = build(project, store, work, only=only, echo=lambda _m: None,
+                   tick=lambda *seen: ticks.append(seen))
+    return Built(project, store, report, ticks)
 
 
 @pytest.fixture(scope="session", autouse=True)

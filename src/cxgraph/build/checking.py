@@ -17,6 +17,7 @@ from cxgraph.build.contract import Contract, RecordSet
 from cxgraph.build.iri import raw_iri_value
 from cxgraph.build.records import Record, SourceFile, json_records, json_value, read_file
 from cxgraph.build.values import check_value, has_surrogates, shown_value, value_text
+from cxgraph.progress import Tick, silent
 from cxgraph.project import Project
 
 
@@ -160,7 +161,7 @@ def _file_problem(rs: RecordSet, parsed: SourceFile, records: list[Record]) -> t
 def check(
     project: Project, contracts: dict[str, Contract], selected: set[str] | None = None,
     needs: dict[tuple[str, str], MappingNeeds] | None = None, max_field_chars: int | None = None,
-    refused: set[str] | None = None,
+    refused: set[str] | None = None, tick: Tick = silent,
 ) -> Checked:
     """Check the records of the selected sources (and those they reference) against their contracts.
 
@@ -168,7 +169,8 @@ def check(
     declared column) refuses its source: `result.refused`; that source is not mapped and its graph
     stays as it was. References into a refused source, or into one whose exports are not in the data
     folder, are left unchecked (`result.unchecked`) rather than quarantining every row that uses them.
-    References are resolved against accepted records only.
+    References are resolved against accepted records only. `tick` hears each source's rows checked
+    ("check NAME"), against the rows of its files read so far.
     """
     result = CheckResult()
     files: dict[Path, SourceFile] = {}
@@ -185,6 +187,7 @@ def check(
             continue
         contract = contracts[source]
         zone = project.sources[source].timezone if source in project.sources else None
+        rows_done = rows_read = 0
         for rs in contract.record_sets.values():
             path = project.data_root / rs.file
             if path not in files:
@@ -203,11 +206,14 @@ def check(
                 checked[(source, rs.name)] = RecordSetState(rs, [])
                 continue
             count.read = len(records)
+            rows_read += len(records)
             state = RecordSetState(rs, records)
             checked[(source, rs.name)] = state
             need = needs.get((source, rs.name), MappingNeeds())
             seen_keys: dict[tuple[str, ...], int] = {}
             for index, record in enumerate(records):
+                if index % 5000 == 0:
+                    tick(f"check {source}", rows_done + index, rows_read, "rows")
                 issue: Issue | None = _check_record(rs, record, need, limit, zone)
                 if issue is None and rs.key:
                     key = tuple(str(value_text(field_value(rs, record, k))) for k in rs.key)
@@ -219,6 +225,8 @@ def check(
                         seen_keys[key] = record.row
                 if issue:
                     state.bad[index] = issue
+            rows_done += len(records)
+        tick(f"check {source}", rows_done, rows_read, "rows")
     for source in result.refused:
         for rs_name in contracts[source].record_sets:
             checked.pop((source, rs_name), None)

@@ -19,6 +19,7 @@ import pyoxigraph as ox
 
 from cxgraph import faults
 from cxgraph.errors import CxGraphError
+from cxgraph.progress import Tick, silent
 from cxgraph.xsd import PATTERNS, XSD, ill_typed
 
 JUDGED = {XSD + name for name in PATTERNS}
@@ -66,12 +67,13 @@ def _parse(data: bytes) -> list[ox.Quad]:
 
 
 def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str], store: ox.Store,
-           known_subject: set[str] | None = None) -> Ingested:
+           known_subject: set[str] | None = None, tick: Tick = silent) -> Ingested:
     """Write every quad of `outputs` into `store`, moving it from its nonce graph to its source's graph.
 
     `sources` maps nonce graph -> source name; `targets` source name -> real graph IRI. A quad in any
     other graph (or the default graph) is an error naming file and line: a value tried to choose its
     graph. `known_subject`: subjects that rows produce, to attribute an unparsable line to its row.
+    `tick` hears the quads loaded against an estimate of all (from the bytes read so far).
     """
     done = Ingested()
     graphs = {nonce: (name, ox.NamedNode(targets[name])) for nonce, name in sources.items()}
@@ -95,8 +97,13 @@ def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str]
             yield ox.Quad(quad.subject, quad.predicate, quad.object, target)
 
     fast = _FastPath(sources, targets)
+    size = sum(path.stat().st_size for path in outputs if path.exists()) or 1
+    read = loaded = 0
     for path in outputs:
         for first, lines in _chunks(path):
+            read += sum(len(line) for line in lines)
+            loaded += len(lines)
+            tick("load", loaded, max(loaded, round(loaded * size / max(read, 1))), "quads")
             if fast.load(lines, store, done):
                 faults.point("ingest-chunk")
                 continue
@@ -111,6 +118,7 @@ def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str]
                         done.bad_lines.append(_bad(path, number, line, exc, known_subject))
             store.bulk_extend(accept(quads, path, first))
             faults.point("ingest-chunk")
+    tick("load", loaded, loaded, "quads")
     for name, found in done.ill_typed.items():
         example = found[0]
         raise CxGraphError(f"source {name!r}: the mapping wrote {len(found)} ill-typed literal(s), e.g. "

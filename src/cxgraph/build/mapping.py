@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import venv
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from cxgraph.build.contract import Contract, RecordSet
 from cxgraph.build.iri import is_template
 from cxgraph.build.mapping_names import raw_column
 from cxgraph.errors import CxGraphError
+from cxgraph.progress import Tick, silent
 from cxgraph.project import Source
 from cxgraph.xsd import FOR_CONTRACT_TYPE, XSD
 from cxgraph.yamlio import LineList, line_of, load_yaml
@@ -424,19 +425,26 @@ def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Pat
 
 def run_morph(
     jobs: list[tuple[Source, Path]], staging_root: Path, workers: int | None = None, echo: Any = print,
+    tick: Tick = silent,
 ) -> list[Path]:
     """Map the staged sources with morph-kgc into N-Quads files, one process per CPU core at most.
 
     morph-kgc spends most of a small run parsing mappings (about 20 s for this project's 13 sources on
-    one core), so the sources are split into balanced groups that run side by side.
+    one core), so the sources are split into balanced groups that run side by side. `tick` hears the
+    sources mapped as each group finishes.
     """
     python = engine_python(echo=echo)
     groups = plan_groups(jobs, workers or os.cpu_count() or 1)
     outputs = [staging_root / f"mapped-{i}.nq" for i in range(len(groups))]
     with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        futures = [pool.submit(_run_group, python, g, staging_root, o) for g, o in zip(groups, outputs, strict=True)]
-        for future in futures:
+        futures = {pool.submit(_run_group, python, g, staging_root, o): len(g)
+                   for g, o in zip(groups, outputs, strict=True)}
+        mapped = 0
+        tick("map (morph-kgc)", mapped, len(jobs), "sources")
+        for future in as_completed(futures):
             future.result()
+            mapped += futures[future]
+            tick("map (morph-kgc)", mapped, len(jobs), "sources")
     return outputs
 
 

@@ -43,6 +43,7 @@ from cxgraph.build.values import value_text
 from cxgraph.errors import CxGraphError
 from cxgraph.lineage import activity_iri
 from cxgraph.ontology import Closure, require_closure
+from cxgraph.progress import Tick, silent
 from cxgraph.project import Project, Source, WorkFolder, mapping_graph
 from cxgraph.stores.embedded import EmbeddedStore, Workspace
 from cxgraph.vocab import sparql_prologue
@@ -257,8 +258,12 @@ def build(
     echo: Callable[[str], None] = print,
     workers: int | None = None,
     allow_shrink: bool = False,
+    tick: Tick = silent,
 ) -> BuildReport:
-    """Load the selected sources, each into its own named graph, and publish them in one step."""
+    """Load the selected sources, each into its own named graph, and publish them in one step.
+
+    `echo` hears the step being worked on, `tick` how far the long ones got (rows checked per source,
+    sources mapped, quads loaded, rules run)."""
     started_all = time.perf_counter()
     clock = StageClock()
     selected = project.select(only)
@@ -275,7 +280,7 @@ def build(
     with store.workspace(folder.lock, fresh_if_damaged=not only) as ws:
         started = datetime.now(UTC)
         previous = {} if allow_shrink else previous_rows(store, project)
-        checked = check(project, contracts, names, needs)
+        checked = check(project, contracts, names, needs, tick=tick)
         result = checked.result
         shrink_guard(project, result, selected, previous)
         if any(name in result.refused for name in names):  # references into a refused source: unchecked
@@ -289,7 +294,8 @@ def build(
         faults.point("checked")
         clock.lap("contract check")
         try:
-            report = _load(project, ws, work_dir, only, echo, workers, plan, checked, loadable, started, clock)
+            report = _load(project, ws, work_dir, only, echo, workers, plan, checked, loadable, started, clock,
+                           tick)
         except CxGraphError as exc:
             write_quarantine(reports, result, names, f"failed: {exc}")
             if ws.published or type(exc).__name__ == "PublishUncertain":
@@ -309,7 +315,7 @@ def build(
 
 def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | None, echo: Callable[[str], None],
           workers: int | None, plan: BuildPlan, checked: Checked, loadable: list[Source], started: datetime,
-          clock: StageClock) -> BuildReport:
+          clock: StageClock, tick: Tick = silent) -> BuildReport:
     result = checked.result
     staging_root = WorkFolder(work_dir).staging
     if staging_root.exists():
@@ -326,7 +332,7 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     outputs: list[Path] = []
     if jobs:
         echo(f"Mapping {len(jobs)} source(s) with morph-kgc...")
-        outputs = run_morph(jobs, staging_root, workers=workers, echo=echo)
+        outputs = run_morph(jobs, staging_root, workers=workers, echo=echo, tick=tick)
     clock.lap("mapping (morph-kgc)")
     work = ws.store
     engine = project.engine_graphs()
@@ -342,7 +348,7 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     expected = {s.name: expected_subjects(s.name, plan.rules[s.name], checked) for s in loadable}
     known = {iri for subjects in expected.values() for iri in subjects}
     ingested = ingest(outputs, {mapping_graph(nonce, s.name): s.name for s in loadable},
-                      {s.name: s.graph for s in loadable}, work.raw, known)
+                      {s.name: s.graph for s in loadable}, work.raw, known, tick)
     _quarantine_bad_lines(project, work, ingested, expected, checked, loadable)
     faults.point("ingested")
     clock.lap("load")
@@ -398,7 +404,7 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     faults.point("reasoned")
     clock.lap("reasoning")
     echo(f"Deriving (rules/, as of {as_of_day(project).isoformat()})...")
-    derived = derive(work, project)
+    derived = derive(work, project, tick)
     clock.lap("derivation (rules/)")
     replaced += [engine["registry"], engine["identity"], engine["inferred"], engine["derived"]]
     echo("Publishing...")

@@ -33,6 +33,7 @@ from rdflib.term import Node
 
 from cxgraph.check.shacl_model import Shape, ShapesModel, SparqlConstraint, path_text
 from cxgraph.errors import CxGraphError
+from cxgraph.progress import Tick, silent
 from cxgraph.xsd import PATTERNS
 
 Query = Callable[[str], Any]  # SPARQL text -> rows whose row["var"] is a pyoxigraph term or None
@@ -474,14 +475,20 @@ class Compiler:
         return f"?v{next(self._fresh)}"
 
 
-def run_checks(checks: Iterable[Check], query: Query, workers: int | None = None) -> list[Finding]:
+def run_checks(checks: Iterable[Check], query: Query, workers: int | None = None,
+               tick: Tick = silent) -> list[Finding]:
     """Run each check's SELECT and turn its rows into findings, `workers` queries at a time (the store
-    evaluates a query without holding the interpreter, so two cores validate about twice as fast)."""
-    from concurrent.futures import ThreadPoolExecutor
+    evaluates a query without holding the interpreter, so two cores validate about twice as fast).
+    `tick` hears ("validate", checks done, checks, "checks") as each finishes."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
     todo = list(checks)
+    tick("validate", 0, len(todo), "checks")
     with ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1)) as pool:
-        parts = list(pool.map(lambda check: _run_one(check, query), todo))
+        futures = [pool.submit(_run_one, check, query) for check in todo]
+        for done, _future in enumerate(as_completed(futures), start=1):
+            tick("validate", done, len(todo), "checks")
+        parts = [future.result() for future in futures]
     return [finding for part in parts for finding in part]
 
 
@@ -559,11 +566,12 @@ def _substitute(message: Literal, row: Any) -> Literal:
                    datatype=message.datatype)
 
 
-def validate(query: Query, shapes: rdflib.Graph, workers: int | None = None) -> tuple[list[Finding], list[Check]]:
+def validate(query: Query, shapes: rdflib.Graph, workers: int | None = None,
+             tick: Tick = silent) -> tuple[list[Finding], list[Check]]:
     """Every violation of the shapes in the data that `query` answers from, and the checks that ran."""
     compiler = Compiler(ShapesModel(shapes), query)
     checks = list(compiler.checks())
-    return run_checks(checks, query, workers), checks
+    return run_checks(checks, query, workers, tick), checks
 
 
 def report_graph(findings: Iterable[Finding], shapes: rdflib.Graph) -> rdflib.Graph:

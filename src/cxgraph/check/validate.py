@@ -27,6 +27,7 @@ from cxgraph.check import reports
 from cxgraph.check.reports import SHACL_SEVERITIES, Case, CheckReport, Entry, at_or_above, severity_rank
 from cxgraph.errors import CxGraphError
 from cxgraph.lineage import parse_record_iri
+from cxgraph.progress import Tick, silent
 from cxgraph.project import Project
 from cxgraph.vocab import DOCUMENTS, ILL_TYPED, READ_FROM, SOURCE_IDENTIFIER, local_name
 from cxgraph.xsd import PATTERNS, ill_typed
@@ -187,13 +188,14 @@ ENGINES = ("sparql", "pyshacl")
 
 
 def run_validation(store: Any, project: Project, profiles: list[Path] | None = None,
-                   engine: str = "sparql") -> Validation:
+                   engine: str = "sparql", tick: Tick = silent) -> Validation:
     """Validate the store's data and attach each focus node's source record.
 
     `engine` "sparql" (the default) compiles the shapes to SPARQL and runs them on the store itself
     (`shacl_sparql`): nothing is copied, and the results are pySHACL's (checked on the W3C SHACL Core suite
     and on both enterprises' data). "pyshacl" copies the union into rdflib and runs pySHACL, the reference.
     The shapes are the registry's profiles (`shapes:` in sources.yaml) unless `profiles` are given.
+    `tick` hears how far the checks, the ill-typed scan and the locating of focus nodes got.
     """
     if engine not in ENGINES:
         raise CxGraphError(f"unknown validation engine {engine!r}: one of {', '.join(ENGINES)}")
@@ -204,11 +206,11 @@ def run_validation(store: Any, project: Project, profiles: list[Path] | None = N
     else:
         published = getattr(store, "path", None) is not None  # a build's generation, never written in place
         judged = {s.graph for s in project.sources.values()} if published else set()
-        results, report, triples, ill = _compiled(store, shapes, shape_index, judged)
+        results, report, triples, ill = _compiled(store, shapes, shape_index, judged, tick)
     results += ill_typed_results(ill)
     seconds = time.perf_counter() - started
     results.sort(key=lambda r: (severity_rank(r.severity), r.shape, r.focus, r.message))
-    origins = locate(store, project, {r.focus for r in results})
+    origins = locate(store, project, {r.focus for r in results}, tick)
     for result in results:
         result.origin = origins.get(result.focus)
     counts = {s: sum(1 for r in results if r.severity == s) for s in SHACL_SEVERITIES}
@@ -244,13 +246,13 @@ def _pyshacl(store: Any, shapes: rdflib.Graph, shape_index: dict[str, tuple[str,
 
 
 def _compiled(store: Any, shapes: rdflib.Graph, shape_index: dict[str, tuple[str, str]],
-              judged: set[str]) -> tuple[list[Result], rdflib.Graph, int, list[ox.Triple]]:
+              judged: set[str], tick: Tick = silent) -> tuple[list[Result], rdflib.Graph, int, list[ox.Triple]]:
     from cxgraph.check import shacl_sparql
 
     triples = _triple_count(store)
     if triples == 0:
         raise CxGraphError("the store holds no data; run `cxgraph build` first")
-    findings, _checks = shacl_sparql.validate(store.query, shapes)
+    findings, _checks = shacl_sparql.validate(store.query, shapes, tick=tick)
     results = []
     for f in findings:
         shape_iri = str(f.shape) if isinstance(f.shape, rdflib.URIRef) else _owner(shapes, f.shape)
@@ -260,7 +262,7 @@ def _compiled(store: Any, shapes: rdflib.Graph, shape_index: dict[str, tuple[str
             message=" ".join(sorted(str(m) for m in f.messages)),
             path=str(f.path) if f.path is not None else None,
             value=f.value.value if f.value is not None else None, component=local_name(str(f.component))))
-    return results, shacl_sparql.report_graph(findings, shapes), triples, ill_typed_in_store(store, judged)
+    return results, shacl_sparql.report_graph(findings, shapes), triples, ill_typed_in_store(store, judged, tick)
 
 
 def _triple_count(store: Any) -> int:
@@ -273,7 +275,7 @@ def _triple_count(store: Any) -> int:
     return int(rows[0]["n"].value) if rows else 0
 
 
-def ill_typed_in_store(store: Any, judged: Iterable[str] = ()) -> list[ox.Triple]:
+def ill_typed_in_store(store: Any, judged: Iterable[str] = (), tick: Tick = silent) -> list[ox.Triple]:
     """Ill-typed literals anywhere in the store, found by the store: the lexical patterns of `cxgraph.xsd`
     (and a cast, for impossible dates) run as SPARQL filters, so only suspects travel, and each suspect is
     judged again by `cxgraph.xsd.ill_typed`. On the embedded store the quads are read directly instead: a
@@ -286,10 +288,14 @@ def ill_typed_in_store(store: Any, judged: Iterable[str] = ()) -> list[ox.Triple
     if isinstance(store, EmbeddedStore):
         raw = store.raw
         graphs = [ox.NamedNode(g) for g in store.named_graphs() if g not in judged] + [ox.DefaultGraph()]
-        return [ox.Triple(q.subject, q.predicate, q.object) for g in graphs
-                for q in raw.quads_for_pattern(None, None, None, g)
-                if isinstance(q.object, ox.Literal) and isinstance(q.subject, ox.NamedNode | ox.BlankNode)
-                and ill_typed(q.object.value, q.object.datatype.value)]
+        found: list[ox.Triple] = []
+        for done, g in enumerate(graphs):
+            tick("ill-typed literals", done, len(graphs), "graphs")
+            found += [ox.Triple(q.subject, q.predicate, q.object) for q in raw.quads_for_pattern(None, None, None, g)
+                      if isinstance(q.object, ox.Literal) and isinstance(q.subject, ox.NamedNode | ox.BlankNode)
+                      and ill_typed(q.object.value, q.object.datatype.value)]
+        tick("ill-typed literals", len(graphs), len(graphs), "graphs")
+        return found
     tests = []
     for name, pattern in PATTERNS.items():
         datatype = f"<{vocab.XSD}{name}>"
@@ -338,7 +344,7 @@ def _owner(shapes: rdflib.Graph, shape: Any) -> str:
     return str(shape)
 
 
-def locate(store: Any, project: Project, focus_nodes: Iterable[str]) -> dict[str, SourceRecord]:
+def locate(store: Any, project: Project, focus_nodes: Iterable[str], tick: Tick = silent) -> dict[str, SourceRecord]:
     """For each focus node: the source graph holding it, its identifier, and the source record it was read from.
 
     The record comes from the lineage the build wrote when it loaded the row (file, line or JSON Pointer, and
@@ -359,6 +365,7 @@ def locate(store: Any, project: Project, focus_nodes: Iterable[str]) -> dict[str
     documented: dict[tuple[str, str], str] = {}
     read_from: dict[tuple[str, str], str] = {}
     for start in range(0, len(focus), 2000):
+        tick("locate focus nodes", start, len(focus), "nodes")
         values = "VALUES ?f { " + " ".join(str(ox.NamedNode(f)) for f in focus[start:start + 2000]) + " }"
         for row in store.query(f"SELECT DISTINCT ?f ?g WHERE {{ {values} GRAPH ?g {{ ?f ?p ?o }} }}"):
             f, g = row["f"].value, row["g"].value
@@ -373,6 +380,7 @@ def locate(store: Any, project: Project, focus_nodes: Iterable[str]) -> dict[str
             documented.setdefault((row["f"].value, row["g"].value), row["id"].value)
         for row in store.query(f"SELECT ?f ?g ?rec WHERE {{ {values} GRAPH ?g {{ ?f <{READ_FROM.value}> ?rec }} }}"):
             read_from.setdefault((row["f"].value, row["g"].value), row["rec"].value)
+    tick("locate focus nodes", len(focus), len(focus), "nodes")
     found: dict[str, SourceRecord] = {}
     records: dict[str, str] = {}
     for f, g in holders.items():

@@ -32,6 +32,7 @@ from cxgraph.cli.common import (
     store_path,
     warn,
 )
+from cxgraph.cli.progress import board
 from cxgraph.cli.query import named_queries
 from cxgraph.cli.validate import REPORT_SUFFIX, print_validation
 from cxgraph.errors import CxGraphError
@@ -131,11 +132,13 @@ def print_build(report: BuildReport) -> None:
 
 def run_build(project: Project, store: Path, only: list[str] | None,
               target: EmbeddedStore | RemoteStore | None = None, allow_shrink: bool = False) -> BuildReport:
-    """Build with a spinner that shows the pipeline's current step."""
+    """Build with progress per stage and source: the current step, and bars for the long ones."""
     target = target or EmbeddedStore(store)
-    with err.status("Building the context graph (contracts, mappings, identity)...", spinner="dots") as status:
-        return build(project, target, WorkFolder.beside(store).root, only=only,
-                     echo=lambda message: status.update(Text(message)), allow_shrink=allow_shrink)
+    with board("Building the context graph (contracts, mappings, identity)...") as shown:
+        if isinstance(target, RemoteStore):
+            target.tick = shown.tick
+        return build(project, target, WorkFolder.beside(store).root, only=only, echo=shown.say,
+                     allow_shrink=allow_shrink, tick=shown.tick)
 
 
 def exit_if_refused(report: BuildReport) -> None:

@@ -24,6 +24,7 @@ from cxgraph.cli.common import (
     warn,
     work_folder,
 )
+from cxgraph.cli.progress import board
 from cxgraph.errors import CxGraphError
 from cxgraph.project import REMOTE_LOCK, REMOTE_STAGING
 from cxgraph.stores.embedded import EmbeddedStore
@@ -118,7 +119,8 @@ def push(
     local = EmbeddedStore(store_path(store), read_only=True)
     remote = open_store(ctx, None, endpoint)
     assert isinstance(remote, RemoteStore)
-    pushed = push_graphs(local, remote, work_folder(store).lock, proj.is_private_graph)
+    with board(f"Pushing to {endpoint}...") as shown:
+        pushed = push_graphs(local, remote, work_folder(store).lock, proj.is_private_graph, shown.tick)
     table = Table(title=f"Pushed to {endpoint}", title_justify="left")
     table.add_column("graph", overflow="fold")
     table.add_column("triples", justify="right")

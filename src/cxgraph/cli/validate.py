@@ -26,6 +26,7 @@ from cxgraph.cli.common import (
     warn,
     work_folder,
 )
+from cxgraph.cli.progress import board
 from cxgraph.errors import CxGraphError
 
 if TYPE_CHECKING:
@@ -70,8 +71,8 @@ def validate(
     if len(formats) > 1 and output is None:
         raise CxGraphError("several --format need --output FOLDER")
     proj = project_at(ctx, project)
-    with err.status(f"Validating ({engine})...", spinner="dots"):
-        result = run_validation(open_store(ctx, store, endpoint), proj, shapes, engine)
+    with board(f"Validating ({engine})...") as shown:
+        result = run_validation(open_store(ctx, store, endpoint), proj, shapes, engine, shown.tick)
     summary = err if formats and output is None else out
     print_validation(result, summary, proj.id_iri(""))
     if not endpoint and shapes is None:  # the latest report on the store's own shapes, for `cxgraph api`

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from cxgraph.errors import CxGraphError
+from cxgraph.progress import Tick, silent
 from cxgraph.stores.embedded import EmbeddedStore
 from cxgraph.stores.remote import RemoteStore
 
@@ -26,13 +27,15 @@ def oxigraph_binary() -> str:
 
 
 def push_graphs(local: EmbeddedStore, remote: RemoteStore, lock: Path, private: Callable[[str], bool],
-                ) -> list[tuple[str, int]]:
+                tick: Tick = silent) -> list[tuple[str, int]]:
     """Upload every named graph of the embedded store and swap them all in with one SPARQL Update.
 
     Readers of the remote store see the previous graphs or all the pushed ones, never a mix. `private`: the
-    graphs the engine keeps to itself (Project.is_private_graph), which are not pushed.
+    graphs the engine keeps to itself (Project.is_private_graph), which are not pushed. `tick` hears the
+    quads uploaded (`RemoteStore.tick`).
     """
     graphs = [g for g in local.named_graphs() if not private(g)]
+    remote.tick = tick
     with remote.workspace(lock) as ws:
         for graph in graphs:
             ws.store.raw.extend(local.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph)))

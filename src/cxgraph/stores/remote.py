@@ -27,6 +27,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from cxgraph.errors import CxGraphError
+from cxgraph.progress import Tick, silent
 from cxgraph.project import LOCK_HOLDER, LOCK_TOKEN, REMOTE_LOCK, REMOTE_STAGING
 from cxgraph.stores.binding import bind_values, strip_prologue
 from cxgraph.stores.embedded import DUMP_FORMATS, EmbeddedStore, Term, Workspace
@@ -156,9 +157,10 @@ def term_from_json(binding: dict[str, str]) -> Term:
 class RemoteStore:
     """A SPARQL 1.1 Query/Update/Graph Store Protocol service."""
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    def __init__(self, endpoint: Endpoint, tick: Tick = silent) -> None:
         self.endpoint = endpoint
         self._graphs: list[str] | None = None
+        self.tick = tick  # hears the quads a publish uploads
 
     # -- HTTP -------------------------------------------------------------------------------------
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -360,9 +362,10 @@ class RemoteStore:
                 if size <= inline_limit():
                     operations = _inline_publish(private, replaced, dropped, appended)
                 else:
-                    operations = self._staged_publish(private, replaced, dropped, appended, nonce, staged)
+                    operations = self._staged_publish(private, replaced, dropped, appended, nonce, staged, size)
                 try:
                     self.update(" ;\n".join(op for op in operations if op))
+                    self.tick("upload", size, size, "quads")
                 except CxGraphError as exc:
                     if "timed out" not in str(exc) and "cannot reach" not in str(exc):
                         raise  # the server refused the request: it applied nothing
@@ -385,10 +388,13 @@ class RemoteStore:
             build_lock.release()
 
     def _staged_publish(self, private: EmbeddedStore, replaced: list[str], dropped: list[str], appended: list[str],
-                        nonce: str, staged: list[str]) -> list[str]:
+                        nonce: str, staged: list[str], size: int = 0) -> list[str]:
         """Upload each graph into a staging graph (GSP, bounded chunks); the operations that swap them in."""
         operations = []
+        done = 0
         for graph in [*replaced, *appended]:
+            self.tick("upload", done, size, "quads")
+            done += private.count(graph)
             staging = f"{REMOTE_STAGING}{nonce}/{len(staged)}"
             quads = private.raw.quads_for_pattern(None, None, None, ox.NamedNode(graph))
             staged.append(staging)
