@@ -80,7 +80,8 @@ def measure(customers: int, args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"cxgraph-scale-{customers}-", dir=args.work))
     out: dict[str, Any] = {"customers": customers}
     try:
-        for stage in ["generate", "build", "floor-load", "validate", "pyshacl", "jena", "queries", "accuracy"]:
+        for stage in ["generate", "build", "floor-load", "validate", "pyshacl", "jena", "queries", "accuracy",
+                      "splink"]:
             if stage in args.skip:
                 continue
             if stage == "jena" and customers > args.validate_max:
@@ -158,6 +159,21 @@ def markdown(runs: list[dict[str, Any]], machine: str) -> str:
             f"({r['accuracy'][n]['found']:,} found, {r['accuracy'][n]['truth']:,} true"
             + (f"; errors on people identity merged: {r['accuracy'][n]['wrong_where_identity_merged_people']}"
                if "wrong_where_identity_merged_people" in r["accuracy"][n] else "") + ")")))
+    def linked(r: dict[str, Any]) -> str:
+        seconds = r["splink"]["email_or_phone"]["seconds"]
+        return (f"{r['splink']['records']:,}, {r['splink']['read_seconds']:.1f} s, {seconds['train']:.1f} s, "
+                f"{seconds['predict'] + seconds['cluster']:.1f} s")
+
+    lines.append(row("splink: records, read s, train s, predict + cluster s", linked))
+    for name, label in (("rules", "identity rules (identity.yaml)"),
+                        ("email_or_phone", "Splink, blocking on e-mail or phone"),
+                        ("names_too", "Splink, blocking on e-mail, phone, surname, first name + country")):
+        lines.append(row(f"splink: {label}, precision / recall", lambda r, n=name: (
+            f"{r['splink'][n]['precision']:.3f} / {r['splink'][n]['recall']:.3f} ({r['splink'][n]['found']:,} pairs"
+            + (f"; true links the rules miss {r['splink'][n]['true_links_the_rules_miss']:,}, false links "
+               f"{r['splink'][n]['false_links']:,}, rules' false links it avoids "
+               f"{r['splink'][n]['false_links_the_rules_make_that_splink_does_not']:,}" if n != "rules" else "")
+            + ")")))
     return f"Machine: {machine}\n\n" + head + "".join(lines)
 
 

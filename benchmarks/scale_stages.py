@@ -5,11 +5,13 @@ prints the table. Stages and their floors, on the same data in the same run:
   generate            `cxgraph generate` (rows/s)
   build               `cxgraph build` on disk, time per stage; then exports the store (N-Quads, N-Triples union)
   floor-load          pyoxigraph bulk_load + optimize of the exported N-Quads into a fresh on-disk store
-  validate            `cxgraph validate` (pySHACL over the union of the named graphs)
+  validate            `cxgraph validate` (SHACL compiled to SPARQL on the store)
+  pyshacl             pySHACL on the same shapes and union, compared result for result
   jena                Jena SHACL (Debian libapache-jena-java) on the same shapes and the same union
   queries             point questions p50 on disk (sampled customers, cases, orders, decisions); analytic ones on
                       disk and on an in-memory pyoxigraph store loaded with the same quads
   accuracy            identity resolution, late deliveries, the campaign guard and signal reach against truth/
+  splink              Splink (DuckDB) on the same customer records, scored on the same truth beside the rules
 """
 
 from __future__ import annotations
@@ -132,14 +134,11 @@ def _validate(args: argparse.Namespace, engine: str, results_file: Path) -> dict
 
 
 def _jena_classpath(work: Path) -> str | None:
-    from cxgraph.system import JENA_DEPENDENCIES, jena_xerces_shim
+    from cxgraph.system import jena_classpath
 
-    jars = [j for j in sorted(JAVA_DIR.glob("jena-*.jar")) if not j.stem[-1].isdigit()]  # unversioned names
-    deps = [JAVA_DIR / f"{name}.jar" for name in JENA_DEPENDENCIES]
-    if not shutil.which("java") or not (JAVA_DIR / "jena-shacl.jar").is_file():
+    if not (JAVA_DIR / "jena-shacl.jar").is_file():
         return None
-    shim = jena_xerces_shim(work / "jena-shim")
-    return ":".join([str(shim), *(str(j) for j in jars), *(str(d) for d in deps if d.is_file())])
+    return jena_classpath(work / "jena-shim")
 
 
 def stage_jena(args: argparse.Namespace) -> dict[str, Any]:
@@ -337,10 +336,46 @@ def stage_accuracy(args: argparse.Namespace) -> dict[str, Any]:
             "signal_reach": _pr(reach_found, reach_truth)}
 
 
+def stage_splink(args: argparse.Namespace) -> dict[str, Any]:
+    """Splink on the records the rules link, scored on the same truth; what it adds to the rules' links."""
+    try:
+        import splink  # noqa: F401
+    except ImportError:
+        return {"error": "Splink is not installed (pip install -e '.[linkage]')"}
+    from benchmarks.identity_splink import link, records
+
+    project = _project(args.data)
+    store = _open(args.store)
+    base = project.id_iri("")
+    with (args.data / "truth" / "records.csv").open(encoding="utf-8") as f:
+        person_of = {base + r["record"]: r["person"] for r in csv.DictReader(f)}
+    by_person: dict[str, set[str]] = defaultdict(set)
+    for record, person in person_of.items():
+        by_person[person].add(record)
+    truth = _pairs(by_person)
+    by_party: dict[str, set[str]] = defaultdict(set)
+    for row in store.query("PREFIX cx: <https://w3id.org/cxgraph/ontology#> "
+                           "SELECT ?r ?p WHERE { ?r cx:representsParty ?p }"):
+        by_party[row["p"].value].add(row["r"].value)
+    rules = _pairs(by_party)
+    started = time.perf_counter()
+    rows = records(store, project)
+    read = time.perf_counter() - started
+    out: dict[str, Any] = {"records": len(rows), "read_seconds": read, "rules": _pr(rules, truth)}
+    for name, wide in (("email_or_phone", False), ("names_too", True)):
+        linked = link(rows, seed=args.seed, wide=wide)
+        found = {tuple(sorted(pair)) for pair in linked["pairs"]}
+        out[name] = {**_pr(found, truth), "seconds": linked["seconds"],
+                     "true_links_the_rules_miss": len((found & truth) - rules),
+                     "false_links": len(found - truth),
+                     "false_links_the_rules_make_that_splink_does_not": len((rules - truth) - found)}
+    return out
+
+
 STAGES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
     "generate": stage_generate, "build": stage_build, "floor-load": stage_floor_load, "validate": stage_validate,
     "pyshacl": stage_pyshacl,
-    "jena": stage_jena, "queries": stage_queries, "accuracy": stage_accuracy,
+    "jena": stage_jena, "queries": stage_queries, "accuracy": stage_accuracy, "splink": stage_splink,
 }
 
 

@@ -71,6 +71,17 @@ def jena_xerces_shim(folder: Path) -> Path:
     return folder
 
 
+def jena_classpath(shim_folder: Path) -> str | None:
+    """Every Jena jar Debian installs (by its unversioned name) and what they need, for `java -cp` running
+    Jena's own commands (tdb2.tdbloader, shacl); None without Java or Jena."""
+    if not shutil.which("java") or not (JARS / "jena-core.jar").is_file():
+        return None
+    jars = [j for j in sorted(JARS.glob("jena-*.jar")) if not j.stem.rsplit("-", 1)[-1][:1].isdigit()]
+    deps = [JARS / f"{name}.jar" for name in JENA_DEPENDENCIES]
+    shim = jena_xerces_shim(shim_folder)
+    return os.pathsep.join([str(shim), *map(str, jars), *(str(d) for d in deps if d.is_file())])
+
+
 def missing_system_packages(all_packages: bool = False) -> list[SystemPackage]:
     """The packages not installed here (every package with `all_packages`)."""
     return list(PACKAGES) if all_packages else [p for p in PACKAGES if not p.present()]
