@@ -120,6 +120,32 @@ def test_validate_reports_ill_typed_literals_that_pyshacl_lets_pass() -> None:
     assert found == {("http://example.org/o", "1996-07-04"), ("http://example.org/o", "2026-02-30")}
 
 
+def test_the_store_scan_finds_ill_typed_literals_in_every_graph_it_reads_and_skips_the_judged() -> None:
+    """Each graph is dumped and only lines with a judged datatype are parsed: a string that spells a typed
+    literal, a blank subject, a last line without newline, the default graph and a judged graph."""
+    from cxgraph.check.validate import ill_typed_in_store
+    from cxgraph.stores.embedded import EmbeddedStore
+
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    p, at = ox.NamedNode("https://example.org/p"), ox.NamedNode("https://example.org/at")
+    a, b, c = (ox.NamedNode(f"https://example.org/{n}") for n in "abc")
+    blank = ox.BlankNode("b1")
+    g1, g2, judged = (ox.NamedNode(f"https://example.org/graph/{n}") for n in ("one", "two", "judged"))
+    bad_date = ox.Literal("2026-02-30", datatype=ox.NamedNode(xsd + "date"))
+    store = EmbeddedStore()
+    store.raw.extend([
+        ox.Quad(a, p, ox.Literal(f'x"^^<{xsd}date> .\n<{a.value}> <{p.value}> "nope"^^<{xsd}integer> .'), g1),
+        ox.Quad(a, at, ox.Literal("2026-02-28", datatype=ox.NamedNode(xsd + "date")), g1),
+        ox.Quad(blank, at, ox.Literal("12a", datatype=ox.NamedNode(xsd + "integer")), g1),
+        ox.Quad(b, at, bad_date, g2),
+        ox.Quad(c, at, ox.Literal("yes", datatype=ox.NamedNode(xsd + "boolean")), ox.DefaultGraph()),
+        ox.Quad(c, at, bad_date, judged),
+    ])
+    found = {(t.subject.value if isinstance(t.subject, ox.NamedNode) else "_", t.object.value)
+             for t in ill_typed_in_store(store, [judged.value])}
+    assert found == {("_", "12a"), ("https://example.org/b", "2026-02-30"), ("https://example.org/c", "yes")}
+
+
 def test_the_bulk_path_and_the_checked_path_load_the_same(tmp_path: Path) -> None:
     """A chunk of ordinary lines takes the bytes path; one unusual line sends it through the per-quad path."""
     lines = [f'<{S}{i}> <https://example.org/p> "v{i}"^^<http://www.w3.org/2001/XMLSchema#string> '
