@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from cxgraph import vocab
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
-from cxgraph.stores.binding import bind_values, values_rows
+from cxgraph.stores.binding import values_rows
 from cxgraph.vocab import PREFIXES
 from cxgraph.yamlio import read_header
 
@@ -102,11 +102,9 @@ def run_condition(store: Any, condition: Condition, bindings: Mapping[str, Any],
 
     `bindings` are single terms (input, threshold, moment); `targets`, when given, limits the rows to those
     targets (a policy's scope)."""
-    text = bind_values(condition.text, {k: v for k, v in bindings.items() if v is not None})
-    if targets is not None:
-        text = values_rows(text, condition.target, list(targets))
+    text = condition.text if targets is None else values_rows(condition.text, condition.target, list(targets))
     try:
-        rows = store.query(text)
+        rows = store.query(text, {k: v for k, v in bindings.items() if v is not None})
     except (SyntaxError, ValueError, OSError) as exc:
         raise CxGraphError(f"condition query {condition.name!r} cannot run: {exc}", condition.path) from None
     found: dict[str, list[Fact]] = {}

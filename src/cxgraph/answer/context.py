@@ -277,8 +277,9 @@ def _facts(store: Any, nodes: set[ox.NamedNode], only: tuple[str, ...] | None, g
     if not nodes:
         return []
     where = "GRAPH ?g { ?s ?p ?o }"
-    if only:
-        where += " VALUES ?p { " + " ".join(str(ox.NamedNode(p)) for p in only) + " }"
+    if only:  # a filter on the rows read from the nodes: a VALUES block for ?p made the store read every
+        # statement of these properties (1 s at 10,000 customers for the labels of a few systems)
+        where += " FILTER (?p IN (" + ", ".join(str(ox.NamedNode(p)) for p in only) + "))"
     rows = store.query(values_rows(f"SELECT ?s ?p ?o ?g WHERE {{ {where} }}", "s", sorted(nodes, key=str)))
     return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows if r["g"].value in graphs]
 
