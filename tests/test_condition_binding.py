@@ -36,3 +36,34 @@ def test_a_condition_bound_answers_as_over_the_whole_store(sample: Built, name: 
             found.setdefault(target, []).extend(facts)
     # every target and fact found for one of them is found over the whole store, and nothing else
     assert {t: sorted(set(f), key=lambda x: tuple(map(str, x))) for t, f in found.items()} == everything
+
+
+def test_a_send_to_a_record_without_a_party_has_no_consent_and_no_one_elses_facts(sample: Built) -> None:
+    """send-not-consented reads the party's records from a bound node: a targeted record with no party holds
+    (no record says it consented), whoever else in the store consented, and no other party's record is a fact."""
+    from cxgraph.stores.embedded import EmbeddedStore
+
+    cx = "https://w3id.org/cxgraph/ontology#"
+    condition = load_condition(sample.project, "send-not-consented")
+    store = EmbeddedStore()
+    graph = ox.NamedNode("https://example.org/graph/test")
+    n = ox.NamedNode
+
+    def q(s: str, p: str, o: ox.NamedNode | ox.Literal) -> ox.Quad:
+        return ox.Quad(n(f"https://example.org/{s}"), n(cx + p), o, graph)
+
+    system = n("https://example.org/crm")
+    store.raw.extend([
+        q("authority", "concernsAttribute", n(cx + "hasMarketingConsent")),
+        q("authority", "assignsAuthorityTo", system),
+        q("send-1", "targetsCustomerRecord", n("https://example.org/lonely")),
+        q("send-2", "targetsCustomerRecord", n("https://example.org/r2")),
+        q("r2", "representsParty", n("https://example.org/p2")), q("r2", "isRecordedIn", system),
+        q("r2", "hasMarketingConsent", ox.Literal(True)),
+        q("r3", "representsParty", n("https://example.org/p3")), q("r3", "isRecordedIn", system),
+        q("r3", "hasMarketingConsent", ox.Literal(False)),
+    ])
+    found = run_condition(store, condition, {})
+    assert set(found) == {"https://example.org/send-1"}  # send-2's party consented
+    assert [tuple(str(t) for t in fact) for fact in found["https://example.org/send-1"]] == [
+        ("<https://example.org/send-1>", f"<{cx}targetsCustomerRecord>", "<https://example.org/lonely>")]

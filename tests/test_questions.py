@@ -133,6 +133,36 @@ def test_cq4_delayed_order_at_execute_remedy(sample: Built) -> None:
     assert ask(sample, "workflows-in-motion", customer="id:crm/contact/0030000105") == []
 
 
+def test_cq4_keeps_this_customers_cases_and_labelled_workflows_and_owners_only() -> None:
+    """The query reads one pattern per OPTIONAL from a bound node; it must keep what two-pattern groups kept: a
+    case of another customer's is not this customer's, and an unlabelled second workflow or owner adds no row."""
+    import pyoxigraph as ox
+
+    from cxgraph.stores.embedded import EmbeddedStore
+
+    cx, rdfs = PREFIXES["cx"], "http://www.w3.org/2000/01/rdf-schema#"
+    store = EmbeddedStore()
+    graph = ox.NamedNode("https://example.org/graph/test")
+
+    def q(s: str, p: str, o: str) -> ox.Quad:
+        obj = ox.Literal(o[1:]) if o.startswith("'") else ox.NamedNode(ID + o)
+        return ox.Quad(ox.NamedNode(ID + s), ox.NamedNode(p if p.startswith("http") else cx + p), obj, graph)
+
+    store.raw.extend([
+        q("r", "representsParty", "p"), q("other", "representsParty", "p2"),
+        q("c1", "concernsCustomerRecord", "r"), q("c2", "concernsCustomerRecord", "other"),
+        q("i", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "t"), q("i", "hasStatus", "'running"),
+        q("i", "concernsCase", "c1"), q("i", "concernsCase", "c2"),
+        q("i", "instantiates", "w1"), q("i", "instantiates", "w2"), q("w1", rdfs + "label", "'Refund"),
+        q("i", "isOwnedBy", "t1"), q("i", "isOwnedBy", "t2"), q("t1", rdfs + "label", "'Billing Care"),
+    ])
+    store.raw.add(ox.Quad(ox.NamedNode(ID + "i"), ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                          ox.NamedNode(cx + "WorkflowInstance"), graph))
+    rows = [tuple(compact(t, PREFIXES) for t in row)
+            for row in run(store, QUERIES["workflows-in-motion"], {"customer": "id:r"}, PREFIXES).rows]
+    assert rows == [("id:i", "Refund", "", "", "", "Billing Care", "running", "id:c1", "")]
+
+
 # CQ5 ---------------------------------------------------------------------------------------------
 def test_cq5_delivery_delay_case_rules(sample: Built) -> None:
     rows = [r[:8] for r in ask(sample, "governing-rules", case="id:case-management/case/CS0010421")]

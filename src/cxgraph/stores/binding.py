@@ -1,10 +1,9 @@
 """Parameters bound as RDF terms by a VALUES block opening the query's WHERE group.
 
 One way for every store: the embedded one, its query workers and a remote endpoint. The store joins from the
-bound terms first (pyoxigraph's SEP-0007 substitutions alone, and a trailing VALUES clause, join them after
-the whole pattern is evaluated: seconds instead of milliseconds for one customer; the embedded store adds the
-substitutions to the VALUES block, `query_bound`). The terms are written by pyoxigraph's serializer, so a
-value can never change the query's structure.
+bound terms first (pyoxigraph's SEP-0007 substitutions, and a trailing VALUES clause, join them after the
+whole pattern is evaluated: seconds instead of milliseconds for one customer). The terms are written by
+pyoxigraph's serializer, so a value can never change the query's structure.
 """
 
 from __future__ import annotations
@@ -34,30 +33,14 @@ def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
 
 
 def query_bound(store: Any, sparql: str, bindings: Mapping[str, Term] | None, **options: Any) -> Any:
-    """Run SPARQL on a pyoxigraph store with `bindings` both in the opening VALUES block and as pyoxigraph's
-    SEP-0007 substitutions.
+    """Run SPARQL on a pyoxigraph store with `bindings` in the opening VALUES block (`bind_values`).
 
-    Each alone is slow on some shape of query: the VALUES block does not reach into a nested group that opens
-    with a BIND (44 ms instead of 1 ms for a decision's explanation at 10,000 customers), substitutions alone
-    join after evaluating the pattern (seconds for one customer's records). Together the store starts from the
-    bound term in both. pyoxigraph substitutes only projected variables: a query that does not project a
-    parameter has it bound by the VALUES block alone.
+    Not with pyoxigraph's SEP-0007 substitutions as well: they made some queries faster (a decision's
+    explanation at 10,000 customers, 44 ms to 1 ms), but they push the term into nested groups, so a query with
+    a filter, a BIND or a LIMIT inside a group answers differently than with the VALUES block a remote store
+    gets. The queries are shaped instead (see the README's "At scale").
     """
-    if not bindings:
-        return store.query(sparql, **options)
-    text = bind_values(sparql, bindings)
-    import pyoxigraph as ox
-
-    substituted = dict(bindings)
-    while substituted:
-        try:
-            return store.query(text, substitutions={ox.Variable(n): t for n, t in substituted.items()}, **options)
-        except RuntimeError as exc:
-            missing = re.search(r"variable \?(\w+) in its SELECT projection", str(exc))
-            if missing is None or missing.group(1) not in substituted:
-                raise
-            del substituted[missing.group(1)]
-    return store.query(text, **options)
+    return store.query(bind_values(sparql, bindings) if bindings else sparql, **options)
 
 
 def values_rows(sparql: str, name: str, terms: Sequence[Term]) -> str:
