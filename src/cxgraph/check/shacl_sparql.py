@@ -132,6 +132,7 @@ class Compiler:
         self._subclasses: dict[Node, list[str]] = {}
         self._fresh = count(1)
         self._stack: list[Shape] = []
+        self._patterns: set[tuple[str, str]] = set()  # sh:pattern (and flags) the store compiled
 
     # -- the checks --------------------------------------------------------------------------------------
     def checks(self) -> Iterator[Check]:
@@ -346,6 +347,14 @@ class Compiler:
                      "value", path_var=True, sparql=constraint)
 
     # -- conformance as expressions ----------------------------------------------------------------------
+    def _probe_pattern(self, shape: Shape, pattern: str, flags: str) -> None:
+        """Refuse a pattern the store cannot compile: every value would fail it."""
+        probe = list(self.query(f"SELECT (REGEX(\"\", {_string(pattern)}{flags}) AS ?ok) {{}}"))
+        if not probe or probe[0]["ok"] is None:
+            raise CxGraphError(f"shape {shape.node}: sh:pattern {pattern!r} is not a regular expression "
+                               "SPARQL (XPath) accepts (no look-around or back-references)")
+        self._patterns.add((pattern, flags))
+
     def value_ok(self, shape: Shape, parameter: URIRef, argument: Any, x: str) -> str:
         """A SPARQL expression, never an error, that is true when value node `x` satisfies the constraint."""
         if parameter == SH["class"]:
@@ -364,10 +373,8 @@ class Compiler:
             return f"(!isBlank({x}) && STRLEN(STR({x})) {op} {argument})"
         if parameter == SH.pattern:
             flags = f", {_string(shape.pattern_flags)}" if shape.pattern_flags else ""
-            probe = list(self.query(f"SELECT (REGEX(\"\", {_string(str(argument))}{flags}) AS ?ok) {{}}"))
-            if not probe or probe[0]["ok"] is None:  # a pattern the store cannot compile would fail every value
-                raise CxGraphError(f"shape {shape.node}: sh:pattern {str(argument)!r} is not a regular expression "
-                                   "SPARQL (XPath) accepts (no look-around or back-references)")
+            if (str(argument), flags) not in self._patterns:  # probed once, however often the shape uses it
+                self._probe_pattern(shape, str(argument), flags)
             return f"(!isBlank({x}) && COALESCE(REGEX(STR({x}), {_string(str(argument))}{flags}), false))"
         if parameter == SH.languageIn:
             tags = " || ".join(f"langMatches(lang({x}), {_string(str(t))})" for t in argument)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rich.console import Group
 from rich.live import Live
@@ -39,7 +39,6 @@ class Board:
 
     tick: Tick
     say: Callable[[str], None]
-    started: dict[str, float] = field(default_factory=dict)
 
 
 @contextmanager
@@ -63,7 +62,7 @@ def board(step: str = "") -> Iterator[Board]:
         err.print(f"{task}: {done:,}/{total:,} {unit} ({tenth * 10}%), {rate:,.0f} {unit}/s, {seconds:.1f} s",
                   soft_wrap=True, highlight=False)
 
-    yield Board(lines, lambda _message: None, started)
+    yield Board(lines, lambda _message: None)
 
 
 def _live(step: str) -> Iterator[Board]:
@@ -89,7 +88,7 @@ def _live(step: str) -> Iterator[Board]:
         live.refresh()
 
     with live:
-        yield Board(tick, say, started)
+        yield Board(tick, say)
         status.update(current, visible=False)
         live.refresh()
 

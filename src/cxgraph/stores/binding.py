@@ -32,17 +32,6 @@ def bind_values(sparql: str, bindings: Mapping[str, Term]) -> str:
     return _open_where(sparql, values_clause(bindings))
 
 
-def query_bound(store: Any, sparql: str, bindings: Mapping[str, Term] | None, **options: Any) -> Any:
-    """Run SPARQL on a pyoxigraph store with `bindings` in the opening VALUES block (`bind_values`).
-
-    Not with pyoxigraph's SEP-0007 substitutions as well: they made some queries faster (a decision's
-    explanation at 10,000 customers, 44 ms to 1 ms), but they push the term into nested groups, so a query with
-    a filter, a BIND or a LIMIT inside a group answers differently than with the VALUES block a remote store
-    gets. The queries are shaped instead (see the README's "At scale").
-    """
-    return store.query(bind_values(sparql, bindings) if bindings else sparql, **options)
-
-
 def values_rows(sparql: str, name: str, terms: Sequence[Term]) -> str:
     """The query with one variable bound to each of several terms (one row each), where bind_values binds."""
     rows = " ".join(str(term) for term in terms)
