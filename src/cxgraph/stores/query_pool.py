@@ -32,7 +32,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from cxgraph.errors import CxGraphError
-from cxgraph.stores.binding import query_bound
+from cxgraph.stores.binding import bind_values
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MEMORY_MB = 2048
@@ -166,9 +166,12 @@ def _answer(store: ox.Store, request: Request, max_answer: int) -> Answer:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs] or ox.DefaultGraph()
     if request.named_graphs is not None:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
+    sparql = request.sparql
+    if request.bindings:  # a VALUES block opening the WHERE group (see EmbeddedStore.query)
+        sparql = bind_values(sparql, request.bindings)
     if request.prefixes:
         kwargs["prefixes"] = request.prefixes
-    result = query_bound(store, request.sparql, request.bindings, **kwargs)  # as EmbeddedStore.query binds
+    result = store.query(sparql, **kwargs)
     if isinstance(result, ox.QuerySolutions):
         if request.rows:
             variables = [v.value for v in result.variables]
