@@ -114,6 +114,17 @@ class Checked:
     files: dict[Path, SourceFile]
     states: dict[tuple[str, str], RecordSetState]
 
+    def release_values(self) -> None:
+        """Let go of the parsed files and every record's field values, once staging has written them and the
+        subjects they make are known: what the build does after that needs only where each record is (row,
+        locator, JSON pointer). Held to the end, they were the largest part of a build's memory, which then
+        grew with every row (tracemalloc at 1,000 customers: 25 of 47 MiB)."""
+        for parsed in self.files.values():
+            parsed.document, parsed.text, parsed.rows = None, "", []
+        for state in self.states.values():
+            for record in state.records:
+                record.values = {}
+
 
 def field_value(rs: RecordSet, record: Record, name: str) -> Any:
     return json_value(record.values, name) if rs.format == "json" else record.values.get(name)

@@ -321,6 +321,8 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     if staging_root.exists():
         shutil.rmtree(staging_root)
     stage(loadable, plan.contracts, checked, project, staging_root, plan.needs)
+    expected = {s.name: expected_subjects(s.name, plan.rules[s.name], checked) for s in loadable}
+    checked.release_values()
     nonce = secrets.token_hex(16)
     jobs = []
     for source in loadable:
@@ -345,7 +347,6 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
         work.drop_graph(source.graph)
     faults.point("dropped")
     echo("Loading the mapped quads...")
-    expected = {s.name: expected_subjects(s.name, plan.rules[s.name], checked) for s in loadable}
     known = {iri for subjects in expected.values() for iri in subjects}
     ingested = ingest(outputs, {mapping_graph(nonce, s.name): s.name for s in loadable},
                       {s.name: s.graph for s in loadable}, work.raw, known, tick)
