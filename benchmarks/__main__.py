@@ -77,12 +77,14 @@ def run_stage(stage: str, work: Path, args: argparse.Namespace, **extra: Any) ->
 
 def measure(customers: int, args: argparse.Namespace) -> dict[str, Any]:
     """Every stage at one size, in order (a stage whose input failed is skipped)."""
-    work = Path(tempfile.mkdtemp(prefix=f"cxgraph-scale-{customers}-", dir=args.work))
+    work = args.resume or Path(tempfile.mkdtemp(prefix=f"cxgraph-scale-{customers}-", dir=args.work))
     out: dict[str, Any] = {"customers": customers}
     try:
-        for stage in ["generate", "build", "floor-load", "validate", "pyshacl", "jena", "queries", "accuracy",
-                      "splink"]:
+        for stage in ["generate", "build", "export", "floor-load", "validate", "pyshacl", "jena", "queries",
+                      "accuracy", "splink"]:
             if stage in args.skip:
+                if args.resume and (work / f"{stage}.json").exists():  # measured by the run being resumed
+                    out[stage] = json.loads((work / f"{stage}.json").read_text(encoding="utf-8"))
                 continue
             if stage == "jena" and customers > args.validate_max:
                 out[stage] = {"error": f"not run above {args.validate_max:,} customers (--validate-max)"}
@@ -95,7 +97,7 @@ def measure(customers: int, args: argparse.Namespace) -> dict[str, Any]:
             print(f"  {customers:,} customers: {stage}...", file=sys.stderr, flush=True)
             out[stage] = run_stage(stage, work, args, customers=customers, seed=args.seed)
     finally:
-        if not args.keep:
+        if not args.keep and not args.resume:
             shutil.rmtree(work, ignore_errors=True)
     return out
 
@@ -127,6 +129,8 @@ def markdown(runs: list[dict[str, Any]], machine: str) -> str:
     lines.append(row("build: quads, s, quads/s, peak MiB, disk MiB", lambda r: (
         f"{r['build']['quads']:,}, {r['build']['seconds']:.1f} s, {rate(r, 'build'):,.0f}/s, "
         f"{r['build']['peak_mib']:,.0f}, {r['build']['disk_bytes'] / 2**20:,.0f}")))
+    lines.append(row("export: N-Quads + the union as N-Triples (the floors' input), s", lambda r: (
+        f"{r['export']['seconds']:.1f} s")))
     lines.append(row("floor: pyoxigraph bulk_load + optimize, s, quads/s", lambda r: (
         f"{r['floor-load']['seconds']:.1f} s, {rate(r, 'floor-load'):,.0f}/s")))
     lines.append(row("build ÷ floor (quads/s; target ≥ 0.8)", lambda r: (
@@ -192,6 +196,9 @@ def main() -> None:
     parser.add_argument("--skip", nargs="*", default=[], help="stages not to run (e.g. jena accuracy)")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: the system's)")
     parser.add_argument("--keep", action="store_true", help="keep each size's data and store")
+    parser.add_argument("--resume", type=Path, default=None,
+                        help="a kept folder of one size to go on in (with --skip for the stages it has; their "
+                             "results are read from it)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
     machine = (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
