@@ -10,6 +10,7 @@ import pytest
 
 from conftest import Built
 from cxgraph.answer.conditions import load_condition, moment, run_condition
+from cxgraph.errors import CxGraphError
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 THRESHOLD = ox.Literal("100.00", datatype=ox.NamedNode(XSD + "decimal"))
@@ -67,3 +68,26 @@ def test_a_send_to_a_record_without_a_party_has_no_consent_and_no_one_elses_fact
     assert set(found) == {"https://example.org/send-1"}  # send-2's party consented
     assert [tuple(str(t) for t in fact) for fact in found["https://example.org/send-1"]] == [
         ("<https://example.org/send-1>", f"<{cx}targetsCustomerRecord>", "<https://example.org/lonely>")]
+
+
+def test_a_condition_file_is_parsed_once_and_again_when_it_changes(sample: Built, tmp_path) -> None:
+    """Policy evaluation reads a dozen condition files each time: their headers are parsed once per content
+    (the same object comes back), and an edit, even one that keeps the file's size, is read at once."""
+    import dataclasses
+
+    project = dataclasses.replace(sample.project, root=tmp_path)
+    project.conditions_dir.mkdir(parents=True)
+    path = project.conditions_dir / "order-itself.rq"
+    text = (sample.project.conditions_dir / "order-itself.rq").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    first = load_condition(project, "order-itself")
+    assert load_condition(project, "order-itself") is first
+    title = first.text.split("#+ title:", 1)[1].splitlines()[0].strip()
+    edited = text.replace(f"#+ title: {title}", "#+ title: " + "X" * len(title), 1)
+    assert edited != text and len(edited) == len(text)
+    path.write_text(edited, encoding="utf-8")
+    again = load_condition(project, "order-itself")
+    assert again is not first and again.text == edited
+    path.write_text(text.replace("#+ title:", "#+ titel:", 1), encoding="utf-8")
+    with pytest.raises(CxGraphError, match="title"):
+        load_condition(project, "order-itself")

@@ -68,18 +68,22 @@ def load_condition(project: Project, name: str, cache: dict[str, Condition] | No
     if not path.is_file():
         raise CxGraphError(f"a rule or policy names the condition query {name!r}, but there is no {path.name} in "
                            f"{project.conditions_dir}")
-    key = (str(path.resolve()), path.read_bytes())
-    if (condition := _READ.get(key)) is None:
+    key, content = str(path.resolve()), path.read_bytes()
+    known = _READ.get(key)
+    if known is not None and known[0] == content:
+        condition = known[1]
+    else:
         condition = _read_condition(name, path)
-        _READ[key] = condition
+        _READ[key] = (content, condition)
     if cache is not None:
         cache[name] = condition
     return condition
 
 
-# Conditions as read, by file and content: a policy evaluation reads a dozen, and parsing their YAML headers
-# again each time cost half of it (17 of 33 ms for one order); an edited file is parsed again.
-_READ: dict[tuple[str, bytes], Condition] = {}
+# The last reading of each condition file, with the content it was read from: a policy evaluation reads a
+# dozen, and parsing their YAML headers again each time cost half of it (17 of 33 ms for one order); an
+# edited file is parsed again and replaces its entry.
+_READ: dict[str, tuple[bytes, Condition]] = {}
 
 
 def _read_condition(name: str, path: Path) -> Condition:
