@@ -440,3 +440,27 @@ def test_terminal_escapes_in_data_are_printed_escaped(built, case) -> None:  # t
     csv_out = cx("query", "customer-records", "--param", "customer=id:crm/contact/0030000101", "--format", "csv",
                  cwd=store.parent.parent, store=store)
     assert "\x1b[31mESC" in csv_out.stdout  # machine formats carry the data exactly
+
+
+@pytest.mark.parametrize("rel", ["crm/contacts.csv", "case-management/cases.json"])
+def test_an_export_changed_between_check_and_staging_is_refused_not_staged(tmp_path: Path, rel: str) -> None:
+    """The build lets go of each export's rows once its source is checked and reads it again to stage it: a
+    file rewritten in between must not be staged, since its rows are not the ones that were checked."""
+    from cxgraph.build.checking import check
+    from cxgraph.build.pipeline import plan_build
+    from cxgraph.build.staging import stage
+    from cxgraph.errors import CxGraphError
+    from cxgraph.project import load_project
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "sample", data)
+    project = load_project(ROOT, data)
+    selected = project.select(None)
+    plan = plan_build(project, selected)
+    checked = check(project, plan.contracts, {s.name for s in selected}, plan.needs)
+    assert not checked.result.refused
+    target = data / rel
+    target.write_bytes(target.read_bytes().replace(b"a", b"b", 1))  # same size, other content
+    with pytest.raises(CxGraphError, match="changed while the build read it") as caught:
+        stage(selected, plan.contracts, checked, project, tmp_path / "staging", plan.needs)
+    assert str(target) in str(caught.value)

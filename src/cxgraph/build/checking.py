@@ -106,6 +106,9 @@ class MappingNeeds:
     raw_iri: dict[str, set[str]] = field(default_factory=dict)
 
 
+RELEASED: dict[str, Any] = {}  # what a released record's values are: one shared empty dict, not one per row
+
+
 @dataclass
 class Checked:
     """The typed outcome of `check`: the decision per record, the parsed files and the per-record-set state."""
@@ -115,15 +118,13 @@ class Checked:
     states: dict[tuple[str, str], RecordSetState]
 
     def release_values(self) -> None:
-        """Let go of the parsed files and every record's field values, once staging has written them and the
+        """Let go of the field values each record kept past the check (references, subject fields), once the
         subjects they make are known: what the build does after that needs only where each record is (row,
-        locator, JSON pointer). Held to the end, they were the largest part of a build's memory, which then
-        grew with every row (tracemalloc at 1,000 customers: 25 of 47 MiB)."""
-        for parsed in self.files.values():
-            parsed.document, parsed.text, parsed.rows = None, "", []
+        JSON pointer). The exports themselves are let go as each source is checked, and staging reads them
+        again (held to the end, they were most of a build's memory, which grew with every row)."""
         for state in self.states.values():
             for record in state.records:
-                record.values = {}
+                record.values = RELEASED
 
 
 def field_value(rs: RecordSet, record: Record, name: str) -> Any:
@@ -169,6 +170,39 @@ def _file_problem(rs: RecordSet, parsed: SourceFile, records: list[Record]) -> t
     return None
 
 
+def _kept_fields(contracts: dict[str, Contract], names: list[str],
+                 needs: dict[tuple[str, str], MappingNeeds]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Per record set, the fields read after each row's own check: its references (resolved once every
+    source is checked), the fields other records reference, and the fields its subject templates use.
+    Only these are held past the check; staging reads the export again for the rest."""
+    kept: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for source in names:
+        for rs in contracts[source].record_sets.values():
+            for rule in rs.fields.values():
+                if rule.references:
+                    kept[(source, rs.name)].add(rule.name)
+                    kept[rule.references[:2]].add(rule.references[2])
+            kept[(source, rs.name)].update(needs.get((source, rs.name), MappingNeeds()).subject_fields)
+    return {key: tuple(sorted(fields)) for key, fields in kept.items()}
+
+
+def _reduced(rs: RecordSet, record: Record, fields: tuple[str, ...]) -> dict[str, Any]:
+    """A record's values cut down to `fields` (nested as in the export, so `field_value` reads them the same)."""
+    if rs.format != "json":
+        return {name: record.values[name] for name in fields if name in record.values}
+    reduced: dict[str, Any] = {}
+    for name in fields:
+        value = json_value(record.values, name)
+        if value is None:
+            continue
+        *parents, last = name.split(".")
+        node = reduced
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return reduced
+
+
 def check(
     project: Project, contracts: dict[str, Contract], selected: set[str] | None = None,
     needs: dict[tuple[str, str], MappingNeeds] | None = None, max_field_chars: int | None = None,
@@ -189,6 +223,8 @@ def check(
     needs = needs or {}
     limit = max_field_chars or project.max_field_chars
     names, result.unchecked = _to_check(project, contracts, set(selected or contracts))
+    kept = _kept_fields(contracts, names, needs)
+    let_go: set[Path] = set()  # files whose rows were let go once their source was checked
     for source in sorted(refused or ()):  # refused before (the shrink guard): as unreadable, not checked
         result.refused[source] = []
     for source in names:
@@ -201,8 +237,9 @@ def check(
         rows_done = rows_read = 0
         for rs in contract.record_sets.values():
             path = project.data_root / rs.file
-            if path not in files:
+            if path not in files or path in let_go:
                 files[path] = read_file(path, rs.format)
+                let_go.discard(path)
             parsed = files[path]
             count = RecordSetCount(source=source, record_set=rs.name, file=rs.file)
             result.counts[(source, rs.name)] = count
@@ -236,7 +273,14 @@ def check(
                         seen_keys[key] = record.row
                 if issue:
                     state.bad[index] = issue
+            fields = kept.get((source, rs.name), ())
+            for record in records:
+                record.values = _reduced(rs, record, fields) if fields else RELEASED
             rows_done += len(records)
+        for rs in contract.record_sets.values():  # read again by staging: not held while other sources are read
+            parsed = files[project.data_root / rs.file]
+            parsed.document, parsed.rows = None, []
+            let_go.add(parsed.path)
         tick(f"check {source}", rows_done, rows_read, "rows")
     for source in result.refused:
         for rs_name in contracts[source].record_sets:
@@ -248,14 +292,21 @@ def check(
     skip = set(result.unchecked)
     # Parents first, then references, repeated until nothing changes (a quarantined record can leave
     # another record's reference dangling).
+    targets: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for state in checked.values():
+        for rule in state.record_set.fields.values():
+            if rule.references:
+                targets[rule.references[:2]].add(rule.references[2])
     changed = True
     while changed:
         changed = False
         accepted_values: dict[tuple[str, str, str], set[str]] = defaultdict(set)
         quarantined_values: dict[tuple[str, str, str], dict[str, Issue]] = defaultdict(dict)
         for (source, name), state in checked.items():
+            if (source, name) not in targets:
+                continue
             for index, record in enumerate(state.records):
-                for fname in state.record_set.fields:
+                for fname in targets[(source, name)]:
                     raw = field_value(state.record_set, record, fname)
                     for value in raw if isinstance(raw, list) else [raw]:
                         text = value_text(value)
@@ -269,13 +320,14 @@ def check(
             rs = state.record_set
             parent_state = checked.get((source, rs.parent)) if rs.parent else None
             bad_parents = (
-                {parent_state.records[i].pointer for i in parent_state.bad} if parent_state else set()
+                {parent_state.records[i].pointer or () for i in parent_state.bad} if parent_state else set()
             )
             for index, record in enumerate(state.records):
                 if index in state.bad:
                     continue
                 issue = None
-                if bad_parents and any(record.pointer[: len(p)] == p for p in bad_parents):
+                pointer = record.pointer
+                if bad_parents and pointer is not None and any(pointer[: len(p)] == p for p in bad_parents):
                     issue = Issue(source, rs.name, rs.file, record.row, record.locator, "", "",
                                   "parent-quarantined", f"its {rs.parent} record was quarantined")
                 for rule in rs.fields.values():

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +67,7 @@ def _parse(data: bytes) -> list[ox.Quad]:
 
 
 def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str], store: ox.Store,
-           known_subject: set[str] | None = None, tick: Tick = silent) -> Ingested:
+           known_subject: Container[str] | None = None, tick: Tick = silent) -> Ingested:
     """Write every quad of `outputs` into `store`, moving it from its nonce graph to its source's graph.
 
     `sources` maps nonce graph -> source name; `targets` source name -> real graph IRI. A quad in any
@@ -180,7 +180,7 @@ class _FastPath:
         return True
 
 
-def _bad(path: Path, number: int, line: bytes, exc: SyntaxError, known: set[str] | None) -> BadLine:
+def _bad(path: Path, number: int, line: bytes, exc: SyntaxError, known: Container[str] | None) -> BadLine:
     match = _SUBJECT.match(line)
     subject = match.group(1).decode("utf-8", errors="replace") if match else None
     if known is not None and subject not in known:

@@ -39,6 +39,7 @@ from cxgraph.build.provenance import (
     sha256,
 )
 from cxgraph.build.staging import stage
+from cxgraph.build.subject_rows import AnySubject, SubjectRows
 from cxgraph.build.values import value_text
 from cxgraph.errors import CxGraphError
 from cxgraph.lineage import activity_iri
@@ -178,9 +179,9 @@ def _references(template: str) -> list[str]:
     return re.findall(r"\$\(([^)]*)\)", template)
 
 
-def expected_subjects(source: str, rules: list[MappingRule], checked: Checked) -> dict[str, list[tuple[str, int]]]:
+def expected_subjects(source: str, rules: list[MappingRule], checked: Checked) -> SubjectRows:
     """subject IRI -> the accepted rows (record set, index) whose subject templates give it."""
-    subjects: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    subjects = SubjectRows()
     for rule in rules:
         if not rule.subject:
             continue
@@ -194,7 +195,7 @@ def expected_subjects(source: str, rules: list[MappingRule], checked: Checked) -
             values = {r: value_text(field_value(state.record_set, record, r)) or "" for r in refs}
             iri = expand_template(rule.subject, rule.prefixes, values)
             if iri is not None:
-                subjects[iri].append((rule.record_set.name, index))
+                subjects.add(iri, rule.record_set.name, index)
     return subjects
 
 
@@ -347,7 +348,7 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
         work.drop_graph(source.graph)
     faults.point("dropped")
     echo("Loading the mapped quads...")
-    known = {iri for subjects in expected.values() for iri in subjects}
+    known = AnySubject(expected.values())
     ingested = ingest(outputs, {mapping_graph(nonce, s.name): s.name for s in loadable},
                       {s.name: s.graph for s in loadable}, work.raw, known, tick)
     _quarantine_bad_lines(project, work, ingested, expected, checked, loadable)
@@ -371,7 +372,7 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
         per_file: dict[str, int] = defaultdict(int)
         for count in checked.result.for_source(source.name):
             per_file[count.file] += count.read
-        checksums = [(name, sha256(project.data_root / name), per_file[name]) for name in source.files]
+        checksums = [(name, _checksum(checked, project.data_root / name), per_file[name]) for name in source.files]
         provenance += load_quads(project, LoadRecord(
             source=source, started=started, ended=datetime.now(UTC), files=checksums, rows_read=summary.rows_read,
             rows_loaded=summary.rows_loaded, rows_quarantined=summary.rows_quarantined, triples=summary.triples))
@@ -420,7 +421,13 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
                        dropped_graphs=dropped)
 
 
-def located_subjects(source: Source, expected: dict[str, list[tuple[str, int]]], ingested: Ingested,
+def _checksum(checked: Checked, path: Path) -> str:
+    """The checksum of the bytes the check read (not of the file as it is now, which may have changed since)."""
+    parsed = checked.files.get(path)
+    return f"sha256:{parsed.digest}" if parsed is not None and parsed.digest else sha256(path)
+
+
+def located_subjects(source: Source, expected: SubjectRows, ingested: Ingested,
                      checked: Checked) -> dict[str, tuple[int, int, Any]]:
     """Each subject the source's load put in the graph -> (file index, row, JSON pointer) of the first accepted
     record whose subject template gave it: the lineage that reports link focus nodes to."""
@@ -441,7 +448,7 @@ def located_subjects(source: Source, expected: dict[str, list[tuple[str, int]]],
 
 
 def _quarantine_bad_lines(project: Project, work: EmbeddedStore, ingested: Ingested,
-                          expected: dict[str, dict[str, list[tuple[str, int]]]], checked: Checked,
+                          expected: dict[str, SubjectRows], checked: Checked,
                           loadable: list[Source]) -> None:
     """A row whose mapping produced a line the store refused is quarantined, and its quads removed."""
     for bad in ingested.bad_lines:
@@ -465,7 +472,7 @@ def _quarantine_bad_lines(project: Project, work: EmbeddedStore, ingested: Inges
 
 
 def _reconcile(project: Project, work: EmbeddedStore, ingested: Ingested,
-               expected: dict[str, dict[str, list[tuple[str, int]]]], checked: Checked,
+               expected: dict[str, SubjectRows], checked: Checked,
                loadable: list[Source]) -> list[SourceSummary]:
     """Count loaded rows in the graph; rows read must equal rows loaded plus rows quarantined."""
     summaries = []
@@ -476,7 +483,7 @@ def _reconcile(project: Project, work: EmbeddedStore, ingested: Ingested,
             if iri in ingested.subjects[source.name]:
                 for rs_name, index in rows:
                     found[rs_name].add(index)
-        with_subjects = {rs for rows in expected[source.name].values() for rs, _ in rows}
+        with_subjects = expected[source.name].record_sets()
         for count in checked.result.for_source(source.name):
             state = checked.states[(source.name, count.record_set)]
             if count.record_set in with_subjects:
@@ -503,7 +510,7 @@ def _reconcile(project: Project, work: EmbeddedStore, ingested: Ingested,
 
 
 def find_dangling(work: EmbeddedStore, project: Project, loadable: list[Source],
-                  expected: dict[str, dict[str, list[tuple[str, int]]]], checked: Checked,
+                  expected: dict[str, SubjectRows], checked: Checked,
                   limit: int = 1000) -> list[DanglingLink]:
     """Links from the loaded sources to resources in the project's namespace that nothing describes."""
     if not loadable:

@@ -7,6 +7,7 @@ Only the JSONPath subset that YARRRML iterators in this project use is supported
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -22,14 +23,24 @@ from cxgraph.lineage import WHOLE_DOCUMENT, pointer_text
 _TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[\*\]")
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
-    """One source record: where it is (line or JSON pointer) and its raw field values."""
+    """One source record: where it is (line or JSON pointer) and its raw field values.
+
+    Slotted, with the locator computed when asked for: a build holds one per source row until it ends,
+    so every byte here is multiplied by millions of rows.
+    """
 
     row: int
-    locator: str
     values: dict[str, Any]
-    pointer: tuple[Any, ...] = ()
+    pointer: tuple[Any, ...] | None = None  # None: a CSV row (located by its line)
+
+    @property
+    def locator(self) -> str:
+        """How reports name the record: `line N` in a CSV export, its JSON Pointer in a JSON one."""
+        if self.pointer is None:
+            return f"line {self.row}"
+        return pointer_text(self.pointer) or WHOLE_DOCUMENT
 
 
 @dataclass
@@ -43,7 +54,10 @@ class SourceFile:
     document: Any = None
     problem: str | None = None
     problem_line: int | None = None
-    text: str = ""
+    digest: str = ""  # of the bytes read: staging reads a JSON export again and must find the same file
+
+
+_CHANGED = "the export changed while the build read it (checked, then changed before staging): build again"
 
 
 def parse_iterator(iterator: str) -> list[str | None]:
@@ -95,16 +109,24 @@ def _not_utf8(data: bytes) -> str | None:
     return None
 
 
-def read_file(path: Path, fmt: str) -> SourceFile:
-    """Read an export; an unreadable or missing file is reported on the result, never raised, so others still load."""
+def read_file(path: Path, fmt: str, digest: str | None = None) -> SourceFile:
+    """Read an export; an unreadable or missing file is reported on the result, never raised, so others still load.
+
+    `digest`: the file is being read again (staging after the check) and must be the file that was checked;
+    if it changed in between, that is raised.
+    """
     parsed = SourceFile(path=path, format=fmt)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         parsed.problem = "missing file (the data folder has no such export)"
-        return parsed
+        data = b""
     except IsADirectoryError:
         parsed.problem = "is a folder, not an export file"
+        data = b""
+    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+        raise CxGraphError(_CHANGED, path)
+    if parsed.problem:
         return parsed
     if not data.strip():
         parsed.problem = "empty file"
@@ -115,7 +137,8 @@ def read_file(path: Path, fmt: str) -> SourceFile:
         parsed.problem_line = 1
         return parsed
     text = _decode(data)
-    parsed.text = text
+    parsed.digest = hashlib.sha256(data).hexdigest()
+    del data
     if fmt == "csv":
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # an unclosed quote is an error
         try:
@@ -133,7 +156,7 @@ def read_file(path: Path, fmt: str) -> SourceFile:
                 row: dict[str, Any] = dict(zip(parsed.header, values, strict=False))
                 if len(values) != len(parsed.header):
                     row["__width__"] = len(values)
-                parsed.rows.append(Record(row=line, locator=f"line {line}", values=row))
+                parsed.rows.append(Record(row=line, values=row))
         except csv.Error as exc:
             parsed.problem = f"CSV syntax error (truncated or damaged?): {exc}"
             parsed.problem_line = reader.line_num
@@ -209,8 +232,7 @@ def json_records(source: SourceFile, iterator: str) -> list[Record]:
     tokens = parse_iterator(iterator)
     records = []
     for number, (pointer, node) in enumerate(iterate_json(source.document, tokens), start=1):
-        records.append(Record(row=number, locator=pointer_text(pointer) or WHOLE_DOCUMENT, values=node,
-                              pointer=pointer))
+        records.append(Record(row=number, values=node, pointer=pointer))
     return records
 
 
@@ -250,8 +272,13 @@ def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path,
     `transform` changes the copy in place first (while record pointers still hold). Written as ASCII
     JSON, so that text outside any record that is not valid UTF-8 cannot stop the write.
     """
-    # a fresh copy by parsing the text again: deepcopy recurses and fails on deeply nested values
-    document = json.loads(source.text, parse_float=Decimal)
+    # a fresh copy by parsing the file again (deepcopy recurses and fails on deeply nested values; the text is
+    # not held from the check to here, since a build holds every export at once)
+    data = source.path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != source.digest:
+        raise CxGraphError(_CHANGED, source.path)
+    document = json.loads(_decode(data), parse_float=Decimal)
+    del data
     if transform:
         transform(document)
     def order(pointer: tuple[Any, ...]) -> tuple[Any, ...]:

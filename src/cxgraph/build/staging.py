@@ -17,7 +17,7 @@ from cxgraph.build.checking import Checked, MappingNeeds, RecordSetState
 from cxgraph.build.contract import Contract
 from cxgraph.build.iri import raw_iri_value
 from cxgraph.build.mapping_names import raw_column
-from cxgraph.build.records import json_value, set_json_value, write_csv, write_json
+from cxgraph.build.records import json_value, read_file, set_json_value, write_csv, write_json
 from cxgraph.build.values import LOCAL_DATETIME, MIDNIGHT, in_zone
 from cxgraph.project import Project, Source
 
@@ -40,6 +40,7 @@ def stage(
             parsed = checked.files[project.data_root / rel]
             target = staging_root / rel
             if parsed.format == "csv":
+                parsed = read_file(parsed.path, "csv", parsed.digest)  # the rows were let go after the check
                 bad_rows = {s.records[i].row for s in states for i in s.bad}
                 keep = {r.row for r in parsed.rows if r.row not in bad_rows}
                 encode = {(name, kind): kind for s in states
@@ -48,7 +49,7 @@ def stage(
                 write_csv(parsed, keep, target, {raw_column(n, k): (n, _encoder(k)) for (n, k) in encode},
                           blank_is_absent=True, rewrite=_zoned_fields(states, source.timezone))
             else:
-                drop = {s.records[i].pointer for s in states for i in s.bad}
+                drop = {s.records[i].pointer or () for s in states for i in s.bad}
                 rewrites = [(s, needs.get((source.name, s.record_set.name), MappingNeeds())) for s in states]
                 zoned = _zoned_fields(states, source.timezone)
                 write_json(parsed, drop, target,
@@ -98,7 +99,7 @@ def _encode_json(document: Any, rewrites: list[tuple[RecordSetState, MappingNeed
             if index in state.bad or record.pointer in drop:
                 continue
             node = document
-            for part in record.pointer:
+            for part in record.pointer or ():
                 node = node[part]
             for name in state.record_set.fields:  # a blank value is absent, as the contract check read it
                 set_json_value(node, name, lambda v: None if v.strip() == "" else v)
