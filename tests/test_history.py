@@ -228,3 +228,33 @@ def test_the_history_kept_and_a_build_killed_before_its_line(history: dict[str, 
     gone = cx("sparql", EMAIL, "--as-of", history["between"].isoformat(), cwd=tmp_path,  # type: ignore[attr-defined]
               store=store)
     assert gone.returncode == 2 and "its history starts at" in gone.stderr
+
+
+def test_what_a_store_remembers_is_per_published_build(tmp_path: Path) -> None:
+    """`remembered` (the policy catalog, when graphs were loaded) is computed once per published build, for every
+    reader of it, and afresh for the next build and for a store in memory, whose data can change under it."""
+    from cxgraph.answer.policy import rules
+
+    store = tmp_path / "store"
+    policy = (f"INSERT DATA {{ GRAPH <{ID}graph/x> {{ <{ID}p> a <{CX}Policy> ; <{CX}hasScopeQuery> 'scope.rq' . "
+              f"<{ID}r1> <{CX}isRuleOf> <{ID}p> ; <{CX}hasConditionQuery> 'first.rq' }} }}")
+    write_store(store, update=policy)
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    first, second = EmbeddedStore(store), EmbeddedStore(store)
+    assert first.remembered("n", compute) == 1 and second.remembered("n", compute) == 1  # one build: once
+    assert [r.condition for _p, _l, _s, r in rules(first)] == ["first.rq"]
+    first.close()
+    second.close()
+    rule = f"GRAPH <{ID}graph/x> {{ <{ID}r1> <{CX}hasConditionQuery>"
+    write_store(store, update=f"DELETE DATA {{ {rule} 'first.rq' }} }}; INSERT DATA {{ {rule} 'next.rq' }} }}")
+    later = EmbeddedStore(store)
+    assert later.remembered("n", compute) == 2  # the next build: computed again
+    assert [r.condition for _p, _l, _s, r in rules(later)] == ["next.rq"]
+    later.close()
+    memory = EmbeddedStore()
+    assert memory.remembered("n", compute) == 3 and memory.remembered("n", compute) == 4

@@ -25,6 +25,7 @@ from cxgraph.answer.recommend import find_resource, given_iri
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
 from cxgraph.stores.binding import bind_values, values_rows
+from cxgraph.stores.embedded import remembered
 from cxgraph.vocab import CX, PREFIXES, RDF, RDFS, sparql_prologue
 from cxgraph.yamlio import read_header
 
@@ -388,9 +389,10 @@ def _conflicts(store: Any, project: Project, party: str | None, scope: Scope, wr
 
 def _loaded(store: Any, graphs: set[str]) -> dict[str, str]:
     """When each graph was last loaded (its latest source load's end)."""
-    rows = store.query(sparql_prologue() + "SELECT ?g (MAX(?end) AS ?t) WHERE { ?load a cx:SourceLoad ; "
-                       "cx:hasTargetGraph ?g ; prov:endedAtTime ?end } GROUP BY ?g")
-    found = {str(row["g"].value): str(row["t"].value) for row in rows if row["t"] is not None}
+    found: dict[str, str] = remembered(store, "graphs loaded", lambda: {
+        str(row["g"].value): str(row["t"].value) for row in store.query(
+            sparql_prologue() + "SELECT ?g (MAX(?end) AS ?t) WHERE { ?load a cx:SourceLoad ; "
+            "cx:hasTargetGraph ?g ; prov:endedAtTime ?end } GROUP BY ?g") if row["t"] is not None})
     return {g: found[g] for g in graphs if g in found}
 
 

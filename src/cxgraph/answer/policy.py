@@ -28,6 +28,7 @@ from cxgraph.answer.conditions import Condition, Fact, load_condition, moment, r
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
 from cxgraph.stores.binding import bind_values
+from cxgraph.stores.embedded import remembered
 from cxgraph.vocab import sparql_prologue
 
 ALLOWED, FORBIDDEN, NOT_ALLOWED = "allowed", "forbidden", "not allowed"
@@ -113,7 +114,13 @@ _RULES = """
 
 def rules(store: Any, rule: str | None = None) -> list[tuple[str, str, str | None, Rule]]:
     """Every policy rule with a condition query (or the one named), as (policy, its label, its scope query or
-    None, the rule), in policy and rule IRI order."""
+    None, the rule), in policy and rule IRI order. The whole catalog is read once per published build."""
+    if rule is None:
+        return list(remembered(store, "policy rules", lambda: _rules(store, None)))
+    return _rules(store, rule)
+
+
+def _rules(store: Any, rule: str | None) -> list[tuple[str, str, str | None, Rule]]:
     text = sparql_prologue() + _RULES
     if rule is not None:
         text = bind_values(text, {"rule": ox.NamedNode(rule)})
@@ -135,15 +142,19 @@ def policies_for(store: Any, project: Project, given_kind: str,
                  cache: dict[str, Condition] | None = None) -> list[Policy]:
     """Every policy whose scope query is evaluated for `given_kind` (a scope query's `input:`), in IRI order."""
     found: dict[str, tuple[str, str, list[Rule]]] = {
-        row["policy"].value: (row["label"].value if row["label"] else row["policy"].value, row["scope"].value, [])
-        for row in store.query(sparql_prologue() + "SELECT ?policy ?label ?scope WHERE { ?policy a cx:Policy ; "
-                               "cx:hasScopeQuery ?scope OPTIONAL { ?policy rdfs:label ?label } } ORDER BY ?policy")}
+        policy: (label, scope, []) for policy, label, scope in remembered(store, "policies", lambda: [
+            (row["policy"].value, row["label"].value if row["label"] else row["policy"].value, row["scope"].value)
+            for row in store.query(sparql_prologue() + _POLICIES)])}
     for policy, _label, _scope, rule in rules(store):
         if policy in found:
             found[policy][2].append(rule)
     cache = {} if cache is None else cache
     return [Policy(iri, label, scope, tuple(members)) for iri, (label, scope, members) in found.items()
             if load_condition(project, scope, cache).input == given_kind]
+
+
+_POLICIES = ("SELECT ?policy ?label ?scope WHERE { ?policy a cx:Policy ; cx:hasScopeQuery ?scope "
+             "OPTIONAL { ?policy rdfs:label ?label } } ORDER BY ?policy")
 
 
 def _words(term: Any) -> tuple[str, ...]:

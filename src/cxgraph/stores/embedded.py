@@ -16,10 +16,11 @@ import contextlib
 import gc
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 import pyoxigraph as ox
 
@@ -32,6 +33,18 @@ from cxgraph.stores.generations import BuildLock, ReaderLease, StoreFolder
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 DUMP_FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
+
+
+T = TypeVar("T")
+_REMEMBERED: dict[str, dict[str, Any]] = {}  # generation folder -> name -> value (EmbeddedStore.remembered)
+_REMEMBERED_LOCK = threading.Lock()
+_REMEMBERED_GENERATIONS = 4
+
+
+def remembered(store: Any, name: str, compute: Callable[[], T]) -> T:
+    """`store.remembered(name, compute)` where the store has it (see EmbeddedStore.remembered), else `compute()`."""
+    method = getattr(store, "remembered", None)
+    return cast(T, method(name, compute)) if method is not None else compute()
 
 
 def default_store_path() -> Path:
@@ -65,6 +78,8 @@ class GraphStore(Protocol):
     def export_graph(self, graph: str) -> bytes: ...
 
     def finish_load(self) -> None: ...
+
+    def remembered(self, name: str, compute: Callable[[], T]) -> T: ...
 
 
 class Workspace:
@@ -169,6 +184,26 @@ class EmbeddedStore:
     @property
     def raw(self) -> ox.Store:
         return self._open()
+
+    def remembered(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per published build for everyone in this process, for what only a build changes
+        (the policy catalog, when each graph was loaded). A published generation is never written again, so
+        its folder is the key; a store in memory or a build's workspace can change, so it computes each time.
+        The value is shared: callers must not change it."""
+        self._open()
+        if self._lease is None:
+            return compute()
+        key = str(self._lease.generation)
+        with _REMEMBERED_LOCK:
+            held = _REMEMBERED.pop(key, None)
+            if held is None:
+                held = {}
+                while len(_REMEMBERED) >= _REMEMBERED_GENERATIONS:  # the least recently used goes
+                    del _REMEMBERED[next(iter(_REMEMBERED))]
+            _REMEMBERED[key] = held
+        if name not in held:
+            held[name] = compute()
+        return cast(T, held[name])
 
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None) -> Any:
         """Run SPARQL with the union default graph; bindings are RDF terms, never text."""

@@ -19,10 +19,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -33,6 +33,8 @@ from cxgraph.stores.binding import bind_values, strip_prologue
 from cxgraph.stores.embedded import DUMP_FORMATS, EmbeddedStore, Term, Workspace
 from cxgraph.stores.generations import BuildLock
 from cxgraph.vocab import XSD_STRING
+
+T = TypeVar("T")
 
 
 class PublishUncertain(CxGraphError):
@@ -192,6 +194,11 @@ class RemoteStore:
         return f"{self.endpoint.gsp}?{urllib.parse.urlencode({'graph': graph})}"
 
     # -- GraphStore interface ---------------------------------------------------------------------
+    def remembered(self, name: str, compute: Callable[[], T]) -> T:
+        """Computed each time: another client can change the endpoint's data at any moment."""
+        del name
+        return compute()
+
     def query(self, sparql: str, bindings: Mapping[str, Term] | None = None, *, dataset: bool = True) -> Any:
         """Run a query through SPARQLWrapper; parameters travel as a VALUES block of RDF terms."""
         from SPARQLWrapper import JSON, POST, SPARQLWrapper
