@@ -72,7 +72,9 @@ def run_stage(stage: str, work: Path, args: argparse.Namespace, **extra: Any) ->
     if proc.returncode != 0 or not result_file.exists():
         tail = [line for line in stderr.strip().splitlines() if line.strip()][-1:] or ["no output"]
         return {"error": f"failed: {tail[0][:200]}", "wall_seconds": wall, "peak_mib": peak}
-    return {**json.loads(result_file.read_text(encoding="utf-8")), "wall_seconds": wall, "peak_mib": peak}
+    result = {**json.loads(result_file.read_text(encoding="utf-8")), "wall_seconds": wall, "peak_mib": peak}
+    result_file.write_text(json.dumps(result, default=str), encoding="utf-8")  # whole, for a later --resume
+    return result
 
 
 def measure(customers: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -122,7 +124,7 @@ def markdown(runs: list[dict[str, Any]], machine: str) -> str:
         return f"| {label} | " + " | ".join(cells) + " |\n"
 
     lines = [row("generate: rows, rows/s, peak MiB", lambda r: f"{r['generate']['rows']:,} rows, "
-                 f"{r['generate']['rows'] / r['generate']['seconds']:,.0f}/s, {r['generate']['peak_mib']:,.0f}")]
+                 f"{r['generate']['rows'] / r['generate']['seconds']:,.0f}/s, {_f(r['generate'].get('peak_mib'), 0)}")]
     def rate(r: dict[str, Any], stage: str) -> float:
         return float(r[stage]["quads"] / r[stage]["seconds"])
 

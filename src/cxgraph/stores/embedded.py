@@ -39,6 +39,7 @@ T = TypeVar("T")
 _REMEMBERED: dict[str, dict[str, Any]] = {}  # generation folder -> name -> value (EmbeddedStore.remembered)
 _REMEMBERED_LOCK = threading.Lock()
 _REMEMBERED_GENERATIONS = 4
+DROP_STEP = 50_000  # quads deleted per transaction when a build drops a graph in its workspace
 
 
 def remembered(store: Any, name: str, compute: Callable[[], T]) -> T:
@@ -253,7 +254,16 @@ class EmbeddedStore:
         return graph
 
     def drop_graph(self, graph: str) -> None:
-        self._writable().update(f"DROP SILENT GRAPH <{graph}>")
+        store = self._writable()
+        if self.is_private:
+            # A build's own workspace (a copy of the live store) drops the graphs it replaces. One DROP is one
+            # transaction, held in memory until it commits: dropping a 469,000-quad graph peaked at 688 MiB and
+            # took 12 s, in deletes of 50,000 at 409 MiB and 8 s; a rebuild at 100,000 customers drops millions.
+            # Nobody else reads the workspace, so the graph may go in steps.
+            while store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+                store.update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {{ SELECT ?s ?p ?o WHERE "
+                             f"{{ GRAPH <{graph}> {{ ?s ?p ?o }} }} LIMIT {DROP_STEP} }} }}")
+        store.update(f"DROP SILENT GRAPH <{graph}>")
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         if self.is_private:  # no reader to protect: the bulk path (a failed build discards the workspace)
