@@ -214,3 +214,20 @@ def test_a_case_that_does_not_exist_is_named(sample: Built, given: str, message:
                                    "<https://data.brightwater.example/id/case-management/case/CS0018812>"])
 def test_a_case_is_named_by_iri_too(sample: Built, given: str) -> None:
     assert find_case(sample.store, sample.project, given) == ID + "case-management/case/CS0018812"
+
+
+def test_cq13_a_recommendation_that_only_sets_a_priority_is_one_row_per_rule(sample: Built, tmp_path: Path) -> None:
+    """CQ 13 on a triage that names no team: `what` is unbound, and the recommendation is not repeated once for
+    every label in the store (its label lookup read every label when nothing was recommended)."""
+    from cxgraph.answer.queries import bind, catalog
+    from cxgraph.stores.binding import bind_values
+
+    store = _copy(sample)
+    write_triage(store, sample.project, triage(store, sample.project), tmp_path / "build.lock")
+    case = f"{ID}case-management/case/CS0013003"
+    query = catalog(ROOT / "queries")["recommendations"]
+    rows = list(store.query(bind_values(query.text, bind(query, {"about": f"<{case}>"}, {}))))
+    fired = {r["f"].value for r in store.query(
+        f"SELECT ?f WHERE {{ ?rec <{CX}isPromptedBy> <{case}> ; <{CX}hasRuleFiring>/<{CX}firedRule> ?f }}")}
+    assert fired and len(rows) == len(fired)
+    assert all(r["what"] is None and r["verdict"].value == "routes to" and r["priority"].value == "P1" for r in rows)
