@@ -3,6 +3,7 @@ a source's phone country and time zone, identity keys scoped to one system, and 
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import replace
 from datetime import date
@@ -367,3 +368,30 @@ def test_a_registry_chooses_its_rules(tmp_path: Path, monkeypatch: pytest.Monkey
         load_rules(replace(project, rules=(ROOT / "rules", tmp_path / "rules")))
     with pytest.raises(CxGraphError, match="no such rules folder or file"):
         load_rules(replace(project, rules=(tmp_path / "nowhere",)))
+
+
+def test_two_record_sets_of_one_csv_file_are_each_checked_whole(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two record sets read the same CSV export (so they share its rows): the first one's check must not cut the
+    rows down to what it keeps before the second is checked (every row's LastName would then read as missing)."""
+    from cxgraph.build.checking import check
+    from cxgraph.build.contract import load_contracts
+
+    contract = tmp_path / "crm.json"
+    contract.write_text(json.dumps({"source": "crm", "record_sets": {
+        "contacts": {"file": "crm/contacts.csv", "format": "csv", "key": "ContactId",
+                     "fields": {"ContactId": {"type": "string", "required": True}}},
+        "names": {"file": "crm/contacts.csv", "format": "csv", "key": "ContactId",
+                  "fields": {"ContactId": {"type": "string", "required": True, "references": "contacts.ContactId"},
+                             "LastName": {"type": "string", "required": True}}},
+    }}), encoding="utf-8")
+    registry = _registry(tmp_path)
+    registry.write_text(registry.read_text(encoding="utf-8").replace(
+        f"files: [crm/contacts.csv, crm/households.csv]\n    contract: {ROOT / 'loaders/contracts/crm.json'}",
+        f"files: [crm/contacts.csv]\n    contract: {contract}"), encoding="utf-8")
+    project = _project(registry, monkeypatch)
+    result = check(project, load_contracts(project), {"crm"}).result
+    rows = sum(1 for _ in csv.DictReader((ROOT / "data/sample/crm/contacts.csv").open(encoding="utf-8")))
+    assert [(c.record_set, c.read, c.quarantined) for c in result.for_source("crm")] == [
+        ("contacts", rows, 0), ("names", rows, 0)]
+    assert not result.issues

@@ -238,7 +238,8 @@ def check(
         for rs in contract.record_sets.values():
             path = project.data_root / rs.file
             if path not in files or path in let_go:
-                files[path] = read_file(path, rs.format)
+                first = files.get(path)  # read by another source before: it must still be the file checked then
+                files[path] = read_file(path, rs.format, first.digest if first is not None and first.digest else None)
                 let_go.discard(path)
             parsed = files[path]
             count = RecordSetCount(source=source, record_set=rs.name, file=rs.file)
@@ -273,11 +274,18 @@ def check(
                         seen_keys[key] = record.row
                 if issue:
                     state.bad[index] = issue
-            fields = kept.get((source, rs.name), ())
-            for record in records:
-                record.values = _reduced(rs, record, fields) if fields else RELEASED
             rows_done += len(records)
-        for rs in contract.record_sets.values():  # read again by staging: not held while other sources are read
+        # Every record set of the source is checked: keep what is read later, of every record set reading the file
+        # (two record sets of one CSV file share its rows), and let the file go; staging reads it again.
+        per_file: dict[str, set[str]] = defaultdict(set)
+        for rs in contract.record_sets.values():
+            per_file[rs.file].update(kept.get((source, rs.name), ()))
+        for rs in contract.record_sets.values():
+            fields = tuple(sorted(per_file[rs.file]))
+            held = checked.get((source, rs.name))
+            for record in held.records if held is not None else []:
+                record.values = _reduced(rs, record, fields) if fields else RELEASED
+        for rs in contract.record_sets.values():
             parsed = files[project.data_root / rs.file]
             parsed.document, parsed.rows = None, []
             let_go.add(parsed.path)
