@@ -241,3 +241,29 @@ def test_reason_command_without_store(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app(), ["reason", "--store", str(tmp_path / "none"), "--project", str(ROOT)])
     assert result.exit_code == 2
     assert "run `cxgraph build` first" in result.output
+
+
+def test_a_workspace_streams_the_subclass_closure_to_the_same_graph_an_update_writes(sample: Built) -> None:
+    """A build's workspace streams new types into the bulk loader; any other store takes the SPARQL update. Both
+    give the same inferred graph on the sample."""
+    graph = ox.NamedNode(inferred_graph(sample.project))
+    found = []
+    for store in (EmbeddedStore.private(ox.Store()), EmbeddedStore()):
+        store.raw.extend(q for q in sample.store.raw.quads_for_pattern(None, None, None, None) if q.graph_name != graph)
+        assert store.is_private == (not found)
+        materialize(store, sample.project)
+        found.append({str(q) for q in store.raw.quads_for_pattern(None, None, None, graph)})
+    assert found[0] and found[0] == found[1]
+
+
+def test_a_workspace_drops_a_graph_in_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A workspace deletes a graph it replaces a few quads per transaction (bounded memory), and all of it."""
+    import cxgraph.stores.embedded as embedded
+
+    monkeypatch.setattr(embedded, "DROP_STEP", 7)
+    store = EmbeddedStore.private(ox.Store())
+    graph, other = ox.NamedNode(ID + "graph/g"), ox.NamedNode(ID + "graph/other")
+    store.raw.extend(ox.Quad(ox.NamedNode(f"{ID}s{i}"), ox.NamedNode(CX + "p"), ox.Literal(i), g)
+                     for i in range(50) for g in (graph, other))
+    store.drop_graph(graph.value)
+    assert store.count(graph.value) == 0 and store.count(other.value) == 50
