@@ -9,6 +9,7 @@ the parsed files that staging writes the accepted records from.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,15 +176,22 @@ def _kept_fields(contracts: dict[str, Contract], names: list[str],
     """Per record set, the fields read after each row's own check: its references (resolved once every
     source is checked), the fields other records reference, and the fields its subject templates use.
     Only these are held past the check; staging reads the export again for the rest."""
-    kept: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for source in names:
-        for rs in contracts[source].record_sets.values():
-            for rule in rs.fields.values():
-                if rule.references:
-                    kept[(source, rs.name)].add(rule.name)
-                    kept[rule.references[:2]].add(rule.references[2])
-            kept[(source, rs.name)].update(needs.get((source, rs.name), MappingNeeds()).subject_fields)
+    record_sets = [rs for source in names for rs in contracts[source].record_sets.values()]
+    kept = _referenced(record_sets)
+    for rs in record_sets:
+        kept[(rs.source, rs.name)].update(rule.name for rule in rs.fields.values() if rule.references)
+        kept[(rs.source, rs.name)].update(needs.get((rs.source, rs.name), MappingNeeds()).subject_fields)
     return {key: tuple(sorted(fields)) for key, fields in kept.items()}
+
+
+def _referenced(record_sets: Iterable[RecordSet]) -> dict[tuple[str, str], set[str]]:
+    """(source, record set) -> its fields that the given record sets' references point at."""
+    targets: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for rs in record_sets:
+        for rule in rs.fields.values():
+            if rule.references:
+                targets[rule.references[:2]].add(rule.references[2])
+    return targets
 
 
 def _reduced(rs: RecordSet, record: Record, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -300,11 +308,7 @@ def check(
     skip = set(result.unchecked)
     # Parents first, then references, repeated until nothing changes (a quarantined record can leave
     # another record's reference dangling).
-    targets: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for state in checked.values():
-        for rule in state.record_set.fields.values():
-            if rule.references:
-                targets[rule.references[:2]].add(rule.references[2])
+    targets = _referenced(state.record_set for state in checked.values())
     changed = True
     while changed:
         changed = False

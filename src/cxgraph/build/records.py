@@ -124,7 +124,8 @@ def read_file(path: Path, fmt: str, digest: str | None = None) -> SourceFile:
     except IsADirectoryError:
         parsed.problem = "is a folder, not an export file"
         data = b""
-    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+    found = hashlib.sha256(data).hexdigest()
+    if digest is not None and found != digest:
         raise CxGraphError(_CHANGED, path)
     if parsed.problem:
         return parsed
@@ -137,7 +138,7 @@ def read_file(path: Path, fmt: str, digest: str | None = None) -> SourceFile:
         parsed.problem_line = 1
         return parsed
     text = _decode(data)
-    parsed.digest = hashlib.sha256(data).hexdigest()
+    parsed.digest = found
     del data
     if fmt == "csv":
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # an unclosed quote is an error
