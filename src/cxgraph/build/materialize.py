@@ -43,16 +43,21 @@ PROPERTY_STEP = "(rdfs:subPropertyOf|owl:equivalentProperty|^owl:equivalentPrope
 TOP_CLASSES = "owl:Thing, rdfs:Resource, rdfs:Class, owl:Class"
 TOP_PROPERTIES = "owl:topObjectProperty, owl:topDataProperty"
 
-SUBPROPERTY_WHERE = """
+SUBPROPERTIES = PREFIXES + """
+SELECT DISTINCT ?p ?super WHERE {{
+  GRAPH <{ontology}> {{ ?p {property_step}+ ?super }}
+  FILTER(isIRI(?p) && isIRI(?super) && ?p != ?super && ?super NOT IN ({top_properties}))
+}} ORDER BY ?p ?super"""
+
+# Run once per property with its superproperties, the property written in: as one update joined to the pairs
+# above, the store read every quad of every data graph and held them (at 100,000 customers: 29 s and +4.4 GB,
+# the build's peak, for 6,812 triples; per property 0.02 s at 10,000 customers).
+SUBPROPERTY_RULE = PREFIXES + """
+INSERT {{ GRAPH <{staging}> {{ ?s ?super ?o }} }}
 WHERE {{
-  {{ SELECT DISTINCT ?p ?super WHERE {{
-      GRAPH <{ontology}> {{ ?p {property_step}+ ?super }}
-      FILTER(isIRI(?p) && isIRI(?super) && ?p != ?super && ?super NOT IN ({top_properties}))
-  }} }}
-  VALUES ?g {{ {data} }}
-  GRAPH ?g {{ ?s ?p ?o }}
+  VALUES ?super {{ {supers} }}
+  GRAPH ?g {{ ?s {prop} ?o }} FILTER(?g IN ({data_list}))
 }}"""
-SUBPROPERTY_RULE = PREFIXES + "INSERT {{ GRAPH <{staging}> {{ ?s ?super ?o }} }}" + SUBPROPERTY_WHERE
 
 SUPERCLASSES = PREFIXES + """
 SELECT DISTINCT ?class ?super WHERE {{
@@ -135,6 +140,15 @@ def _sparql(template: str, project: Project, staging: str, data: list[str], **te
         top_classes=TOP_CLASSES, top_properties=TOP_PROPERTIES, **terms)
 
 
+def _subproperty_closure(store: GraphStore, project: Project, staging: str, data: list[str]) -> None:
+    """`s p o` and p ⊑ q gives `s q o`: one update per property p that has superproperties."""
+    supers: dict[str, list[str]] = defaultdict(list)
+    for row in store.query(_sparql(SUBPROPERTIES, project, staging, data)):
+        supers[str(row["p"])].append(str(row["super"]))  # serialized IRIs: <...>
+    for prop, above in supers.items():
+        store.update(_sparql(SUBPROPERTY_RULE, project, staging, data, prop=prop, supers=" ".join(above)))
+
+
 def _subclass_closure(store: GraphStore, project: Project, staging: str, data: list[str]) -> None:
     """`x a C` and C ⊑ D gives `x a D`: one update per class C that has superclasses."""
     supers: dict[str, list[str]] = defaultdict(list)
@@ -168,7 +182,7 @@ def materialize(store: GraphStore, project: Project) -> dict[str, int]:
         def run(template: str) -> None:
             store.update(_sparql(template, project, staging, data))
 
-        run(SUBPROPERTY_RULE)  # streamed like the subclass rule, it peaked higher (1.4 against 0.9 GB at 10,000)
+        _subproperty_closure(store, project, staging, data)
         _subclass_closure(store, project, staging, data)
         rounds = 0
         size = store.count(staging)
