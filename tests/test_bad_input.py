@@ -145,6 +145,39 @@ def test_an_export_cut_at_a_row_boundary_is_refused_by_the_shrink_guard(built, c
     assert counts(store)[CRM] < built[1][CRM]
 
 
+def triples(store: Path) -> dict[str, set[str]]:
+    reader = EmbeddedStore(store)
+    found: dict[str, set[str]] = {}
+    for quad in reader.raw.quads_for_pattern(None, None, None, None):
+        found.setdefault(str(quad.graph_name), set()).add(str(quad.triple))
+    reader.close()
+    return found
+
+
+def test_a_full_build_with_a_refused_source_keeps_every_graph_it_does_not_rewrite(built, case) -> None:  # type: ignore[no-untyped-def]
+    """A full build's workspace starts with only the graphs it will not rewrite, not a copy it drops graphs from:
+    the refused source's graph and lineage come back whole, and the load history and a recorded action stay."""
+    store, data = case
+    actions, lineage, provenance = (f"<{BASE}graph/actions>", f"<{BASE}graph/lineage/crm>",
+                                    f"<{BASE}graph/provenance>")
+    write_store(store, update=f'INSERT DATA {{ GRAPH {actions} {{ <{BASE}id/action/kept> '
+                              '<http://www.w3.org/2000/01/rdf-schema#label> "recorded before the build" } }')
+    before = triples(store)
+    path = data / "crm" / "contacts.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:11]), encoding="utf-8")  # the header and 10 of 152 contacts
+    proc = build(store, data)
+    assert_refused(proc, store, built[1], "crm", "crm/contacts.csv: 10 records where the last load read 144 (-93%)")
+    after = triples(store)
+    for graph in (f"<{CRM}>", lineage, actions):
+        assert after[graph] == before[graph], graph
+    assert before[provenance] < after[provenance]  # this build's loads added to the history
+    for graph in (f"<{GRAPH}billing>", f"<{BASE}graph/registry>"):
+        assert after[graph] == before[graph], graph  # rebuilt from the same exports: the same triples
+    assert len(after[f"<{BASE}graph/lineage/billing>"]) == len(before[f"<{BASE}graph/lineage/billing>"])
+    assert set(after) == set(before)
+
+
 def test_one_file_of_a_source_cut_short_is_refused_too(built, case) -> None:  # type: ignore[no-untyped-def]
     store, data = case
     path = data / "crm" / "households.csv"

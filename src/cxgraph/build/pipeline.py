@@ -278,7 +278,8 @@ def build(
     folder = WorkFolder(work_dir)
     reports = folder.reports
     names = {s.name for s in selected}
-    with store.workspace(folder.lock, fresh_if_damaged=not only) as ws:
+    with store.workspace(folder.lock, fresh_if_damaged=not only,
+                         replacing=None if only else replaced_by_full_build(project)) as ws:
         started = datetime.now(UTC)
         previous = {} if allow_shrink else previous_rows(store, project)
         checked = check(project, contracts, names, needs, tick=tick)
@@ -342,6 +343,8 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     present = set(ws.target_graphs)
     untouched = [s.graph for s in project.sources.values() if s not in loadable and s.graph in present]
     ws.fetch(untouched + ([engine["ontology"]] if only and engine["ontology"] in present else []))
+    ws.keep([g for s in project.sources.values() if s not in loadable
+             for g in [project.lineage_graph(s.name)] if g in present])
     previous = {name: work.count(project.sources[name].graph) for name in result.refused
                 if project.sources[name].graph in present}
     for source in loadable:
@@ -419,6 +422,14 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
                        unknown_graphs=[g for g in unknown if g not in dropped]
                        + ([f"the default graph ({default_triples} triples)"] if default_triples and only else []),
                        dropped_graphs=dropped)
+
+
+def replaced_by_full_build(project: Project) -> set[str]:
+    """The graphs a full build writes whole: every source's graph and lineage (unless the source is refused,
+    when the workspace fetches them back) and the engine's graphs it recomputes."""
+    engine = project.engine_graphs()
+    return ({g for s in project.sources.values() for g in (s.graph, project.lineage_graph(s.name))}
+            | {engine[kind] for kind in ("ontology", "registry", "identity", "inferred", "derived")})
 
 
 def _checksum(checked: Checked, path: Path) -> str:

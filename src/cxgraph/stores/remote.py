@@ -330,12 +330,14 @@ class RemoteStore:
 
     # -- writing --------------------------------------------------------------------------------------
     @contextlib.contextmanager
-    def workspace(self, lock: Path, fresh_if_damaged: bool = False) -> Iterator[Workspace]:
+    def workspace(self, lock: Path, fresh_if_damaged: bool = False,
+                  replacing: Iterable[str] | None = None) -> Iterator[Workspace]:
         """A private in-memory store to build in, published by one SPARQL Update that swaps every graph.
 
-        The workspace starts empty; `fetch` downloads the graphs the build reads but does not replace
-        (for `--only`). Publishing is one update request, one transaction on Fuseki and Oxigraph, that
-        replaces every graph the build touches, adds the new provenance and drops what the build drops:
+        The workspace starts empty (`replacing` is for a store that would otherwise start as a copy); `fetch`
+        downloads the graphs the build reads but does not replace (for `--only`). Publishing is one update
+        request, one transaction on Fuseki and Oxigraph, that replaces every graph the build touches, adds
+        the new provenance and drops what the build drops:
         up to `inline_limit()` quads the data is written in that request; above it each graph is first
         uploaded into a staging graph (Graph Store Protocol, bounded chunks) that the request moves into
         place. A build that fails before that request leaves the store as it was (its staging graphs are
