@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, cx, write_store
+from cxgraph.build import pipeline
+from cxgraph.errors import CxGraphError
+from cxgraph.project import WorkFolder, load_project
 from cxgraph.stores.embedded import EmbeddedStore
 
 BASE = "https://data.brightwater.example/"
@@ -160,8 +163,11 @@ def test_a_full_build_with_a_refused_source_keeps_every_graph_it_does_not_rewrit
     store, data = case
     actions, lineage, provenance = (f"<{BASE}graph/actions>", f"<{BASE}graph/lineage/crm>",
                                     f"<{BASE}graph/provenance>")
+    recommendations = f"<{BASE}graph/recommendations>"
     write_store(store, update=f'INSERT DATA {{ GRAPH {actions} {{ <{BASE}id/action/kept> '
-                              '<http://www.w3.org/2000/01/rdf-schema#label> "recorded before the build" } }')
+                              '<http://www.w3.org/2000/01/rdf-schema#label> "recorded before the build" } '
+                              f'GRAPH {recommendations} {{ <{BASE}id/recommendation/kept> '
+                              '<http://www.w3.org/2000/01/rdf-schema#label> "made before the build" } }')
     before = triples(store)
     path = data / "crm" / "contacts.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -169,13 +175,37 @@ def test_a_full_build_with_a_refused_source_keeps_every_graph_it_does_not_rewrit
     proc = build(store, data)
     assert_refused(proc, store, built[1], "crm", "crm/contacts.csv: 10 records where the last load read 144 (-93%)")
     after = triples(store)
-    for graph in (f"<{CRM}>", lineage, actions):
+    for graph in (f"<{CRM}>", lineage, actions, recommendations):
         assert after[graph] == before[graph], graph
     assert before[provenance] < after[provenance]  # this build's loads added to the history
-    for graph in (f"<{GRAPH}billing>", f"<{BASE}graph/registry>"):
+    for graph in (f"<{GRAPH}billing>", f"<{BASE}graph/registry>", f"<{BASE}graph/identity>",
+                  f"<{BASE}graph/derived>"):
         assert after[graph] == before[graph], graph  # rebuilt from the same exports: the same triples
+    inferred = f"<{BASE}graph/inferred>"  # the same, but for the types of this build's load records
+    assert ({t for t in after[inferred] if not t.startswith(f"<{BASE}id/load/")}
+            == {t for t in before[inferred] if not t.startswith(f"<{BASE}id/load/")})
     assert len(after[f"<{BASE}graph/lineage/billing>"]) == len(before[f"<{BASE}graph/lineage/billing>"])
     assert set(after) == set(before)
+
+
+def test_a_full_build_that_cannot_write_its_new_generation_fails_and_replaces_nothing(
+        built, case, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A write error while the graphs it keeps are copied in (a full disk) fails the build: it is not taken for
+    a damaged live store, from which a full build would start afresh and lose the load history."""
+    store, data = case
+    before = triples(store)
+    generations = sorted(p.name for p in (store / "generations").iterdir())
+
+    def full_disk(self: EmbeddedStore, quads: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(EmbeddedStore, "add_quads", full_disk)
+    with pytest.raises(CxGraphError, match=r"cannot copy the graph .*No space left on device.*nothing was replaced"):
+        pipeline.build(load_project(ROOT, data), EmbeddedStore(store), WorkFolder.beside(store).root,
+                       echo=lambda _m: None)
+    monkeypatch.undo()
+    assert triples(store) == before
+    assert sorted(p.name for p in (store / "generations").iterdir()) == generations
 
 
 def test_one_file_of_a_source_cut_short_is_refused_too(built, case) -> None:  # type: ignore[no-untyped-def]

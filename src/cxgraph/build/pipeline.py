@@ -279,7 +279,7 @@ def build(
     reports = folder.reports
     names = {s.name for s in selected}
     with store.workspace(folder.lock, fresh_if_damaged=not only,
-                         replacing=None if only else replaced_by_full_build(project)) as ws:
+                         keeping=None if only else kept_by_full_build(project)) as ws:
         started = datetime.now(UTC)
         previous = {} if allow_shrink else previous_rows(store, project)
         checked = check(project, contracts, names, needs, tick=tick)
@@ -424,12 +424,14 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
                        dropped_graphs=dropped)
 
 
-def replaced_by_full_build(project: Project) -> set[str]:
-    """The graphs a full build writes whole: every source's graph and lineage (unless the source is refused,
-    when the workspace fetches them back) and the engine's graphs it recomputes."""
-    engine = project.engine_graphs()
-    return ({g for s in project.sources.values() for g in (s.graph, project.lineage_graph(s.name))}
-            | {engine[kind] for kind in ("ontology", "registry", "identity", "inferred", "derived")})
+def kept_by_full_build(project: Project) -> set[str]:
+    """The graphs of the store a full build neither rewrites nor drops: the load history (it appends to it),
+    recorded actions and recommendations. Every source's graph and lineage is rewritten, or fetched back when
+    the source is refused; graphs that are not the project's are dropped."""
+    return {graph for kind, graph in project.engine_graphs().items() if kind not in REWRITTEN_BY_FULL_BUILD}
+
+
+REWRITTEN_BY_FULL_BUILD = ("ontology", "registry", "identity", "inferred", "derived")  # engine graphs
 
 
 def _checksum(checked: Checked, path: Path) -> str:

@@ -4,8 +4,9 @@ Queries see the union of all named graphs as their default graph (what Fuseki ca
 `unionDefaultGraph`), so that no answer silently misses a source graph.
 
 Nothing writes a published store in place. A build (or `cxgraph reason`) asks the store for a
-`Workspace`: a private, writable pyoxigraph store that starts as a copy of what is published, which
-the pipeline changes freely and then publishes in one step (`Workspace.publish`) or abandons. On disk
+`Workspace`: a private, writable pyoxigraph store that starts as a copy of what is published (a full
+build's: of only the graphs it will not rewrite), which the pipeline changes freely and then publishes in
+one step (`Workspace.publish`) or abandons. On disk
 the workspace is a new generation (generations.py); in memory it is a copy swapped in; on a remote
 store it is uploaded into staging graphs and swapped in by one SPARQL Update (remote.py).
 """
@@ -87,7 +88,8 @@ class Workspace:
     """A private, writable copy of a store that a writer changes and then publishes whole, or not at all.
 
     `store` is an in-process pyoxigraph store nobody else reads. `fetch` makes sure the given graphs
-    are in it (a remote store's workspace starts empty; an embedded one starts as a copy). `publish`
+    are in it (a remote store's workspace starts empty; an embedded one starts as a copy, of only what it
+    keeps for a full build; `keep` copies in graphs that it keeps unread). `publish`
     replaces, on the real store and in one step, every graph in `replaced`, removes those in `dropped`
     and adds the quads of `appended` graphs (history such as provenance) to what is there.
     """
@@ -265,9 +267,9 @@ class EmbeddedStore:
     def drop_graph(self, graph: str) -> None:
         store = self._writable()
         if self.is_private:
-            # A build's own workspace (a copy of the live store) drops the graphs it replaces. One DROP is one
-            # transaction, held in memory until it commits: dropping a 469,000-quad graph peaked at 688 MiB and
-            # took 12 s, in deletes of 50,000 at 409 MiB and 8 s; a rebuild at 100,000 customers drops millions.
+            # A build's own workspace (a copy of the live store, for --only) drops the graphs it replaces. One
+            # DROP is one transaction, held in memory until it commits: dropping a 469,000-quad graph peaked at
+            # 688 MiB and took 12 s, in deletes of 50,000 at 409 MiB and 8 s.
             # Nobody else reads the workspace, so the graph may go in steps.
             while store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
                 store.update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {{ SELECT ?s ?p ?o WHERE "
@@ -313,17 +315,17 @@ class EmbeddedStore:
     # -- writing ----------------------------------------------------------------------------------
     @contextlib.contextmanager
     def workspace(self, lock: Path, fresh_if_damaged: bool = False,
-                  replacing: Iterable[str] | None = None) -> Iterator[Workspace]:
+                  keeping: Iterable[str] | None = None) -> Iterator[Workspace]:
         """A private copy to change, published by `Workspace.publish`, else discarded.
 
         Holds the build lock (`lock`) throughout: a second writer is told which process it waits for.
         `fresh_if_damaged`: when the live store cannot be read, start from an empty one (a full build
-        replaces everything but the load history) instead of failing. `replacing`: the graphs the work
-        will write whole (a full build's sources, their lineage, the engine's graphs); on disk the
-        workspace then starts with every other graph copied in, instead of a copy of everything from which
-        the work drops them (at 100,000 customers: minutes of deletes for a graph of 5 million quads).
-        Those graphs come back with `Workspace.fetch` or `Workspace.keep` when the work does not replace
-        them after all (a refused source).
+        replaces everything but the load history) instead of failing. `keeping`: the only graphs of the
+        live store the work does not rewrite or drop (a full build's load history, actions and
+        recommendations); on disk the workspace then starts with those (and the default graph) copied in,
+        instead of a copy of everything from which the work deletes the rest (at 100,000 customers: minutes
+        of deletes for a graph of 5 million quads). Others come back with `Workspace.fetch` or
+        `Workspace.keep` when the work does not replace them after all (a refused source).
         """
         if self.as_of is not None:
             raise CxGraphError(f"the store as of {self.as_of.isoformat()} is history: it is read, never written")
@@ -336,7 +338,7 @@ class EmbeddedStore:
             if self.path is None:
                 yield from self._memory_workspace()
             else:
-                yield from self._disk_workspace(fresh_if_damaged, None if replacing is None else set(replacing))
+                yield from self._disk_workspace(fresh_if_damaged, None if keeping is None else set(keeping))
         finally:
             build_lock.release()
 
@@ -352,7 +354,7 @@ class EmbeddedStore:
         ws.target_graphs = self.named_graphs()
         yield ws
 
-    def _disk_workspace(self, fresh_if_damaged: bool, replacing: set[str] | None) -> Iterator[Workspace]:
+    def _disk_workspace(self, fresh_if_damaged: bool, keeping: set[str] | None) -> Iterator[Workspace]:
         assert self.path is not None
         folder = StoreFolder(self.path)
         try:
@@ -367,21 +369,22 @@ class EmbeddedStore:
         live_graphs: list[str] | None = None  # the live store's graphs, when the workspace holds only some
         try:
             try:
-                if folder.exists() and replacing is None:
+                if folder.exists() and keeping is None:
                     _checkpoint(folder, partial)
                     private = EmbeddedStore.private(ox.Store(str(partial)))
-                elif folder.exists() and replacing is not None:
+                elif folder.exists() and keeping is not None:
                     private = EmbeddedStore.private(ox.Store(str(partial)))
-                    live_graphs = _copy_graphs(folder, private, lambda g: g not in replacing, default=True)
+                    live_graphs = _copy_graphs(folder, private, keeping.__contains__, default=True)
             except CxGraphError as exc:
-                if not fresh_if_damaged:
+                if not fresh_if_damaged or isinstance(exc, NotCopied):
                     raise
                 if private is not None:
                     private._store = None
                     gc.collect()
                 private, live_graphs = None, None
                 shutil.rmtree(partial, ignore_errors=True)
-                notices.append(f"{exc}; this full build starts from an empty store (the load history is lost)")
+                notices.append(f"{exc}; this full build starts from an empty store (the load history, recorded "
+                               "actions and recommendations are lost)")
             if legacy:
                 notices.append("the store had the layout of an older cxgraph: it is copied into a generation, and "
                                "the old files are removed once this build is published")
@@ -440,6 +443,11 @@ def _checkpoint(folder: StoreFolder, partial: Path) -> None:
         lease.release()
 
 
+class NotCopied(CxGraphError):
+    """The live store was read, but a graph could not be written into the new generation (a full disk): the
+    build fails, rather than start from an empty store as it would for a live store it cannot read."""
+
+
 def _copy_graphs(folder: StoreFolder, into: EmbeddedStore, wanted: Callable[[str], bool],
                  default: bool = False) -> list[str]:
     """Copy the live generation's named graphs that are `wanted` (and its default graph when `default`) into
@@ -450,16 +458,20 @@ def _copy_graphs(folder: StoreFolder, into: EmbeddedStore, wanted: Callable[[str
         raise CxGraphError(f"{exc} (the live store cannot be read; a full build starts afresh)") from None
     live: ox.Store | None = None
     try:
-        live = ox.Store.read_only(str(lease.generation))
-        graphs = sorted(g.value for g in live.named_graphs() if isinstance(g, ox.NamedNode))
-        for graph in filter(wanted, graphs):
-            into.add_quads(live.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
-        if default:
-            into.add_quads(live.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+        try:
+            live = ox.Store.read_only(str(lease.generation))
+            graphs = sorted(g.value for g in live.named_graphs() if isinstance(g, ox.NamedNode))
+        except (OSError, RuntimeError) as exc:
+            raise CxGraphError(f"the live store is damaged or unreadable ({_first_line(exc)[:300]}); a full "
+                               "build (`cxgraph build` without --only) starts afresh", lease.generation) from None
+        names = [ox.NamedNode(g) for g in graphs if wanted(g)] + ([ox.DefaultGraph()] if default else [])
+        for name in names:
+            try:
+                into.add_quads(live.quads_for_pattern(None, None, None, name))
+            except (OSError, RuntimeError) as exc:
+                raise NotCopied(f"cannot copy the graph {name} of the live store into the build's new generation "
+                                f"({_first_line(exc)[:300]}); nothing was replaced", lease.generation) from None
         return graphs
-    except (OSError, RuntimeError) as exc:
-        raise CxGraphError(f"the live store is damaged or unreadable ({_first_line(exc)[:300]}); a full build "
-                           "(`cxgraph build` without --only) starts afresh", lease.generation) from None
     finally:
         live = None
         gc.collect()

@@ -11,7 +11,8 @@ A store folder (default `.cxgraph/store`) holds:
 Readers open the generation `live` points to, read-only, and keep it for their lifetime: they see one
 whole build, never a build in progress (RocksDB readers beside a bulk-loading writer saw doubled quads
 and, once, a false `Corruption` error). A build starts from a checkpoint of the live generation (hard
-links, milliseconds), writes into it, and publishes it by replacing the `live` file, an atomic
+links, milliseconds), or a full build from an empty one into which it copies the graphs it keeps, writes
+into it, and publishes it by replacing the `live` file, an atomic
 rename: a build killed at any moment leaves `live` on the old generation or on the new one, whole.
 The last published generations are kept as the store's history ($CXGRAPH_KEEP_HISTORY, default 10), so a
 reader can open the graph as it was at a moment (`--as-of`); older ones, once no reader holds them, are

@@ -331,10 +331,10 @@ class RemoteStore:
     # -- writing --------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def workspace(self, lock: Path, fresh_if_damaged: bool = False,
-                  replacing: Iterable[str] | None = None) -> Iterator[Workspace]:
+                  keeping: Iterable[str] | None = None) -> Iterator[Workspace]:
         """A private in-memory store to build in, published by one SPARQL Update that swaps every graph.
 
-        The workspace starts empty (`replacing` is for a store that would otherwise start as a copy); `fetch`
+        The workspace starts empty (`keeping` is for a store that would otherwise start as a copy); `fetch`
         downloads the graphs the build reads but does not replace (for `--only`). Publishing is one update
         request, one transaction on Fuseki and Oxigraph, that replaces every graph the build touches, adds
         the new provenance and drops what the build drops:
