@@ -43,6 +43,16 @@ class Built:
     ticks: list[tuple[str, int, int, str]] = field(default_factory=list)  # the progress the build reported
 
 
+def graph_triples(store: Path) -> dict[str, set[str]]:
+    """Every triple of an on-disk store, by graph name (N-Triples text): graphs compared before and after."""
+    reader = EmbeddedStore(store)
+    graphs: dict[str, set[str]] = {}
+    for quad in reader.raw.quads_for_pattern(None, None, None, None):
+        graphs.setdefault(str(quad.graph_name), set()).add(str(quad.triple))
+    reader.close()
+    return graphs
+
+
 def write_store(store: Path, quads: Iterable[ox.Quad] = (), update: str | None = None) -> Path:
     """Publish quads (and an update) into an on-disk store as a build does: one workspace, one step."""
     disk = EmbeddedStore(store)

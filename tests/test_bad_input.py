@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, cx, write_store
+from conftest import ROOT, cx, graph_triples, write_store
 from cxgraph.build import pipeline
 from cxgraph.errors import CxGraphError
 from cxgraph.project import WorkFolder, load_project
@@ -148,15 +148,6 @@ def test_an_export_cut_at_a_row_boundary_is_refused_by_the_shrink_guard(built, c
     assert counts(store)[CRM] < built[1][CRM]
 
 
-def triples(store: Path) -> dict[str, set[str]]:
-    reader = EmbeddedStore(store)
-    found: dict[str, set[str]] = {}
-    for quad in reader.raw.quads_for_pattern(None, None, None, None):
-        found.setdefault(str(quad.graph_name), set()).add(str(quad.triple))
-    reader.close()
-    return found
-
-
 def test_a_full_build_with_a_refused_source_keeps_every_graph_it_does_not_rewrite(built, case) -> None:  # type: ignore[no-untyped-def]
     """A full build's workspace starts with only the graphs it will not rewrite, not a copy it drops graphs from:
     the refused source's graph and lineage come back whole, and the load history and a recorded action stay."""
@@ -168,13 +159,13 @@ def test_a_full_build_with_a_refused_source_keeps_every_graph_it_does_not_rewrit
                               '<http://www.w3.org/2000/01/rdf-schema#label> "recorded before the build" } '
                               f'GRAPH {recommendations} {{ <{BASE}id/recommendation/kept> '
                               '<http://www.w3.org/2000/01/rdf-schema#label> "made before the build" } }')
-    before = triples(store)
+    before = graph_triples(store)
     path = data / "crm" / "contacts.csv"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     path.write_text("".join(lines[:11]), encoding="utf-8")  # the header and 10 of 152 contacts
     proc = build(store, data)
     assert_refused(proc, store, built[1], "crm", "crm/contacts.csv: 10 records where the last load read 144 (-93%)")
-    after = triples(store)
+    after = graph_triples(store)
     for graph in (f"<{CRM}>", lineage, actions, recommendations):
         assert after[graph] == before[graph], graph
     assert before[provenance] < after[provenance]  # this build's loads added to the history
@@ -193,7 +184,7 @@ def test_a_full_build_that_cannot_write_its_new_generation_fails_and_replaces_no
     """A write error while the graphs it keeps are copied in (a full disk) fails the build: it is not taken for
     a damaged live store, from which a full build would start afresh and lose the load history."""
     store, data = case
-    before = triples(store)
+    before = graph_triples(store)
     generations = sorted(p.name for p in (store / "generations").iterdir())
 
     def full_disk(self: EmbeddedStore, quads: object) -> None:
@@ -204,7 +195,7 @@ def test_a_full_build_that_cannot_write_its_new_generation_fails_and_replaces_no
         pipeline.build(load_project(ROOT, data), EmbeddedStore(store), WorkFolder.beside(store).root,
                        echo=lambda _m: None)
     monkeypatch.undo()
-    assert triples(store) == before
+    assert graph_triples(store) == before
     assert sorted(p.name for p in (store / "generations").iterdir()) == generations
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import rdflib
 
-from conftest import CXGRAPH, FIXTURES, ROOT, cx
+from conftest import CXGRAPH, FIXTURES, ROOT, cx, graph_triples
 from cxgraph.stores.embedded import EmbeddedStore
 
 
@@ -54,19 +54,10 @@ def test_demo_prints_loads_and_answers(demo_store: Path) -> None:
     assert "cxgraph context customer 0030000101" in " ".join(output.split())  # and the packs, API and MCP
 
 
-def _graphs(store: Path) -> dict[str, set[str]]:
-    reader = EmbeddedStore(store)
-    graphs: dict[str, set[str]] = {}
-    for quad in reader.raw.quads_for_pattern(None, None, None, None):
-        graphs.setdefault(str(quad.graph_name), set()).add(str(quad.triple))
-    reader.close()
-    return graphs
-
-
 def test_build_only_replaces_that_source_graph(demo_store: Path, tmp_path: Path) -> None:
     store = tmp_path / "store"
     shutil.copytree(demo_store, store)
-    before = _graphs(store)
+    before = graph_triples(store)
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data" / "sample", data)
     contacts = data / "crm" / "contacts.csv"
@@ -74,7 +65,7 @@ def test_build_only_replaces_that_source_graph(demo_store: Path, tmp_path: Path)
     contacts.write_text("".join(lines[:-1]), encoding="utf-8")  # the CRM export lost its last contact
     proc = cx("build", "--only", "crm", "--data", str(data), cwd=tmp_path, store=store)
     assert proc.returncode == 0, proc.stderr
-    after = _graphs(store)
+    after = graph_triples(store)
     crm = "<https://data.brightwater.example/graph/source/crm>"
     lineage = "<https://data.brightwater.example/graph/lineage/crm>"
     assert len(after[crm]) < len(before[crm])
