@@ -216,6 +216,7 @@ def stage_queries(args: argparse.Namespace) -> dict[str, Any]:
     from cxgraph.answer.policy import evaluate
     from cxgraph.answer.queries import bind, catalog
     from cxgraph.stores.binding import bind_values
+    from cxgraph.stores.embedded import EmbeddedStore
 
     project = _project(args.data)
     store = _open(args.store)
@@ -269,11 +270,11 @@ def stage_queries(args: argparse.Namespace) -> dict[str, Any]:
     for label, (name, values) in whole.items():
         analytic[label] = {"disk_ms": _p50(named(name, values), runs)}
     campaign = project.id_iri("marketing/campaign/CMP-101")
-    analytic["CQ8 campaign guard (CMP-101)"] = {"disk_ms": _p50(lambda: evaluate(store, project, "campaign", campaign),
-                                                                runs), "memory_ms": float("nan")}
     signal = project.id_iri("monitoring/signal/SIG-1000")
-    analytic["CQ9 signal outreach (SIG-1000)"] = {"disk_ms": _p50(lambda: evaluate(store, project, "signal", signal),
-                                                                  runs), "memory_ms": float("nan")}
+    policies = {"CQ8 campaign guard (CMP-101)": ("campaign", campaign),
+                "CQ9 signal outreach (SIG-1000)": ("signal", signal)}
+    for label, (kind, given) in policies.items():
+        analytic[label] = {"disk_ms": _p50(lambda k=kind, g=given: evaluate(store, project, k, g), runs)}
     store.close()
     memory = ox.Store()
     memory.bulk_load(path=str(args.nquads), format=ox.RdfFormat.N_QUADS)
@@ -281,6 +282,9 @@ def stage_queries(args: argparse.Namespace) -> dict[str, Any]:
         text = bind_values(queries[name].text, bind(queries[name], values, ids))
         analytic[label]["memory_ms"] = _p50(lambda t=text: list(memory.query(t, use_default_graph_as_union=True)),
                                             runs)
+    in_memory = EmbeddedStore.private(memory)  # the same policy engine, over the in-memory copy
+    for label, (kind, given) in policies.items():
+        analytic[label]["memory_ms"] = _p50(lambda k=kind, g=given: evaluate(in_memory, project, k, g), runs)
     return {"point_p50_ms": point, "analytic": analytic, "samples": args.samples}
 
 

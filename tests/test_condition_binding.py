@@ -91,3 +91,39 @@ def test_a_condition_file_is_parsed_once_and_again_when_it_changes(sample: Built
     path.write_text(text.replace("#+ title:", "#+ titel:", 1), encoding="utf-8")
     with pytest.raises(CxGraphError, match="title"):
         load_condition(project, "order-itself")
+
+
+def test_many_targets_are_bound_in_batches_with_the_same_answer(sample: Built) -> None:
+    """A campaign's scope binds every send as a target. The store plans a VALUES block of more than 1,000 rows
+    from the whole store instead (seconds per thousand sends), so the targets go in batches of VALUES_BATCH;
+    the union of the batches is the one query's answer: every target in scope that holds, with its facts."""
+    from cxgraph.stores.binding import VALUES_BATCH, values_batches
+    from cxgraph.stores.embedded import EmbeddedStore
+
+    cx = "https://w3id.org/cxgraph/ontology#"
+    n = ox.NamedNode
+    graph = n("https://example.org/graph/test")
+    system = n("https://example.org/crm")
+    quads = [ox.Quad(n("https://example.org/authority"), n(cx + "concernsAttribute"), n(cx + "hasMarketingConsent"),
+                     graph),
+             ox.Quad(n("https://example.org/authority"), n(cx + "assignsAuthorityTo"), system, graph)]
+    sends = 2 * VALUES_BATCH + 201
+    for i in range(sends):
+        record, party = n(f"https://example.org/r{i}"), n(f"https://example.org/p{i}")
+        quads += [ox.Quad(n(f"https://example.org/send-{i:05d}"), n(cx + "targetsCustomerRecord"), record, graph),
+                  ox.Quad(record, n(cx + "representsParty"), party, graph),
+                  ox.Quad(record, n(cx + "isRecordedIn"), system, graph),
+                  ox.Quad(record, n(cx + "hasMarketingConsent"), ox.Literal(i % 3 == 0), graph)]
+    store = EmbeddedStore()
+    store.raw.extend(quads)
+    targets = [n(f"https://example.org/send-{i:05d}") for i in range(sends) if i % 7]  # some sends out of scope
+    assert len(values_batches("SELECT * WHERE { ?s ?p ?o }", "s", targets)) == 3
+    for name, holds in (("send-consented", lambda i: i % 3 == 0), ("send-not-consented", lambda i: i % 3 != 0)):
+        condition = load_condition(sample.project, name)
+        everything = run_condition(store, condition, {})
+        in_scope = run_condition(store, condition, {}, targets)
+        expected = {f"https://example.org/send-{i:05d}" for i in range(sends) if i % 7 and holds(i)}
+        assert set(in_scope) == expected
+        assert in_scope == {t: f for t, f in everything.items() if t in expected}
+        assert all(len(facts) == 2 if name == "send-consented" else len(facts) >= 1
+                   for facts in in_scope.values())

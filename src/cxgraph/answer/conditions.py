@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from cxgraph import vocab
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
-from cxgraph.stores.binding import values_rows
+from cxgraph.stores.binding import values_batches
 from cxgraph.vocab import PREFIXES
 from cxgraph.yamlio import read_header
 
@@ -119,13 +119,10 @@ def run_condition(store: Any, condition: Condition, bindings: Mapping[str, Any],
 
     `bindings` are single terms (input, threshold, moment); `targets`, when given, limits the rows to those
     targets (a policy's scope)."""
-    text = condition.text if targets is None else values_rows(condition.text, condition.target, list(targets))
-    try:
-        rows = store.query(text, {k: v for k, v in bindings.items() if v is not None})
-    except (SyntaxError, ValueError, OSError) as exc:
-        raise CxGraphError(f"condition query {condition.name!r} cannot run: {exc}", condition.path) from None
+    texts = [condition.text] if targets is None else values_batches(condition.text, condition.target, list(targets))
+    given = {k: v for k, v in bindings.items() if v is not None}
     found: dict[str, list[Fact]] = {}
-    for row in rows:
+    for row in (row for text in texts for row in _rows(store, condition, text, given)):
         target = row[condition.target]
         if target is None:
             continue
@@ -134,6 +131,13 @@ def run_condition(store: Any, condition: Condition, bindings: Mapping[str, Any],
             if fact not in facts:
                 facts.append(fact)
     return {target: sorted(facts, key=lambda f: tuple(str(t) for t in f)) for target, facts in found.items()}
+
+
+def _rows(store: Any, condition: Condition, text: str, bindings: Mapping[str, Any]) -> Any:
+    try:
+        return store.query(text, bindings)
+    except (SyntaxError, ValueError, OSError) as exc:
+        raise CxGraphError(f"condition query {condition.name!r} cannot run: {exc}", condition.path) from None
 
 
 def _facts(condition: Condition, row: Any) -> list[Fact]:
