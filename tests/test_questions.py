@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import ROOT, Built
 from cxgraph.answer.queries import catalog, run
 from cxgraph.answer.render import compact
+from cxgraph.errors import CxGraphError
 
 ID = "https://data.brightwater.example/id/"
 PREFIXES = {"id": ID, "cx": "https://w3id.org/cxgraph/ontology#"}
@@ -433,3 +436,23 @@ def test_cq11_the_sample_readme_documents_the_same_answer(sample: Built) -> None
                         if r[:2] == (f"id:step/{cells[1].strip('`')}", cells[2]) and not r[3].startswith(OBS))
         assert cells[5] == (", ".join(f"`{e}`" for e in listed) or "-")
 
+
+
+def test_a_remembered_query_is_read_again_when_its_file_changes(tmp_path: Path) -> None:
+    """The context pack asks conflicting-values each time through remembered_query: the same file gives the same
+    parsed query, an edit (even one of the same size) is read at once, and a broken header still fails."""
+    from cxgraph.answer.queries import remembered_query
+
+    path = tmp_path / "conflicting-values.rq"
+    text = (ROOT / "queries" / "conflicting-values.rq").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    first = remembered_query(path)
+    assert remembered_query(path) is first
+    edited = text.replace("#+ title: Where systems disagree", "#+ title: Where systems DISAGREE", 1)
+    assert edited != text and len(edited) == len(text)
+    path.write_text(edited, encoding="utf-8")
+    again = remembered_query(path)
+    assert again is not first and again.title.startswith("Where systems DISAGREE")
+    path.write_text(text.replace("#+ title:", "#+ titel:", 1), encoding="utf-8")
+    with pytest.raises(CxGraphError, match="title"):
+        remembered_query(path)

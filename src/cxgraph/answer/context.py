@@ -368,12 +368,12 @@ def _conflicts(store: Any, project: Project, party: str | None, scope: Scope, wr
     the attributes the scope may see."""
     if party is None:
         return []
-    from cxgraph.answer.queries import parse_query, run
+    from cxgraph.answer.queries import remembered_query, run
 
     path = project.queries_dir / "conflicting-values.rq"
     if not path.is_file():
         return []
-    query = parse_query(path)
+    query = remembered_query(path)
     answer = run(store, query, {"customer": party}, {**PREFIXES, "id": project.id_iri("")})
     rows = [dict(zip(answer.variables, row, strict=True)) for row in answer.rows]
     withheld = set(scope.withhold_properties)

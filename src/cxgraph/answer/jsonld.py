@@ -73,6 +73,7 @@ class Writer:
             self.by_iri[self.expand(target)] = (term, None if coercion is None else self.expand_type(coercion))
         self.used_terms: set[str] = set()
         self.used_prefixes: set[str] = set()
+        self._compact: dict[str, tuple[str | None, str]] = {}  # IRI -> (prefix name used, compact form)
 
     def expand(self, value: str) -> str:
         prefix, _, rest = value.partition(":")
@@ -83,13 +84,16 @@ class Writer:
 
     def iri(self, value: str) -> str:
         """A compact IRI with the longest matching prefix, else the IRI itself."""
-        best = max((ns for ns in self.prefixes.values() if value.startswith(ns) and len(value) > len(ns)),
-                   key=len, default=None)
-        if best is None:
-            return value
-        name = next(k for k, v in self.prefixes.items() if v == best)
-        self.used_prefixes.add(name)
-        return f"{name}:{value[len(best):]}"
+        known = self._compact.get(value)
+        if known is None:
+            best = max((ns for ns in self.prefixes.values() if value.startswith(ns) and len(value) > len(ns)),
+                       key=len, default=None)
+            name = None if best is None else next(k for k, v in self.prefixes.items() if v == best)
+            known = (name, value if best is None else f"{name}:{value[len(best):]}")
+            self._compact[value] = known  # a pack writes the same predicates and nodes many times
+        if known[0] is not None:
+            self.used_prefixes.add(known[0])
+        return known[1]
 
     def _key(self, predicate: str) -> tuple[str, str | None]:
         if predicate in self.by_iri:

@@ -8,6 +8,7 @@ pyoxigraph's serializer, so a value can never change the query's structure.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -57,14 +58,21 @@ def values_batches(sparql: str, name: str, terms: Sequence[Term], size: int = VA
 def _open_where(sparql: str, clause: str) -> str:
     """The query with a VALUES clause opening its outer WHERE group, on the line of its brace: a syntax error
     the store reports is at the line of the file the query was read from."""
+    cut = _where_brace(sparql)
+    if cut is None:
+        return f"{sparql}\n{clause}\n"
+    return f"{sparql[:cut]} {clause} {sparql[cut:]}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _where_brace(sparql: str) -> int | None:
+    """Where the outer WHERE group opens (after its brace), None without one. Remembered per query text: a
+    context pack binds some thirty queries, the same texts each time, and masking them cost 2-3 ms of it."""
     masked = _mask(sparql)  # comments, strings and IRIs cannot hold the WHERE brace
     body = strip_prologue(masked)
     offset = len(masked) - len(body)
     where = re.search(r"(?i)\bWHERE\s*\{", body) or re.search(r"\{", body)
-    if where is None:
-        return f"{sparql}\n{clause}\n"
-    cut = offset + where.end()
-    return f"{sparql[:cut]} {clause} {sparql[cut:]}"
+    return None if where is None else offset + where.end()
 
 
 _HIDING = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
