@@ -90,10 +90,12 @@ def remembered_query(path: Path) -> NamedQuery:
     change the result."""
     key, content = str(path.resolve()), path.read_bytes()
     known = _PARSED.get(key)
-    if known is None or known[0] != content:
-        known = (content, parse_query(path))
-        _PARSED[key] = known
-    return known[1]
+    if known is not None and known[0] == content:
+        return known[1]
+    parsed = parse_query(path)
+    if path.read_bytes() == content:  # not edited while it was parsed: the parse is of this content
+        _PARSED[key] = (content, parsed)
+    return parsed
 
 
 _PARSED: dict[str, tuple[bytes, NamedQuery]] = {}

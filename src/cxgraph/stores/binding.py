@@ -49,8 +49,8 @@ VALUES_BATCH = 500
 
 def values_batches(sparql: str, name: str, terms: Sequence[Term], size: int = VALUES_BATCH) -> list[str]:
     """The query bound to the terms as values_rows does, in batches of at most `size` rows: for a query whose
-    rows each belong to one of the terms (no aggregate, DISTINCT, ORDER or LIMIT across them), the rows of all
-    the batches are the rows of the one query."""
+    rows each belong to one of the terms (no LIMIT, OFFSET or aggregate across them at its top level), the rows
+    of all the batches are the rows of the one query (tests/test_condition_binding.py checks the conditions)."""
     return [values_rows(sparql, name, terms[i:i + size]) for i in range(0, len(terms), size)] or \
         [values_rows(sparql, name, [])]
 
@@ -58,10 +58,15 @@ def values_batches(sparql: str, name: str, terms: Sequence[Term], size: int = VA
 def _open_where(sparql: str, clause: str) -> str:
     """The query with a VALUES clause opening its outer WHERE group, on the line of its brace: a syntax error
     the store reports is at the line of the file the query was read from."""
-    cut = _where_brace(sparql)
+    cut = _where_brace(sparql) if len(sparql) <= _REMEMBERED_LENGTH else _where_brace.__wrapped__(sparql)
     if cut is None:
         return f"{sparql}\n{clause}\n"
     return f"{sparql[:cut]} {clause} {sparql[cut:]}"
+
+
+# Query texts longer than this are not remembered: a policy's targets come in batches of 500 IRIs (some 30 KB
+# each, a different text every time), which would fill the cache and push out the templates it is for.
+_REMEMBERED_LENGTH = 8_192
 
 
 @functools.lru_cache(maxsize=1024)
