@@ -175,6 +175,7 @@ def markdown(runs: list[dict[str, Any]], machine: str) -> str:
                         ("email_or_phone", "Splink, blocking on e-mail or phone"),
                         ("names_too", "Splink, blocking on e-mail, phone, surname, first name + country")):
         lines.append(row(f"splink: {label}, precision / recall", lambda r, n=name: (
+            f"not run: {r['splink'][n]['error']}" if "error" in r["splink"][n] else
             f"{r['splink'][n]['precision']:.3f} / {r['splink'][n]['recall']:.3f} ({r['splink'][n]['found']:,} pairs"
             + (f"; true links the rules miss {r['splink'][n]['true_links_the_rules_miss']:,}, false links "
                f"{r['splink'][n]['false_links']:,}, rules' false links it avoids "
