@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -82,3 +83,21 @@ def read_header(path: Path, what: str) -> tuple[str, Any, int]:
     except yaml.YAMLError as exc:
         raise CxGraphError(f"{what} header is not valid YAML: {exc}", path) from None
     return text, header, len(lines)
+
+
+T = TypeVar("T")
+
+
+def parsed_once(path: Path, parse: Callable[[Path], T], cache: dict[str, tuple[bytes, T]]) -> T:
+    """`parse(path)`, kept in `cache` with the content it was parsed from and parsed again only when the file
+    changed (an edit of the same size too). Query and condition files with YAML headers are read on every
+    policy evaluation and context pack, and parsing their headers was half of it. A parse of a file edited
+    while it was read is returned but not kept. Shared: callers must not change the result."""
+    key, content = str(path.resolve()), path.read_bytes()
+    known = cache.get(key)
+    if known is not None and known[0] == content:
+        return known[1]
+    parsed = parse(path)
+    if path.read_bytes() == content:
+        cache[key] = (content, parsed)
+    return parsed

@@ -25,7 +25,7 @@ from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
 from cxgraph.stores.binding import values_batches
 from cxgraph.vocab import PREFIXES
-from cxgraph.yamlio import read_header
+from cxgraph.yamlio import parsed_once, read_header
 
 Fact = tuple[Any, Any, Any]  # (resource, property, value) as RDF terms
 Pattern = tuple[str | ox.NamedNode | ox.Literal, ...]  # "?name" for a variable, else a term
@@ -68,21 +68,15 @@ def load_condition(project: Project, name: str, cache: dict[str, Condition] | No
     if not path.is_file():
         raise CxGraphError(f"a rule or policy names the condition query {name!r}, but there is no {path.name} in "
                            f"{project.conditions_dir}")
-    key, content = str(path.resolve()), path.read_bytes()
-    known = _READ.get(key)
-    if known is not None and known[0] == content:
-        condition = known[1]
-    else:
-        condition = _read_condition(name, path)
-        _READ[key] = (content, condition)
+    condition = parsed_once(path, lambda p: _read_condition(name, p), _READ)
     if cache is not None:
         cache[name] = condition
     return condition
 
 
-# The last reading of each condition file, with the content it was read from: a policy evaluation reads a
-# dozen, and parsing their YAML headers again each time cost half of it (17 of 33 ms for one order); an
-# edited file is parsed again and replaces its entry.
+# The last reading of each condition file, with the content it was read from (yamlio.parsed_once): a policy
+# evaluation reads a dozen, and parsing their YAML headers again each time cost half of it (17 of 33 ms for
+# one order).
 _READ: dict[str, tuple[bytes, Condition]] = {}
 
 

@@ -27,7 +27,7 @@ from cxgraph.errors import CxGraphError
 from cxgraph.stores.embedded import GraphStore
 from cxgraph.stores.query_pool import QueryError, QueryPool, Request
 from cxgraph.vocab import XSD
-from cxgraph.yamlio import read_header
+from cxgraph.yamlio import parsed_once, read_header
 
 SCHEMES = {"urn", "mailto", "tag", "file", "http", "https"}
 PARAM_TYPES = {"iri", "string", "integer", "decimal", "date", "dateTime", "boolean"}
@@ -88,14 +88,7 @@ def remembered_query(path: Path) -> NamedQuery:
     """parse_query, read again only when the file's content changed: a context pack asks one named query
     each time (conflicting values), and parsing its YAML header was 0.5 ms of the pack. Shared: do not
     change the result."""
-    key, content = str(path.resolve()), path.read_bytes()
-    known = _PARSED.get(key)
-    if known is not None and known[0] == content:
-        return known[1]
-    parsed = parse_query(path)
-    if path.read_bytes() == content:  # not edited while it was parsed: the parse is of this content
-        _PARSED[key] = (content, parsed)
-    return parsed
+    return parsed_once(path, parse_query, _PARSED)
 
 
 _PARSED: dict[str, tuple[bytes, NamedQuery]] = {}
