@@ -429,18 +429,7 @@ class EmbeddedStore:
 
 def _checkpoint(folder: StoreFolder, partial: Path) -> None:
     """Start a new generation as a RocksDB checkpoint of the live one: hard links, milliseconds."""
-    try:
-        lease = folder.lease()
-    except CxGraphError as exc:
-        raise CxGraphError(f"{exc} (the live store cannot be read; a full build starts afresh)") from None
-    try:
-        ox.Store.read_only(str(lease.generation)).backup(str(partial))
-    except (OSError, RuntimeError) as exc:
-        raise CxGraphError(f"the live store is damaged or unreadable ({_first_line(exc)[:300]}); a full build "
-                           "(`cxgraph build` without --only) starts afresh", lease.generation) from None
-    finally:
-        gc.collect()
-        lease.release()
+    _reading_live(folder, lambda live, _generation: live.backup(str(partial)))
 
 
 class NotCopied(CxGraphError):
@@ -452,29 +441,34 @@ def _copy_graphs(folder: StoreFolder, into: EmbeddedStore, wanted: Callable[[str
                  default: bool = False) -> list[str]:
     """Copy the live generation's named graphs that are `wanted` (and its default graph when `default`) into
     a workspace with the bulk loader; the live store's named graphs."""
-    try:
-        lease = folder.lease()
-    except CxGraphError as exc:
-        raise CxGraphError(f"{exc} (the live store cannot be read; a full build starts afresh)") from None
-    live: ox.Store | None = None
-    try:
-        try:
-            live = ox.Store.read_only(str(lease.generation))
-            graphs = sorted(g.value for g in live.named_graphs() if isinstance(g, ox.NamedNode))
-        except (OSError, RuntimeError) as exc:
-            raise CxGraphError(f"the live store is damaged or unreadable ({_first_line(exc)[:300]}); a full "
-                               "build (`cxgraph build` without --only) starts afresh", lease.generation) from None
-        names = [ox.NamedNode(g) for g in graphs if wanted(g)] + ([ox.DefaultGraph()] if default else [])
-        for name in names:
+    def copy(live: ox.Store, generation: Path) -> list[str]:
+        graphs = sorted(g.value for g in live.named_graphs() if isinstance(g, ox.NamedNode))
+        for name in [ox.NamedNode(g) for g in graphs if wanted(g)] + ([ox.DefaultGraph()] if default else []):
             try:
                 into.add_quads(live.quads_for_pattern(None, None, None, name))
             except (OSError, RuntimeError) as exc:
                 raise NotCopied(f"cannot copy the graph {name} of the live store into the build's new generation "
-                                f"({_first_line(exc)[:300]}); nothing was replaced", lease.generation) from None
+                                f"({_first_line(exc)[:300]}); nothing was replaced", generation) from None
         return graphs
+
+    return _reading_live(folder, copy)
+
+
+def _reading_live(folder: StoreFolder, work: Callable[[ox.Store, Path], T]) -> T:
+    """`work` on the live generation opened read-only, leased for that time and let go of after it. A live
+    store that cannot be opened or read is a CxGraphError after which a full build starts afresh (a write
+    error of `work`'s own is its to report)."""
+    try:
+        lease = folder.lease()
+    except CxGraphError as exc:
+        raise CxGraphError(f"{exc} (the live store cannot be read; a full build starts afresh)") from None
+    try:
+        return work(ox.Store.read_only(str(lease.generation)), lease.generation)
+    except (OSError, RuntimeError) as exc:
+        raise CxGraphError(f"the live store is damaged or unreadable ({_first_line(exc)[:300]}); a full build "
+                           "(`cxgraph build` without --only) starts afresh", lease.generation) from None
     finally:
-        live = None
-        gc.collect()
+        gc.collect()  # the store opened above is unreachable once `work` returned: closed before the lease goes
         lease.release()
 
 
