@@ -170,7 +170,7 @@ def test_a_full_build_with_a_refused_source_keeps_every_graph_it_does_not_rewrit
         assert after[graph] == before[graph], graph
     assert before[provenance] < after[provenance]  # this build's loads added to the history
     for graph in (f"<{GRAPH}billing>", f"<{BASE}graph/registry>", f"<{BASE}graph/identity>",
-                  f"<{BASE}graph/derived>"):
+                  f"<{BASE}graph/derived>"):  # the registry's build record too: the refused source's inputs carried
         assert after[graph] == before[graph], graph  # rebuilt from the same exports: the same triples
     inferred = f"<{BASE}graph/inferred>"  # the same, but for the types of this build's load records
     assert ({t for t in after[inferred] if not t.startswith(f"<{BASE}id/load/")}

@@ -28,6 +28,7 @@ from cxgraph.build.contract import Contract, load_contracts
 from cxgraph.build.derive import as_of_day, derive
 from cxgraph.build.identity import resolve
 from cxgraph.build.ingest import Ingested, ingest
+from cxgraph.build.inputs import Inputs, applied, build_quads, current, recorded
 from cxgraph.build.iri import expand_template
 from cxgraph.build.mapping import MappingRule, check_mapping, run_morph, write_staged_mapping
 from cxgraph.build.materialize import materialize
@@ -126,6 +127,10 @@ class BuildPlan:
     needs: dict[tuple[str, str], MappingNeeds]
     closure: Closure | None  # the ontology's imports closure (None: no ontology file; loading says so)
 
+    @property
+    def ontology_files(self) -> list[Path]:
+        return [module.path for module in self.closure.files] if self.closure is not None else []
+
 
 def plan_build(project: Project, selected: list[Source]) -> BuildPlan:
     """Read the contracts and the ontology once, and check each selected source's mapping against them."""
@@ -221,6 +226,22 @@ def previous_rows(store: Any, project: Project) -> dict[tuple[str, str], int]:
         return {}  # an unreadable store: the workspace says so (a full build starts afresh)
 
 
+def previous_inputs(store: Any, project: Project) -> Inputs | None:
+    """The inputs the store's build follows (None on a new, damaged or unrecorded store): a build that
+    reloads only some sources carries over those of the others."""
+    try:
+        if not store.exists():
+            return None
+    except AttributeError:
+        pass
+    except CxGraphError:
+        return None
+    try:
+        return recorded(store, project)
+    except CxGraphError:
+        return None  # an unreadable store: the workspace says so (a full build starts afresh)
+
+
 def shrink_guard(project: Project, result: CheckResult, selected: list[Source],
                  previous: dict[tuple[str, str], int]) -> None:
     """Refuse a source one of whose files holds far fewer records than at its last load.
@@ -269,6 +290,7 @@ def build(
     clock = StageClock()
     selected = project.select(only)
     plan = plan_build(project, selected)
+    now = current(project, plan.ontology_files)
     clock.lap("plan (contracts, mappings, ontology)")
     contracts, needs = plan.contracts, plan.needs
     try:
@@ -282,6 +304,7 @@ def build(
                          keeping=None if only else kept_by_full_build(project)) as ws:
         started = datetime.now(UTC)
         previous = {} if allow_shrink else previous_rows(store, project)
+        before = previous_inputs(store, project)
         checked = check(project, contracts, names, needs, tick=tick)
         result = checked.result
         shrink_guard(project, result, selected, previous)
@@ -297,7 +320,7 @@ def build(
         clock.lap("contract check")
         try:
             report = _load(project, ws, work_dir, only, echo, workers, plan, checked, loadable, started, clock,
-                           tick)
+                           tick, (now, before))
         except CxGraphError as exc:
             write_quarantine(reports, result, names, f"failed: {exc}")
             if ws.published or type(exc).__name__ == "PublishUncertain":
@@ -317,7 +340,9 @@ def build(
 
 def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | None, echo: Callable[[str], None],
           workers: int | None, plan: BuildPlan, checked: Checked, loadable: list[Source], started: datetime,
-          clock: StageClock, tick: Tick = silent) -> BuildReport:
+          clock: StageClock, tick: Tick = silent, inputs: tuple[Inputs, Inputs | None] = ({}, None),
+          ) -> BuildReport:
+    """`inputs`: the project files as the plan read them, and those the store's build before followed."""
     result = checked.result
     staging_root = WorkFolder(work_dir).staging
     if staging_root.exists():
@@ -395,10 +420,13 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
         "GRAPH ?g { ?s ?p ?o } }")}
     work.add_quads(registry_quads(project, described))
     replaced = [g for s in loadable for g in (s.graph, project.lineage_graph(s.name))]
-    if not only or engine["ontology"] not in work.named_graphs():
+    ontology_loaded = not only or engine["ontology"] not in work.named_graphs()
+    if ontology_loaded:
         echo("Loading the ontology...")
         load_ontology(work, project, plan.closure)
         replaced.append(engine["ontology"])
+    work.add_quads(build_quads(project, applied(project, inputs[0], loadable, plan.ontology_files, ontology_loaded,
+                                                inputs[1])))
     clock.lap("provenance, lineage, ontology")
     echo("Resolving identities...")
     identity = resolve(work, project)

@@ -55,7 +55,7 @@ def propose_cmd(
     """Propose an action: allowed (recorded as approved), needing an approval (recorded, waiting for the role a
     rule names) or refused (recorded as rejected, with the rule that refused it). Exit 1 when refused."""
     proj = project_at(ctx, project)
-    graph = open_store(ctx, store, endpoint)
+    graph = open_store(ctx, store, endpoint, project=proj)
     who = find_actor(graph, proj, actor, actor_kind, scope)
     p = propose(graph, proj, kind, given, action, amount, currency, who, note, work_folder(store).lock)
     if fmt == "json":
@@ -76,7 +76,8 @@ def propose_cmd(
 def _review(ctx: typer.Context, proposal: str, by: str, approve: bool, reason: str | None, store: Any,
             project: Any, endpoint: Any) -> None:
     proj = project_at(ctx, project)
-    status = review(open_store(ctx, store, endpoint), proj, proposal, by, approve, reason, work_folder(store).lock)
+    status = review(open_store(ctx, store, endpoint, project=proj), proj, proposal, by, approve, reason,
+                    work_folder(store).lock)
     out.print(f"{proposal}: {status}", highlight=False)
 
 
@@ -110,7 +111,8 @@ def tasks_cmd(ctx: typer.Context,
     """The approved actions as a task list for the systems of record (which system carries each out)."""
     if fmt not in ("json", "csv"):
         raise CxGraphError(f"unknown format {fmt!r}; use json or csv")
-    rows = tasks(open_store(ctx, store, endpoint), project_at(ctx, project))
+    proj = project_at(ctx, project)
+    rows = tasks(open_store(ctx, store, endpoint, project=proj), proj)
     if fmt == "json":
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return

@@ -80,17 +80,42 @@ def as_of_moment(text: str | None, what: str = "--as-of") -> datetime | None:
 
 
 def open_store(ctx: typer.Context, store: Path | None, endpoint: str | None,
-               as_of: datetime | None = None) -> EmbeddedStore | RemoteStore:
+               as_of: datetime | None = None, project: Project | None = None) -> EmbeddedStore | RemoteStore:
     """The embedded store (as of a moment of its history, when given), or the remote endpoint when --endpoint
-    (or CXGRAPH_ENDPOINT) is given."""
+    (or CXGRAPH_ENDPOINT) is given. With `project` (and no moment), a warning on stderr for each project file
+    the store's build did not apply as it is now: its answers follow the old file until the next build."""
     if endpoint and as_of is not None:
         raise CxGraphError("--as-of reads the builds the embedded store keeps; a remote store keeps no history here")
     if endpoint:
         given = settings(ctx)
-        return RemoteStore(Endpoint.from_options(endpoint, update=given.update, gsp=given.gsp, user=given.user,
-                                                 password=given.password,
-                                                 union_default_graph=given.union_default_graph))
-    return EmbeddedStore(store_path(store), as_of=as_of)
+        opened: EmbeddedStore | RemoteStore = RemoteStore(Endpoint.from_options(
+            endpoint, update=given.update, gsp=given.gsp, user=given.user, password=given.password,
+            union_default_graph=given.union_default_graph))
+    else:
+        opened = EmbeddedStore(store_path(store), as_of=as_of)
+    if project is not None and as_of is None:
+        warn_behind(opened, project)
+    return opened
+
+
+BEHIND_SHOWN = 5  # files named one by one; more are counted
+
+
+def warn_behind(graph: EmbeddedStore | RemoteStore, project: Project) -> None:
+    """Say on stderr which project files the store does not follow (nothing when it cannot be read: the
+    command that opened it says why)."""
+    from cxgraph.build.inputs import behind
+
+    try:
+        if isinstance(graph, EmbeddedStore) and not graph.exists():
+            return
+        found = behind(graph, project)
+    except CxGraphError:
+        return
+    for item in found[:BEHIND_SHOWN]:
+        warn(err, f"the store is behind the project: {item.text()}")
+    if len(found) > BEHIND_SHOWN:
+        warn(err, f"the store is behind the project in {len(found) - BEHIND_SHOWN} more file(s)")
 
 
 def store_path(store: Path | None) -> Path:

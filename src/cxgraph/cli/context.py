@@ -36,7 +36,7 @@ def _pack(ctx: typer.Context, kind: str, given: str, scope: str | None, limit: l
     moment = as_of_moment(as_of)
     limits = parse_limits(limit)
     proj = project_at(ctx, project)
-    graph = open_store(ctx, store, endpoint, moment)
+    graph = open_store(ctx, store, endpoint, moment, proj)
     pack = build_pack(graph, proj, kind, given, scope, limits, brief, as_of)
     sys.stdout.write(json.dumps(pack, indent=1, ensure_ascii=False) + "\n")
 

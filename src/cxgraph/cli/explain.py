@@ -54,7 +54,7 @@ def explain_cmd(
     if as_of is not None and endpoint:
         raise CxGraphError("--as-of reads the builds the embedded store keeps; a remote store keeps no history here")
     proj = project_at(ctx, project)
-    graph = open_store(ctx, store, endpoint)
+    graph = open_store(ctx, store, endpoint, project=proj)
     iri = find_decision(graph, proj, decision)
     today = explain(graph, proj, iri)
     then: Explanation | None = None

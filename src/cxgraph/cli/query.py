@@ -80,7 +80,7 @@ def query(
     named = found[name]
     bound = bind(named, values, prefixes(proj))  # check parameters before opening the store
     moment = as_of_moment(as_of)
-    graph = open_store(ctx, store, endpoint, moment)
+    graph = open_store(ctx, store, endpoint, moment, proj)
     if isinstance(graph, EmbeddedStore):
         if not graph.exists():
             raise CxGraphError("no store here yet; run `cxgraph build` first", graph.path)

@@ -62,7 +62,7 @@ def triage_cmd(
     if fmt not in ("table", "json"):
         raise CxGraphError(f"unknown format {fmt!r}; use table or json")
     proj = project_at(ctx, project)
-    graph = open_store(ctx, store, endpoint)
+    graph = open_store(ctx, store, endpoint, project=proj)
     target = find_case(graph, proj, case) if case is not None else None
     items = triage(graph, proj, target)
     if keep:
@@ -99,7 +99,7 @@ def _run_policies(ctx: typer.Context, kind: str, given_kind: str, cls: str, what
     if fmt not in ("table", "json"):
         raise CxGraphError(f"unknown format {fmt!r}; use table or json")
     proj = project_at(ctx, project)
-    graph = open_store(ctx, store, endpoint)
+    graph = open_store(ctx, store, endpoint, project=proj)
     target = find_resource(graph, proj, given, cls, what)
     evaluations = evaluate(graph, proj, given_kind, target)
     shown = names(graph, sorted({target} | {e.target for e in evaluations}

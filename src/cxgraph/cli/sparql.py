@@ -98,7 +98,7 @@ def sparql(
     # need not project them, which SEP-0007 substitution would require)
     bound = bind_values(text, bindings) if bindings else text
     moment = as_of_moment(as_of)
-    graph = open_store(ctx, store, endpoint, moment)
+    graph = open_store(ctx, store, endpoint, moment, proj)
     if isinstance(graph, EmbeddedStore):
         if not graph.exists():
             raise CxGraphError("no store here yet; run `cxgraph build` first", graph.path)

@@ -39,7 +39,7 @@ def stats(ctx: typer.Context, store: StoreOpt = None, project: ProjectOpt = None
           ) -> None:
     """Per named graph: triples and when it was last loaded; graphs that are not this project's are flagged."""
     proj = project_at(ctx, project)
-    graph = open_store(ctx, store, endpoint)
+    graph = open_store(ctx, store, endpoint, project=proj)
     loaded = {
         row["g"].value: row["t"].value
         for row in graph.query(

@@ -72,7 +72,7 @@ def validate(
         raise CxGraphError("several --format need --output FOLDER")
     proj = project_at(ctx, project)
     with board(f"Validating ({engine})...") as shown:
-        result = run_validation(open_store(ctx, store, endpoint), proj, shapes, engine, shown.tick)
+        result = run_validation(open_store(ctx, store, endpoint, project=proj), proj, shapes, engine, shown.tick)
     summary = err if formats and output is None else out
     print_validation(result, summary, proj.id_iri(""))
     if not endpoint and shapes is None:  # the latest report on the store's own shapes, for `cxgraph api`

@@ -36,6 +36,7 @@ from starlette.staticfiles import StaticFiles
 from cxgraph.answer.context import build_pack, load_scopes, parse_limits
 from cxgraph.answer.queries import NamedQuery, catalog, run
 from cxgraph.answer.render import to_json
+from cxgraph.build.inputs import behind
 from cxgraph.errors import CxGraphError
 from cxgraph.faces.sparql_endpoint import EndpointConfig, problem, sparql_handler
 from cxgraph.project import Project, WorkFolder
@@ -281,8 +282,15 @@ def create_api(config: ApiConfig) -> FastAPI:
 
     @app.get("/health", tags=["service"])
     async def health() -> dict[str, Any]:
-        """Whether the service is up, and over which store."""
-        return {"status": "ok", "store": "remote" if config.endpoint else "embedded", "auth": config.keys is not None}
+        """Whether the service is up, over which store, and which project files that store does not follow as
+        they are now (`stale`: its answers follow the old files until the next build)."""
+        def stale(store: Any) -> list[dict[str, str | None]]:
+            if isinstance(store, EmbeddedStore) and not store.exists():
+                return []
+            return [{"file": b.file, "change": b.change} for b in behind(store, project)]
+
+        return {"status": "ok", "store": "remote" if config.endpoint else "embedded", "auth": config.keys is not None,
+                "stale": await in_thread(lambda: on_store(stale))}
 
     @app.get("/customers/{customer:path}/context", tags=["context"], responses=Packed, response_class=Response)
     async def customer_context(request: Request, customer: str, scope: ScopeQ = None,
