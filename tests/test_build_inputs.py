@@ -41,7 +41,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return project, store
 
 
-def edited(built: tuple[Path, Path], tmp_path: Path) -> Path:
+def edited(tmp_path: Path) -> Path:
+    """A copy of the project to edit: the same content, so the module's store applies to it as built."""
     return copy_project(tmp_path / "project")
 
 
@@ -57,9 +58,10 @@ def test_a_build_records_each_file_it_applied_with_its_checksum(built: tuple[Pat
     assert found is not None
     expected = {f"loaders/{kind}/{p.name}" for kind in ("mappings", "contracts")
                 for p in (project_dir / "loaders" / kind).iterdir()}
-    assert {p for p in found if p.startswith("loaders/") and p != "loaders/identity.yaml"} == expected
-    assert {"loaders/identity.yaml", "ontology/cxgraph.ttl", "ontology/imports/prov-o.ttl",
-            "rules/late-delivery.rq"} <= set(found)
+    wide = {"loaders/identity.yaml", "loaders/sources.yaml"}
+    assert {p for p in found if p.startswith("loaders/")} - wide == expected
+    assert {"loaders/identity.yaml", "loaders/sources.yaml", "ontology/cxgraph.ttl", "ontology/catalog-v001.xml",
+            "ontology/imports/prov-o.ttl", "rules/late-delivery.rq"} <= set(found)
     assert not any(p.startswith("rules/conditions/") for p in found)  # read when asked, not built in
     for path, value in found.items():
         assert value == sha(project_dir / path), path
@@ -68,7 +70,7 @@ def test_a_build_records_each_file_it_applied_with_its_checksum(built: tuple[Pat
 
 
 def test_an_edited_removed_or_new_input_is_named_on_every_read(built: tuple[Path, Path], tmp_path: Path) -> None:
-    project_dir = edited(built, tmp_path)
+    project_dir = edited(tmp_path)
     store = built[1]
     with (project_dir / "loaders" / "mappings" / "wms.yml").open("a", encoding="utf-8") as handle:
         handle.write("# an edit\n")
@@ -97,23 +99,53 @@ def test_an_edited_removed_or_new_input_is_named_on_every_read(built: tuple[Path
 
     with running_api("--store", str(store), "--project", str(project_dir)) as url:
         health = httpx.get(f"{url}/health").json()
-    assert [s["file"] for s in health["stale"]] == [s["file"] for s in stale]
+    assert health["stale"] == 3
 
 
 def test_a_store_that_follows_the_project_says_nothing(built: tuple[Path, Path], tmp_path: Path) -> None:
-    project_dir = edited(built, tmp_path)  # a copy elsewhere: same content, so the same store applies
+    project_dir = edited(tmp_path)  # a copy elsewhere: same content, so the same store applies
     query = cx("context", "customer", "0030000101", cwd=tmp_path, store=built[1], project=project_dir)
     assert query.returncode == 0, query.stderr
     assert "behind" not in query.stderr
     assert json.loads(query.stdout)["pack"]["stale"] == []
+    with running_api("--store", str(built[1]), "--project", str(project_dir)) as url:
+        assert httpx.get(f"{url}/health").json()["stale"] == 0
+
+
+def test_a_past_build_is_not_compared_with_todays_files(built: tuple[Path, Path], tmp_path: Path) -> None:
+    project_dir = edited(tmp_path)
+    with (project_dir / "loaders" / "mappings" / "crm.yml").open("a", encoding="utf-8") as handle:
+        handle.write("# an edit\n")
+    now = cx("context", "customer", "0030000101", cwd=tmp_path, store=built[1], project=project_dir)
+    assert [s["file"] for s in json.loads(now.stdout)["pack"]["stale"]] == ["loaders/mappings/crm.yml"]
+    assert "crm.yml: changed" in now.stderr
     past = cx("context", "customer", "0030000101", "--as-of", "2100-01-01", cwd=tmp_path, store=built[1],
               project=project_dir)
     assert past.returncode == 0, past.stderr
-    assert json.loads(past.stdout)["pack"]["stale"] == []  # a past build is not compared with today's files
+    assert json.loads(past.stdout)["pack"]["stale"] == [] and "behind" not in past.stderr
+
+
+def test_a_registry_that_names_other_inputs_is_compared_without_failing(built: tuple[Path, Path],
+                                                                          tmp_path: Path) -> None:
+    """A rules: entry that is missing, a source no longer registered: the answers still come, with the files
+    named (before, a missing rules: entry failed every pack)."""
+    project_dir = edited(tmp_path)
+    registry = project_dir / "loaders" / "sources.yaml"
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("\nsources:", "\nrules: [../no-such-rules]\nsources:", 1), encoding="utf-8")
+    project = load_project(project_dir)
+    assert "rules" in registry.read_text(encoding="utf-8") and project.rules
+    reading = EmbeddedStore(built[1])
+    found = {b.file: b.change.split(":")[0] for b in behind(reading, project)}
+    reading.close()
+    assert found == {"loaders/sources.yaml": "changed", "rules/late-delivery.rq": "no longer named by the project"}
+    pack = cx("context", "customer", "0030000101", cwd=tmp_path, store=built[1], project=project_dir)
+    assert pack.returncode == 0, pack.stderr
+    assert {s["file"] for s in json.loads(pack.stdout)["pack"]["stale"]} == set(found)
 
 
 def test_a_build_of_some_sources_carries_the_others_inputs(built: tuple[Path, Path], tmp_path: Path) -> None:
-    project_dir = edited(built, tmp_path)
+    project_dir = edited(tmp_path)
     store = tmp_path / "run" / "store"
     shutil.copytree(built[1].parent, store.parent)
     with (project_dir / "loaders" / "mappings" / "wms.yml").open("a", encoding="utf-8") as handle:
@@ -146,4 +178,5 @@ def test_a_store_built_before_inputs_were_recorded_is_said_unknown(tmp_path: Pat
     reading.close()
     assert len(found) == 1 and found[0].file is None and "cxgraph build" in found[0].change
     proc = cx("stats", cwd=tmp_path, store=store)
+    assert proc.returncode == 0, proc.stderr
     assert "the store records no build inputs" in " ".join(proc.stderr.split())

@@ -22,7 +22,7 @@ import yaml
 
 from cxgraph.answer.jsonld import Json, Writer, read_context
 from cxgraph.answer.recommend import find_resource, given_iri
-from cxgraph.build.inputs import behind
+from cxgraph.build.inputs import stale
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
 from cxgraph.stores.binding import bind_values, values_rows
@@ -454,6 +454,6 @@ def build_pack(store: Any, project: Project, kind_name: str, given: str, scope_n
         "conflicts": _conflicts(store, project, party or (focus if kind.focus == "Party" else None), scope, writer),
         "policy": _verdicts(store, project, kind, focus, writer),
         # project files the store does not follow as they are now (a past build is not compared)
-        "stale": [] if as_of else [{"file": b.file, "change": b.change} for b in behind(store, project)],
+        "stale": [] if as_of else [{"file": b.file, "change": b.change} for b in stale(store, project)],
     }
     return {"@context": writer.context({"pack": None}), "pack": header, "@graph": body}

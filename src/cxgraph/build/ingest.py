@@ -45,6 +45,9 @@ class Ingested:
 
     triples: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     subjects: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # IRIs under `namespace` that quads have as their object, with the graphs that hold such quads: the
+    # candidates for dangling links (a resource of the enterprise's namespace that nothing describes)
+    objects: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     bad_lines: list[BadLine] = field(default_factory=list)
     ill_typed: dict[str, list[ox.Quad]] = field(default_factory=lambda: defaultdict(list))  # source -> examples
 
@@ -67,13 +70,15 @@ def _parse(data: bytes) -> list[ox.Quad]:
 
 
 def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str], store: ox.Store,
-           known_subject: Container[str] | None = None, tick: Tick = silent) -> Ingested:
+           known_subject: Container[str] | None = None, tick: Tick = silent, namespace: str | None = None,
+           ) -> Ingested:
     """Write every quad of `outputs` into `store`, moving it from its nonce graph to its source's graph.
 
     `sources` maps nonce graph -> source name; `targets` source name -> real graph IRI. A quad in any
     other graph (or the default graph) is an error naming file and line: a value tried to choose its
     graph. `known_subject`: subjects that rows produce, to attribute an unparsable line to its row.
-    `tick` hears the quads loaded against an estimate of all (from the bytes read so far).
+    `tick` hears the quads loaded against an estimate of all (from the bytes read so far). `namespace`: the
+    object IRIs under it are gathered (`Ingested.objects`).
     """
     done = Ingested()
     graphs = {nonce: (name, ox.NamedNode(targets[name])) for nonce, name in sources.items()}
@@ -90,13 +95,15 @@ def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str]
             if isinstance(quad.subject, ox.NamedNode):
                 done.subjects[name].add(quad.subject.value)
             obj = quad.object
+            if namespace is not None and isinstance(obj, ox.NamedNode) and obj.value.startswith(namespace):
+                done.objects[name].add(obj.value)
             if isinstance(obj, ox.Literal):
                 datatype = obj.datatype.value
                 if datatype in JUDGED and ill_typed(obj.value, datatype):
                     done.ill_typed[name].append(quad)
             yield ox.Quad(quad.subject, quad.predicate, quad.object, target)
 
-    fast = _FastPath(sources, targets)
+    fast = _FastPath(sources, targets, namespace)
     size = sum(path.stat().st_size for path in outputs if path.exists()) or 1
     read = loaded = 0
     for path in outputs:
@@ -142,15 +149,18 @@ class _FastPath:
     which names the line; so does a chunk the loader cannot parse (what it wrote is rewritten there anyway).
     """
 
-    def __init__(self, sources: dict[str, str], targets: dict[str, str]) -> None:
+    def __init__(self, sources: dict[str, str], targets: dict[str, str], namespace: str | None = None) -> None:
         self.graphs = {f"<{nonce}> .\n".encode(): (name, f"<{targets[name]}> .\n".encode())
                        for nonce, name in sources.items()}
         self.judged = {dt.encode() for dt in JUDGED}
+        self.namespace = namespace.encode() if namespace is not None else None
 
     def load(self, lines: list[bytes], store: ox.Store, done: Ingested) -> bool:
         out: list[bytes] = []
         counts: dict[str, int] = defaultdict(int)
         subjects: dict[str, set[bytes]] = defaultdict(set)
+        objects: dict[str, set[bytes]] = defaultdict(set)
+        namespace = self.namespace
         ill: list[tuple[str, bytes]] = []
         for line in lines:
             if not line.startswith(b"<") or b"\\" in line:
@@ -163,6 +173,11 @@ class _FastPath:
             counts[name] += 1
             subjects[name].add(line[1:line.index(b">")])
             head = line[:cut]
+            if namespace is not None and head[-1:] == b">":  # an IRI object, or a typed literal
+                start = head.rfind(b" <") + 2
+                # no backslash here, so a quote anywhere means a literal (whose text may hold " <")
+                if head.startswith(namespace, start) and b'"' not in head:
+                    objects[name].add(head[start:-1])
             if head.endswith(b">") and (mark := head.rfind(b'"^^<')) > 0 and head[mark + 4:-1] in self.judged:
                 start = head.find(b'> "', line.index(b">") + 1)
                 if start < 0 or ill_typed(head[start + 3:mark].decode("utf-8"), head[mark + 4:-1].decode()):
@@ -175,6 +190,8 @@ class _FastPath:
         for name, count in counts.items():
             done.triples[name] += count
             done.subjects[name].update(s.decode("utf-8") for s in subjects[name])
+        for name, found in objects.items():
+            done.objects[name].update(o.decode("utf-8") for o in found)
         for name, line in ill:
             done.ill_typed[name] += _parse(line)
         return True

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
 from cxgraph import faults
 from cxgraph.build.checking import Checked, CheckResult, Issue, MappingNeeds, check, field_value
 from cxgraph.build.contract import Contract, load_contracts
@@ -129,7 +131,10 @@ class BuildPlan:
 
     @property
     def ontology_files(self) -> list[Path]:
-        return [module.path for module in self.closure.files] if self.closure is not None else []
+        """The ontology's files as the build read them: its imports closure and the catalog that resolved it."""
+        if self.closure is None:
+            return []
+        return [*(module.path for module in self.closure.files), self.closure.catalog]
 
 
 def plan_build(project: Project, selected: list[Source]) -> BuildPlan:
@@ -320,7 +325,7 @@ def build(
         clock.lap("contract check")
         try:
             report = _load(project, ws, work_dir, only, echo, workers, plan, checked, loadable, started, clock,
-                           tick, (now, before))
+                           tick, now=now, before=before)
         except CxGraphError as exc:
             write_quarantine(reports, result, names, f"failed: {exc}")
             if ws.published or type(exc).__name__ == "PublishUncertain":
@@ -340,9 +345,8 @@ def build(
 
 def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | None, echo: Callable[[str], None],
           workers: int | None, plan: BuildPlan, checked: Checked, loadable: list[Source], started: datetime,
-          clock: StageClock, tick: Tick = silent, inputs: tuple[Inputs, Inputs | None] = ({}, None),
-          ) -> BuildReport:
-    """`inputs`: the project files as the plan read them, and those the store's build before followed."""
+          clock: StageClock, tick: Tick = silent, *, now: Inputs, before: Inputs | None) -> BuildReport:
+    """`now`: the project files as the plan read them; `before`: those the store's build before followed."""
     result = checked.result
     staging_root = WorkFolder(work_dir).staging
     if staging_root.exists():
@@ -378,12 +382,12 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     echo("Loading the mapped quads...")
     known = AnySubject(expected.values())
     ingested = ingest(outputs, {mapping_graph(nonce, s.name): s.name for s in loadable},
-                      {s.name: s.graph for s in loadable}, work.raw, known, tick)
+                      {s.name: s.graph for s in loadable}, work.raw, known, tick, project.id_iri(""))
     _quarantine_bad_lines(project, work, ingested, expected, checked, loadable)
     faults.point("ingested")
     clock.lap("load")
     summaries = _reconcile(project, work, ingested, expected, checked, loadable)
-    dangling = find_dangling(work, project, loadable, expected, checked)
+    dangling = find_dangling(work, project, loadable, expected, checked, ingested)
     # what is not this project's: left-over staging always goes; other unknown graphs go on a full build
     unknown = sorted(g for g in present if g not in project.known_graphs())
     leftovers = [g for g in unknown if project.is_private_graph(g)]
@@ -425,8 +429,8 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
         echo("Loading the ontology...")
         load_ontology(work, project, plan.closure)
         replaced.append(engine["ontology"])
-    work.add_quads(build_quads(project, applied(project, inputs[0], loadable, plan.ontology_files, ontology_loaded,
-                                                inputs[1])))
+    work.add_quads(build_quads(project, applied(project, now, loadable, plan.ontology_files, ontology_loaded,
+                                                before)))
     clock.lap("provenance, lineage, ontology")
     echo("Resolving identities...")
     identity = resolve(work, project)
@@ -551,30 +555,45 @@ def _reconcile(project: Project, work: EmbeddedStore, ingested: Ingested,
 
 
 def find_dangling(work: EmbeddedStore, project: Project, loadable: list[Source],
-                  expected: dict[str, SubjectRows], checked: Checked,
+                  expected: dict[str, SubjectRows], checked: Checked, ingested: Ingested,
                   limit: int = 1000) -> list[DanglingLink]:
-    """Links from the loaded sources to resources in the project's namespace that nothing describes."""
+    """Links from the loaded sources to resources in the project's namespace that nothing describes: the
+    first `limit` in the order of graph, subject, predicate and object.
+
+    Set-based: of the object IRIs the load gathered, those no loaded source has as a subject (nor the registry
+    declares) are looked up in the workspace (a graph fetched or kept may describe them), and only those
+    found nowhere are traced to the quads that name them. A query over every quad with a NOT EXISTS per
+    quad took 10 s of a 108 s build at 10,000 customers."""
     if not loadable:
         return []
-    found = []
-    values = " ".join(f"<{s.graph}>" for s in loadable)
-    rows = work.query(
-        f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
-        f"FILTER(isIRI(?o) && STRSTARTS(STR(?o), \"{project.id_iri('')}\")) "
-        f"FILTER NOT EXISTS {{ GRAPH ?any {{ ?o ?p2 ?o2 }} }} }} ORDER BY ?g ?s ?p ?o LIMIT {limit}")
-    by_graph = {s.graph: s.name for s in loadable}
     registered = {s.system for s in project.sources.values()}  # the registry graph declares them
-    for row in rows:
-        if row["o"].value in registered:
+    described = set().union(*(ingested.subjects[s.name] for s in loadable))
+    raw = work.raw
+    rows: list[tuple[str, str, str, str, str]] = []  # graph, subject's sort key, predicate, object, subject
+    by_graph = {s.graph: s.name for s in loadable}
+    candidates = {o for s in loadable for o in ingested.objects[s.name]} - described - registered
+    for iri in candidates:
+        term = ox.NamedNode(iri)
+        if any(isinstance(q.graph_name, ox.NamedNode) for q in raw.quads_for_pattern(term, None, None, None)):
             continue
-        source = by_graph[row["g"].value]
+        for loaded in loadable:
+            if iri not in ingested.objects[loaded.name]:
+                continue
+            for quad in raw.quads_for_pattern(None, None, term, ox.NamedNode(loaded.graph)):
+                subject = str(getattr(quad.subject, "value", quad.subject))
+                key = ("0" if isinstance(quad.subject, ox.BlankNode) else "1") + subject
+                rows.append((loaded.graph, key, quad.predicate.value, iri, subject))
+    rows.sort()  # SPARQL's ORDER BY ?g ?s ?p ?o: blank nodes before IRIs
+    found = []
+    for graph, _key, predicate, obj, subject in rows[:limit]:
+        source = by_graph[graph]
         record = None
-        origin = expected[source].get(row["s"].value)
+        origin = expected[source].get(subject)
         if origin:
             rs_name, index = origin[0]
             state = checked.states[(source, rs_name)]
             record = (rs_name, state.record_set.file, state.records[index].locator)
-        found.append(DanglingLink(source, row["s"].value, row["p"].value, row["o"].value, record))
+        found.append(DanglingLink(source, subject, predicate, obj, record))
     return found
 
 

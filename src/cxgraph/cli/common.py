@@ -104,14 +104,14 @@ BEHIND_SHOWN = 5  # files named one by one; more are counted
 def warn_behind(graph: EmbeddedStore | RemoteStore, project: Project) -> None:
     """Say on stderr which project files the store does not follow (nothing when it cannot be read: the
     command that opened it says why)."""
-    from cxgraph.build.inputs import behind
+    from cxgraph.build.inputs import stale
 
     try:
         if isinstance(graph, EmbeddedStore) and not graph.exists():
             return
-        found = behind(graph, project)
     except CxGraphError:
         return
+    found = stale(graph, project)
     for item in found[:BEHIND_SHOWN]:
         warn(err, f"the store is behind the project: {item.text()}")
     if len(found) > BEHIND_SHOWN:

@@ -36,7 +36,7 @@ from starlette.staticfiles import StaticFiles
 from cxgraph.answer.context import build_pack, load_scopes, parse_limits
 from cxgraph.answer.queries import NamedQuery, catalog, run
 from cxgraph.answer.render import to_json
-from cxgraph.build.inputs import behind
+from cxgraph.build.inputs import stale
 from cxgraph.errors import CxGraphError
 from cxgraph.faces.sparql_endpoint import EndpointConfig, problem, sparql_handler
 from cxgraph.project import Project, WorkFolder
@@ -282,15 +282,20 @@ def create_api(config: ApiConfig) -> FastAPI:
 
     @app.get("/health", tags=["service"])
     async def health() -> dict[str, Any]:
-        """Whether the service is up, over which store, and which project files that store does not follow as
-        they are now (`stale`: its answers follow the old files until the next build)."""
-        def stale(store: Any) -> list[dict[str, str | None]]:
+        """Whether the service is up, over which store, and how many project files that store does not follow
+        as they are now (`stale`; a context pack names them; null when that cannot be told)."""
+        def count(store: Any) -> int | None:
             if isinstance(store, EmbeddedStore) and not store.exists():
-                return []
-            return [{"file": b.file, "change": b.change} for b in behind(store, project)]
+                return 0
+            found = stale(store, project)
+            return None if any(b.file is None for b in found) else len(found)
 
+        try:
+            behind_by = await in_thread(lambda: on_store(count))
+        except CxGraphError:
+            behind_by = None
         return {"status": "ok", "store": "remote" if config.endpoint else "embedded", "auth": config.keys is not None,
-                "stale": await in_thread(lambda: on_store(stale))}
+                "stale": behind_by}
 
     @app.get("/customers/{customer:path}/context", tags=["context"], responses=Packed, response_class=Response)
     async def customer_context(request: Request, customer: str, scope: ScopeQ = None,
