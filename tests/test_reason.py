@@ -243,9 +243,14 @@ def test_reason_command_without_store(tmp_path: Path) -> None:
     assert "run `cxgraph build` first" in result.output
 
 
-def test_a_workspace_streams_the_subclass_closure_to_the_same_graph_an_update_writes(sample: Built) -> None:
-    """A build's workspace streams new types into the bulk loader; any other store takes the SPARQL update. Both
-    give the same inferred graph on the sample."""
+@pytest.mark.parametrize("batch", [7, 500_000])
+def test_a_workspace_streams_the_subclass_closure_to_the_same_graph_an_update_writes(
+        sample: Built, batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build's workspace reads the type index and hands new types to the bulk loader in batches; any other
+    store takes the SPARQL update. Both give the same inferred graph on the sample, in batches of any size."""
+    import cxgraph.build.materialize as reasoning
+
+    monkeypatch.setattr(reasoning, "SCAN_BATCH", batch)
     graph = ox.NamedNode(inferred_graph(sample.project))
     found = []
     for store in (EmbeddedStore.private(ox.Store()), EmbeddedStore()):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Container, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,7 +69,7 @@ def _parse(data: bytes) -> list[ox.Quad]:
     return list(ox.parse(data, format=ox.RdfFormat.N_QUADS))
 
 
-def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str], store: ox.Store,
+def ingest(outputs: Iterable[Path], sources: dict[str, str], targets: dict[str, str], store: ox.Store,
            known_subject: Container[str] | None = None, tick: Tick = silent, namespace: str | None = None,
            ) -> Ingested:
     """Write every quad of `outputs` into `store`, moving it from its nonce graph to its source's graph.
@@ -77,8 +77,9 @@ def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str]
     `sources` maps nonce graph -> source name; `targets` source name -> real graph IRI. A quad in any
     other graph (or the default graph) is an error naming file and line: a value tried to choose its
     graph. `known_subject`: subjects that rows produce, to attribute an unparsable line to its row.
-    `tick` hears the quads loaded against an estimate of all (from the bytes read so far). `namespace`: the
-    object IRIs under it are gathered (`Ingested.objects`).
+    `tick` hears the quads loaded against an estimate of all (from the bytes read so far of the files handed
+    over so far: `outputs` may be files still being mapped). `namespace`: the object IRIs under it are
+    gathered (`Ingested.objects`).
     """
     done = Ingested()
     graphs = {nonce: (name, ox.NamedNode(targets[name])) for nonce, name in sources.items()}
@@ -104,9 +105,9 @@ def ingest(outputs: list[Path], sources: dict[str, str], targets: dict[str, str]
             yield ox.Quad(quad.subject, quad.predicate, quad.object, target)
 
     fast = _FastPath(sources, targets, namespace)
-    size = sum(path.stat().st_size for path in outputs if path.exists()) or 1
-    read = loaded = 0
+    size = read = loaded = 0
     for path in outputs:
+        size += path.stat().st_size if path.exists() else 0
         for first, lines in _chunks(path):
             read += sum(len(line) for line in lines)
             loaded += len(lines)

@@ -74,7 +74,6 @@ WHERE {{
   GRAPH ?g {{ ?x a {cls} }} FILTER(?g IN ({data_list}, <{staging}>))
 }}"""
 SUBCLASS_RULE = PREFIXES + "INSERT {{ GRAPH <{staging}> {{ ?x a ?super }} }}" + _SUBCLASS_WHERE
-SUBCLASS_SELECT = PREFIXES + "SELECT ?x ?super" + _SUBCLASS_WHERE
 
 # A conjunct ?m is met by ?x when ?x has the named class ?m, or the value that restriction ?m requires.
 _MEETS = """{{
@@ -150,20 +149,43 @@ def _subproperty_closure(store: GraphStore, project: Project, staging: str, data
 
 
 def _subclass_closure(store: GraphStore, project: Project, staging: str, data: list[str]) -> None:
-    """`x a C` and C ⊑ D gives `x a D`: one update per class C that has superclasses."""
+    """`x a C` and C ⊑ D gives `x a D`: one update per class C that has superclasses (on a build's own
+    workspace: one scan of the store's type index per class, written in batches)."""
     supers: dict[str, list[str]] = defaultdict(list)
     for row in store.query(_sparql(SUPERCLASSES, project, staging, data)):
         supers[str(row["class"])].append(str(row["super"]))  # serialized IRIs: <...>
-    graph = ox.NamedNode(staging)
+    if getattr(store, "is_private", False):
+        _subclass_scan(store, {cls[1:-1]: [s[1:-1] for s in above] for cls, above in supers.items()},
+                       staging, data)
+        return
     for cls, above in supers.items():
-        if getattr(store, "is_private", False):
-            # A build's own workspace: the new types stream into the bulk loader as they are read. As an
-            # update, the store held them in memory until it committed: 300 MB for cx:Record at 10,000
-            # customers (the build's peak then went from 1.5 to 1.0 GB). Another store takes the update.
-            store.add_quads(ox.Quad(row["x"], RDF_TYPE, row["super"], graph) for row in store.query(
-                _sparql(SUBCLASS_SELECT, project, staging, data, cls=cls, supers=" ".join(above))))
-        else:
-            store.update(_sparql(SUBCLASS_RULE, project, staging, data, cls=cls, supers=" ".join(above)))
+        store.update(_sparql(SUBCLASS_RULE, project, staging, data, cls=cls, supers=" ".join(above)))
+
+
+SCAN_BATCH = 500_000  # inferred types handed to the bulk loader at once
+
+
+def _subclass_scan(store: GraphStore, supers: dict[str, list[str]], staging: str, data: list[str]) -> None:
+    """The subclass rule on a build's own workspace, without SPARQL: the instances of each class are read from
+    the store's type index and their superclasses go to the bulk loader in batches. As one SELECT per class
+    and one bulk load per class (at 10,000 customers: 85 classes, 535,000 types) it took 32 s, the
+    reasoning stage's largest part; as an update, the store held every new triple in memory until it
+    committed (13.2 GB at 100,000 customers, for every class at once)."""
+    raw: ox.Store = store.raw  # type: ignore[attr-defined]
+    graph = ox.NamedNode(staging)
+    readable = {ox.NamedNode(g) for g in data} | {graph}
+    batch: list[ox.Quad] = []
+    for cls, above in supers.items():
+        targets = [ox.NamedNode(s) for s in above]
+        for quad in raw.quads_for_pattern(None, RDF_TYPE, ox.NamedNode(cls), None):
+            if quad.graph_name in readable:
+                subject = quad.subject
+                batch.extend(ox.Quad(subject, RDF_TYPE, target, graph) for target in targets)
+        if len(batch) >= SCAN_BATCH:
+            store.add_quads(batch)
+            batch = []
+    if batch:
+        store.add_quads(batch)
 
 
 def materialize(store: GraphStore, project: Project) -> dict[str, int]:

@@ -32,7 +32,7 @@ from cxgraph.build.identity import resolve
 from cxgraph.build.ingest import Ingested, ingest
 from cxgraph.build.inputs import Inputs, applied, build_quads, current, recorded
 from cxgraph.build.iri import expand_template
-from cxgraph.build.mapping import MappingRule, check_mapping, run_morph, write_staged_mapping
+from cxgraph.build.mapping import MappingRule, check_mapping, mapping_cost, start_mapping, write_staged_mapping
 from cxgraph.build.materialize import materialize
 from cxgraph.build.provenance import (
     LoadRecord,
@@ -117,6 +117,12 @@ class StageClock:
         now = time.perf_counter()
         self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
         self._last = now
+
+    def lap_at(self, name: str, when: float | None) -> None:
+        """Charge the time up to `when` (a perf_counter reading; None: nothing) to `name`."""
+        if when is not None and when > self._last:
+            self.seconds[name] = self.seconds.get(name, 0.0) + when - self._last
+            self._last = when
 
 
 @dataclass
@@ -362,30 +368,31 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
         jobs.append((source, mapping))
     faults.point("staged")
     clock.lap("staging")
-    outputs: list[Path] = []
     if jobs:
-        echo(f"Mapping {len(jobs)} source(s) with morph-kgc...")
-        outputs = run_morph(jobs, staging_root, workers=workers, echo=echo, tick=tick)
-    clock.lap("mapping (morph-kgc)")
-    work = ws.store
-    engine = project.engine_graphs()
-    present = set(ws.target_graphs)
-    untouched = [s.graph for s in project.sources.values() if s not in loadable and s.graph in present]
-    ws.fetch(untouched + ([engine["ontology"]] if only and engine["ontology"] in present else []))
-    ws.keep([g for s in project.sources.values() if s not in loadable
-             for g in [project.lineage_graph(s.name)] if g in present])
-    previous = {name: work.count(project.sources[name].graph) for name in result.refused
-                if project.sources[name].graph in present}
-    for source in loadable:
-        work.drop_graph(source.graph)
-    faults.point("dropped")
-    echo("Loading the mapped quads...")
-    known = AnySubject(expected.values())
-    ingested = ingest(outputs, {mapping_graph(nonce, s.name): s.name for s in loadable},
-                      {s.name: s.graph for s in loadable}, work.raw, known, tick, project.id_iri(""))
+        echo(f"Mapping {len(jobs)} source(s) with morph-kgc, loading each group's quads as it ends...")
+    costs = {s.name: mapping_cost(plan.rules[s.name], {rs: count.accepted for (name, rs), count
+                                                        in checked.result.counts.items() if name == s.name})
+             for s in loadable}
+    with start_mapping(jobs, staging_root, workers=workers, echo=echo, tick=tick, costs=costs) as mapper:
+        work = ws.store
+        engine = project.engine_graphs()
+        present = set(ws.target_graphs)
+        untouched = [s.graph for s in project.sources.values() if s not in loadable and s.graph in present]
+        ws.fetch(untouched + ([engine["ontology"]] if only and engine["ontology"] in present else []))
+        ws.keep([g for s in project.sources.values() if s not in loadable
+                 for g in [project.lineage_graph(s.name)] if g in present])
+        previous = {name: work.count(project.sources[name].graph) for name in result.refused
+                    if project.sources[name].graph in present}
+        for source in loadable:
+            work.drop_graph(source.graph)
+        faults.point("dropped")
+        known = AnySubject(expected.values())
+        ingested = ingest(mapper.outputs(), {mapping_graph(nonce, s.name): s.name for s in loadable},
+                          {s.name: s.graph for s in loadable}, work.raw, known, tick, project.id_iri(""))
+    clock.lap_at("mapping (morph-kgc), loading beside it", mapper.finished)
     _quarantine_bad_lines(project, work, ingested, expected, checked, loadable)
     faults.point("ingested")
-    clock.lap("load")
+    clock.lap("load (after the mapping ended)")
     summaries = _reconcile(project, work, ingested, expected, checked, loadable)
     dangling = find_dangling(work, project, loadable, expected, checked, ingested)
     # what is not this project's: left-over staging always goes; other unknown graphs go on a full build
