@@ -266,20 +266,27 @@ def write_csv(source: SourceFile, keep: set[int], target: Path,
                 writer.writerow(cells)
 
 
-def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path,
-               transform: Callable[[Any], None] | None = None) -> None:
-    """Write the document without the dropped records (deepest first, so indexes stay valid).
+def read_document(source: SourceFile) -> Any:
+    """A fresh copy of a JSON export for staging, parsed again from the bytes the check read.
 
-    `transform` changes the copy in place first (while record pointers still hold). Written as ASCII
-    JSON, so that text outside any record that is not valid UTF-8 cannot stop the write.
-    """
-    # a fresh copy by parsing the file again (deepcopy recurses and fails on deeply nested values; the text is
-    # not held from the check to here, since a build holds every export at once)
+    (deepcopy recurses and fails on deeply nested values; the text is not held from the check to here, since a
+    build holds every export at once.)"""
     data = source.path.read_bytes()
     if hashlib.sha256(data).hexdigest() != source.digest:
         raise CxGraphError(_CHANGED, source.path)
-    document = json.loads(_decode(data), parse_float=Decimal)
-    del data
+    return json.loads(_decode(data), parse_float=Decimal)
+
+
+def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path,
+               transform: Callable[[Any], None] | None = None, document: Any = None) -> None:
+    """Write the document without the dropped records (deepest first, so indexes stay valid).
+
+    `transform` changes the copy in place first (while record pointers still hold); `document`: the copy
+    (`read_document`), when the caller already has it. Written as ASCII JSON, so that text outside any record
+    that is not valid UTF-8 cannot stop the write.
+    """
+    if document is None:
+        document = read_document(source)
     if transform:
         transform(document)
     def order(pointer: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -296,6 +303,21 @@ def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path,
     except RecursionError:
         raise CxGraphError("a record is nested too deeply to stage", source.path) from None
     target.write_text(text, encoding="utf-8")
+
+
+def scalar_text(value: Any) -> str | None:
+    """A JSON value as the mapping engine reads it from the staged JSON (None: absent; a list or an object:
+    not a single value, so the record set stays JSON): text as it is, a decimal as written, other numbers and
+    booleans as Python prints them (morph-kgc 2.10 maps every value through `str`)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value if "\x00" not in value else None
+    if isinstance(value, Decimal):
+        return _decimal_text(value)
+    if isinstance(value, bool | int):
+        return str(value)
+    return None
 
 
 def _decimal_text(value: Any) -> str:

@@ -7,7 +7,7 @@ timestamps get their zone's offset.
 
 from __future__ import annotations
 
-import functools
+import csv
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +17,15 @@ from cxgraph.build.checking import Checked, MappingNeeds, RecordSetState
 from cxgraph.build.contract import Contract
 from cxgraph.build.iri import raw_iri_value
 from cxgraph.build.mapping_names import raw_column
-from cxgraph.build.records import json_value, read_file, set_json_value, write_csv, write_json
+from cxgraph.build.records import (
+    json_value,
+    read_document,
+    read_file,
+    scalar_text,
+    set_json_value,
+    write_csv,
+    write_json,
+)
 from cxgraph.build.values import LOCAL_DATETIME, MIDNIGHT, in_zone
 from cxgraph.project import Project, Source
 
@@ -25,13 +33,16 @@ from cxgraph.project import Project, Source
 def stage(
     sources: list[Source], contracts: dict[str, Contract], checked: Checked, project: Project, staging_root: Path,
     needs: dict[tuple[str, str], MappingNeeds] | None = None,
-) -> None:
+) -> dict[tuple[str, str, str | None], str]:
     """Write each source's accepted records to the staging copy the mapping engine reads.
 
     Values the mapping writes into IRIs unencoded are percent-encoded here (iri.raw_iri_value), so that
-    no value can end an IRI and start a quad of its own.
+    no value can end an IRI and start a quad of its own. A JSON record set whose fields hold single values is
+    also written as a table (`json_tables`); returns (source, file, iterator) -> that table's path in the
+    staging folder, for the staged mappings to read instead.
     """
     needs = needs or {}
+    tables: dict[tuple[str, str, str | None], str] = {}
     for source in sources:
         by_file: dict[str, list[RecordSetState]] = defaultdict(list)
         for rs in contracts[source.name].record_sets.values():
@@ -52,8 +63,49 @@ def stage(
                 drop = {s.records[i].pointer or () for s in states for i in s.bad}
                 rewrites = [(s, needs.get((source.name, s.record_set.name), MappingNeeds())) for s in states]
                 zoned = _zoned_fields(states, source.timezone)
-                write_json(parsed, drop, target,
-                           functools.partial(_encode_json, rewrites=rewrites, drop=drop, zoned=zoned))
+                document = read_document(parsed)
+                _encode_json(document, rewrites=rewrites, drop=drop, zoned=zoned)
+                written = json_tables(document, rewrites, drop, staging_root, rel)
+                tables.update({(source.name, rel, iterator): path for iterator, path in written.items()})
+                if len(written) < len(states):  # a record set still reads the document
+                    write_json(parsed, drop, target, document=document)
+    return tables
+
+
+def json_tables(document: Any, rewrites: list[tuple[RecordSetState, MappingNeeds]], drop: set[tuple[Any, ...]],
+                staging_root: Path, rel: str) -> dict[str | None, str]:
+    """Each record set of a staged JSON document whose fields all hold single values, written as CSV beside it
+    (`<file>.<record set>.csv`, its fields and their IRI-safe copies as columns, an absent value blank).
+
+    morph-kgc 2.10 reads a JSON source again, and walks it with its iterator, for every predicate-object entry of
+    a mapping: 57% of its time on the commerce orders at 10,000 customers. A table it reads once per entry too,
+    but only the columns the entry names, with pandas' C parser. Returns iterator -> the table's path."""
+    written: dict[str | None, str] = {}
+    for state, need in rewrites:
+        columns = list(state.record_set.fields)
+        columns += [raw_column(name, kind) for name, kinds in need.raw_iri.items() for kind in sorted(kinds)]
+        rows: list[list[str]] = []
+        for index, record in enumerate(state.records):
+            if index in state.bad or (record.pointer or ()) in drop:
+                continue
+            node = document
+            for part in record.pointer or ():
+                node = node[part]
+            cells = [scalar_text(node.get(column) if isinstance(node, dict) and column in node
+                                 else json_value(node, column)) for column in columns]
+            if any(cell is None for cell in cells):
+                break  # a list or an object: the engine reads this record set from the document
+            rows.append([cell or "" for cell in cells])
+        else:
+            path = f"{rel}.{state.record_set.name}.csv"
+            target = staging_root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(columns)
+                writer.writerows(rows)
+            written[state.record_set.iterator] = path
+    return written
 
 
 def _zoned_fields(states: list[RecordSetState], zone: str | None) -> dict[str, Callable[[str], str]]:
