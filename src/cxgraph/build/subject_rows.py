@@ -8,6 +8,7 @@ of (name, index) tuples per subject, which was most of what a build held per row
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 
 _SETS_BITS = 8  # up to 256 record sets in one source's mapping
@@ -31,7 +32,7 @@ class SubjectRows:
         code = (index << _SETS_BITS) | number
         held = self._rows.get(iri)
         if held is None:
-            self._rows[iri] = code
+            self._rows[sys.intern(iri)] = code  # the load's sets of subjects share the string
         elif isinstance(held, int):
             self._rows[iri] = [held, code]
         else:
