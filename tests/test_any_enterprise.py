@@ -141,6 +141,17 @@ def test_a_global_default_country_is_refused(tmp_path: Path) -> None:
         load_identity(identity)
 
 
+def test_two_rules_with_one_id_are_refused(tmp_path: Path) -> None:
+    identity = tmp_path / "identity.yaml"
+    doc = load_identity(ROOT / "loaders/identity.yaml")
+    first, second = doc.rules[0].id, doc.rules[1].id
+    text = (ROOT / "loaders/identity.yaml").read_text(encoding="utf-8")
+    identity.write_text(text.replace(f"id: {second}\n", f"id: {first}\n", 1), encoding="utf-8")
+    with pytest.raises(CxGraphError, match=f"rule id '{first}' is used twice") as caught:
+        load_identity(identity)
+    assert caught.value.path == identity and caught.value.line == 28
+
+
 # --- time zones -----------------------------------------------------------------------------------------------
 
 def test_a_zone_less_timestamp_is_refused_without_a_source_zone() -> None:

@@ -69,6 +69,9 @@ def load_identity(path: Path) -> IdentityConfig:
         if spec["kind"] not in ("value", "key", "reference"):
             raise CxGraphError(f"rule {spec['id']}: kind must be 'value', 'key' or 'reference'", path,
                                line_of(spec, "kind"))
+        if any(rule.id == str(spec["id"]) for rule in rules):  # evidence and link IRIs are per rule id
+            raise CxGraphError(f"rule id {spec['id']!r} is used twice: give each rule its own id", path,
+                               line_of(spec, "id"))
         normalize = tuple(spec.get("normalize") or ())
         unknown = [n for n in normalize if n not in NORMALIZERS]
         if unknown:
