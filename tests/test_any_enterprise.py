@@ -147,9 +147,10 @@ def test_two_rules_with_one_id_are_refused(tmp_path: Path) -> None:
     first, second = doc.rules[0].id, doc.rules[1].id
     text = (ROOT / "loaders/identity.yaml").read_text(encoding="utf-8")
     identity.write_text(text.replace(f"id: {second}\n", f"id: {first}\n", 1), encoding="utf-8")
+    second_line = text[:text.index(f"id: {second}\n")].count("\n") + 1
     with pytest.raises(CxGraphError, match=f"rule id '{first}' is used twice") as caught:
         load_identity(identity)
-    assert caught.value.path == identity and caught.value.line == 28
+    assert caught.value.path == identity and caught.value.line == second_line
 
 
 # --- time zones -----------------------------------------------------------------------------------------------
