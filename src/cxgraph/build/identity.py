@@ -61,7 +61,7 @@ def load_identity(path: Path) -> IdentityConfig:
     classes = doc.get("record_classes") or []
     if not classes:
         raise CxGraphError("'record_classes' must list the customer record classes to resolve", path, 1)
-    rules = []
+    rules: list[Rule] = []
     for index, spec in enumerate(doc["rules"]):
         line = doc["rules"].lines[index]
         if not isinstance(spec, dict) or not {"id", "kind", "property"} <= set(spec):
