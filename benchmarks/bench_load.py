@@ -49,7 +49,7 @@ def main() -> None:
         result = timed("contract check (all sources)", lambda: check(project, contracts).result, results)
         rows = sum(c.read for c in result.counts.values())
         report = timed("full build, in memory", lambda: build(project, EmbeddedStore(), work / "mem",
-                                                              echo=lambda _m: None), results)
+                                                              echo=lambda _m: None, keep_staging=True), results)
         triples = sum(s.triples for s in report.sources)
         nquads = sorted((work / "mem" / "staging").glob("mapped-*.nq"))
         bulk, plain = [], []

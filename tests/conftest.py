@@ -65,13 +65,14 @@ def write_store(store: Path, quads: Iterable[ox.Quad] = (), update: str | None =
     return store
 
 
-def build_memory(work: Path, data_root: Path | None = None, only: list[str] | None = None) -> Built:
+def build_memory(work: Path, data_root: Path | None = None, only: list[str] | None = None,
+                 keep_staging: bool = False) -> Built:
     """Build into an in-memory store, the way `cxgraph build` does on disk."""
     project = load_project(ROOT, data_root)
     store = EmbeddedStore()
     ticks: list[tuple[str, int, int, str]] = []
     report = build(project, store, work, only=only, echo=lambda _m: None,
-                   tick=lambda *seen: ticks.append(seen))
+                   tick=lambda *seen: ticks.append(seen), keep_staging=keep_staging)
     return Built(project, store, report, ticks)
 
 

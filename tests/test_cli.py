@@ -12,7 +12,10 @@ import pytest
 import rdflib
 
 from conftest import CXGRAPH, FIXTURES, ROOT, cx, graph_triples
+from cxgraph.project import load_project
 from cxgraph.stores.embedded import EmbeddedStore
+
+ROOT_PROJECT = load_project(ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +27,19 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert proc.returncode == 0, proc.stderr
     pytest.demo_output = proc.stdout  # type: ignore[attr-defined]
     return store
+
+
+
+def test_the_mapped_copies_go_once_loaded_unless_kept(demo_store: Path, tmp_path: Path) -> None:
+    """At 100,000 customers the mapping engine's N-Quads were as large as the store: a build deletes them."""
+    assert not (demo_store.parent / "staging").exists()
+    store = tmp_path / ".cxgraph" / "store"
+    proc = cx("build", "--only", "crm", "--keep-staging", cwd=tmp_path, store=store)
+    assert proc.returncode == 0, proc.stderr
+    mapped = sorted((tmp_path / ".cxgraph" / "staging").glob("mapped-*.nq"))
+    lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in mapped)
+    crm = EmbeddedStore(store).count(ROOT_PROJECT.sources["crm"].graph)
+    assert mapped and lines == crm > 0  # every quad the engine wrote is in the store, and kept to look at
 
 
 def test_demo_prints_loads_and_answers(demo_store: Path) -> None:

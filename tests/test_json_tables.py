@@ -36,7 +36,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_json_record_set_maps_to_the_same_graph_from_its_table(data: Path, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     sources = ["commerce", "case-management", "logistics", "monitoring", "catalog"]
-    tables = build_memory(tmp_path / "tables", data_root=data, only=sources)
+    tables = build_memory(tmp_path / "tables", data_root=data, only=sources, keep_staging=True)
     staged = tmp_path / "tables" / "staging"
     assert (staged / "commerce" / "orders.json.lines.csv").is_file()  # $.orders[*].lines[*]: nested records
     assert (staged / "commerce" / "customers.json.customers.csv").is_file()
@@ -48,7 +48,8 @@ def test_a_json_record_set_maps_to_the_same_graph_from_its_table(data: Path, tmp
     import cxgraph.build.staging as staging
 
     monkeypatch.setattr(staging, "json_tables", lambda *args, **kwargs: {})
-    documents = build_memory(tmp_path / "documents", data_root=data, only=sources)
+    documents = build_memory(tmp_path / "documents", data_root=data, only=sources,
+                             keep_staging=True)
     assert not any((tmp_path / "documents" / "staging").glob("*/*.json.*.csv"))
     for source in sources:
         assert _graph(tables, source) == _graph(documents, source), source

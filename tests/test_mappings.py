@@ -34,7 +34,7 @@ def stored_graph(built, source: str) -> set[str]:
 @pytest.mark.parametrize("source", CASES)
 def test_mapping_fixture_gives_expected_graph(source: str, tmp_path: Path) -> None:
     fixture = FIXTURES / "mappings" / source
-    built = build_memory(tmp_path, data_root=fixture / "data", only=[source])
+    built = build_memory(tmp_path, data_root=fixture / "data", only=[source], keep_staging=True)
     summary = built.report.sources[0]
     assert summary.rows_quarantined == 0, built.report.check.issues
     actual = mapped_graph(tmp_path)

@@ -75,7 +75,7 @@ def _parse(data: bytes) -> list[ox.Quad]:
 
 def ingest(outputs: Iterable[Path], sources: dict[str, str], targets: dict[str, str], store: ox.Store,
            known_subject: Container[str] | None = None, tick: Tick = silent, namespace: str | None = None,
-           ) -> Ingested:
+           discard: bool = False) -> Ingested:
     """Write every quad of `outputs` into `store`, moving it from its nonce graph to its source's graph.
 
     `sources` maps nonce graph -> source name; `targets` source name -> real graph IRI. A quad in any
@@ -83,7 +83,8 @@ def ingest(outputs: Iterable[Path], sources: dict[str, str], targets: dict[str, 
     graph. `known_subject`: subjects that rows produce, to attribute an unparsable line to its row.
     `tick` hears the quads loaded against an estimate of all (from the bytes read so far of the files handed
     over so far: `outputs` may be files still being mapped). `namespace`: the object IRIs under it are
-    gathered (`Ingested.objects`).
+    gathered (`Ingested.objects`). `discard`: delete each file once all of it is in the store (a bad line
+    is kept with its text and number), so the mapped copies never sit beside the whole store on disk.
     """
     done = Ingested()
     graphs = {nonce: (name, ox.NamedNode(targets[name])) for nonce, name in sources.items()}
@@ -130,6 +131,8 @@ def ingest(outputs: Iterable[Path], sources: dict[str, str], targets: dict[str, 
                         done.bad_lines.append(_bad(path, number, line, exc, known_subject))
             store.bulk_extend(accept(quads, path, first))
             faults.point("ingest-chunk")
+        if discard:
+            path.unlink(missing_ok=True)
     tick("load", loaded, loaded, "quads")
     for name, found in done.ill_typed.items():
         example = found[0]

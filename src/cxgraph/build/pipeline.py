@@ -292,11 +292,14 @@ def build(
     workers: int | None = None,
     allow_shrink: bool = False,
     tick: Tick = silent,
+    keep_staging: bool = False,
 ) -> BuildReport:
     """Load the selected sources, each into its own named graph, and publish them in one step.
 
     `echo` hears the step being worked on, `tick` how far the long ones got (rows checked per source,
-    sources mapped, quads loaded, rules run)."""
+    sources mapped, quads loaded, rules run). `keep_staging`: leave the mapping engine's input tables and
+    N-Quads in the work folder's `staging/` to look at; by default each N-Quads file goes once loaded and
+    the folder once mapping ends (at 100,000 customers they were 5.0 GB beside a 5.3 GB store)."""
     started_all = time.perf_counter()
     clock = StageClock()
     selected = project.select(only)
@@ -331,7 +334,7 @@ def build(
         clock.lap("contract check")
         try:
             report = _load(project, ws, work_dir, only, echo, workers, plan, checked, loadable, started, clock,
-                           tick, now=now, before=before)
+                           tick, now=now, before=before, keep_staging=keep_staging)
         except CxGraphError as exc:
             write_quarantine(reports, result, names, f"failed: {exc}")
             if ws.published or type(exc).__name__ == "PublishUncertain":
@@ -351,7 +354,8 @@ def build(
 
 def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | None, echo: Callable[[str], None],
           workers: int | None, plan: BuildPlan, checked: Checked, loadable: list[Source], started: datetime,
-          clock: StageClock, tick: Tick = silent, *, now: Inputs, before: Inputs | None) -> BuildReport:
+          clock: StageClock, tick: Tick = silent, *, now: Inputs, before: Inputs | None,
+          keep_staging: bool = False) -> BuildReport:
     """`now`: the project files as the plan read them; `before`: those the store's build before followed."""
     result = checked.result
     staging_root = WorkFolder(work_dir).staging
@@ -390,7 +394,10 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
         faults.point("dropped")
         known = AnySubject(expected.values())
         ingested = ingest(mapper.outputs(), {mapping_graph(nonce, s.name): s.name for s in loadable},
-                          {s.name: s.graph for s in loadable}, work.raw, known, tick, project.id_iri(""))
+                          {s.name: s.graph for s in loadable}, work.raw, known, tick, project.id_iri(""),
+                          discard=not keep_staging)
+    if not keep_staging:  # the engine has ended: its input tables are done with
+        shutil.rmtree(staging_root, ignore_errors=True)
     clock.lap_at("mapping (morph-kgc), loading beside it", mapper.finished)
     _quarantine_bad_lines(project, work, ingested, expected, checked, loadable)
     faults.point("ingested")

@@ -131,14 +131,15 @@ def print_build(report: BuildReport) -> None:
 
 
 def run_build(project: Project, store: Path, only: list[str] | None,
-              target: EmbeddedStore | RemoteStore | None = None, allow_shrink: bool = False) -> BuildReport:
+              target: EmbeddedStore | RemoteStore | None = None, allow_shrink: bool = False,
+              keep_staging: bool = False) -> BuildReport:
     """Build with progress per stage and source: the current step, and bars for the long ones."""
     target = target or EmbeddedStore(store)
     with board("Building the context graph (contracts, mappings, identity)...") as shown:
         if isinstance(target, RemoteStore):
             target.tick = shown.tick
         return build(project, target, WorkFolder.beside(store).root, only=only, echo=shown.say,
-                     allow_shrink=allow_shrink, tick=shown.tick)
+                     allow_shrink=allow_shrink, tick=shown.tick, keep_staging=keep_staging)
 
 
 def exit_if_refused(report: BuildReport) -> None:
@@ -183,12 +184,16 @@ def build_cmd(ctx: typer.Context, project: ProjectOpt = None, store: StoreOpt = 
               allow_shrink: Annotated[bool, typer.Option(
                   "--allow-shrink", help="Load a source even when it has far fewer rows than its last load "
                                          "(max_shrink in sources.yaml).")] = False,
-              max_quarantine: MaxQuarantineOpt = 0.05) -> None:
+              max_quarantine: MaxQuarantineOpt = 0.05,
+              keep_staging: Annotated[bool, typer.Option(
+                  "--keep-staging", help="Keep the mapping engine's input tables and N-Quads output in the work "
+                                         "folder's staging/ (by default they are deleted once loaded).")] = False,
+              ) -> None:
     """Load every source (or --only some) through contracts and mappings into the store."""
     if not 0 <= max_quarantine <= 1:
         raise CxGraphError("--max-quarantine is a share between 0 and 1 (e.g. 0.05)")
     target = open_store(ctx, store, endpoint)
-    report = run_build(project_at(ctx, project, data), store_path(store), only, target, allow_shrink)
+    report = run_build(project_at(ctx, project, data), store_path(store), only, target, allow_shrink, keep_staging)
     print_build(report)
     exit_if_refused(report)
     exit_if_over_quarantine(report, max_quarantine)
