@@ -51,6 +51,7 @@ ex:w a ex:W .
 ex:h ex:status ex:severe .
 ex:k a ex:K ; ex:status ex:severe .
 ex:k2 a ex:K ; ex:status ex:mild ; ex:p ex:b .
+ex:h2 ex:status ex:severe .
 ex:thing a ex:X .
 ex:x ex:p ex:y ; ex:s ex:z .
 ex:x2 ex:q ex:y2 .
@@ -59,13 +60,16 @@ ex:x2 ex:q ex:y2 .
 TWO = """
 @prefix ex: <https://example.org/ns#> .
 ex:x2 ex:p ex:y2 .
+ex:b2 a ex:A , ex:C .
+ex:h2 a ex:H .
 """
 
 # Exactly what must be inferred, no more: no owl:Thing, nothing through someValuesFrom or a superclass union,
-# and ex:x2 ex:q ex:y2 is not repeated because graph one asserts it.
+# and ex:x2 ex:q ex:y2 is not repeated because graph one asserts it (nor are ex:b2's and ex:h2's types in two).
 EXPECTED = """
 @prefix ex: <https://example.org/ns#> .
 ex:a a ex:B , ex:C .
+ex:b2 a ex:B .
 ex:a2 a ex:B , ex:C , ex:I , ex:G , ex:L .
 ex:d a ex:E .
 ex:u a ex:U .
