@@ -68,6 +68,32 @@ def test_an_unreadable_line_nobody_made_fails_the_load(tmp_path: Path) -> None:
     assert error.value.line == 2
 
 
+
+def test_each_file_goes_once_loaded_when_asked_and_one_with_a_bad_line_stays(tmp_path: Path) -> None:
+    crm = mapping_graph(NONCE, "crm")
+    good = [tmp_path / "mapped-0.nq", tmp_path / "mapped-1.nq"]
+    for i, path in enumerate(good):
+        path.write_text(f'<{S}> <https://example.org/p> "{i}" <{crm}> .\n', encoding="utf-8")
+    bad = tmp_path / "mapped-2.nq"
+    bad.write_text(f'<{S}> <https://example.org/p> "2" <{crm}> .\n<{S}> <https://example.org/q> <a b> <{crm}> .\n',
+                   encoding="utf-8")
+    seen: list[list[bool]] = []
+
+    def handed_over():  # type: ignore[no-untyped-def]
+        for path in [*good, bad]:
+            seen.append([p.exists() for p in good])  # before each file is handed over
+            yield path
+
+    store = ox.Store()
+    done = ingest(handed_over(), {crm: "crm"}, {"crm": CRM}, store, {S}, discard=True)
+    assert seen == [[True, True], [False, True], [False, False]]  # the first went before the second came
+    assert bad.exists() and len(done.bad_lines) == 1  # kept: the line the store refused is in it
+    assert sorted(q.object.value for q in store) == ["0", "1", "2"]
+    kept = tmp_path / "kept.nq"
+    kept.write_text(f'<{S}> <https://example.org/p> "k" <{crm}> .\n', encoding="utf-8")
+    ingest([kept], {crm: "crm"}, {"crm": CRM}, ox.Store())
+    assert kept.exists()  # not asked: nothing is deleted
+
 def test_template_values_are_encoded_as_the_mapping_engine_does() -> None:
     assert template_value("a b/c~d%e>\n") == "a%20b%2Fc~d%25e%3E%0A"
     assert expand_template("id:crm/contact/$(ContactId)", {"id": "https://example.org/id/"},

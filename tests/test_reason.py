@@ -9,6 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+import cxgraph.build.materialize as materialize_module
 from conftest import CX, ID, ROOT, Built
 from cxgraph.build.materialize import data_graphs, inferred_graph, materialize
 from cxgraph.cli import app as cxgraph_app
@@ -119,6 +120,38 @@ def test_fixture_inferences_are_exactly_the_expected_ones(fixture_store: tuple[P
     assert counts["types"] == sum(1 for t in expected if t.predicate.value.endswith("#type"))
     assert counts["rounds"] >= 2  # ex:L needs ex:G, which needs ex:I from the first round
 
+
+
+def test_removal_in_small_requests_gives_the_same_graph(fixture_store: tuple[Project, EmbeddedStore],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    project, store = fixture_store
+    requests: list[str] = []
+    update = store.update
+    monkeypatch.setattr(store, "update", lambda sparql: (requests.append(sparql), update(sparql))[1])
+    monkeypatch.setattr(materialize_module, "UPDATE_BYTES", 300)  # about one operation a request
+    materialize(store, project)
+    removals = [r for r in requests if r.startswith("DELETE") and " ;\n" not in r]
+    assert len(removals) > 10
+    assert _graph(store, inferred_graph(project)) == _turtle(EXPECTED)
+
+
+def test_a_subproperty_of_rdf_type_and_a_defined_top_class(tmp_path: Path) -> None:
+    """Entailments of a property under rdf:type can be any type: all are checked against the data. A definition
+    of owl:Thing types nothing (nor do the subclass rules)."""
+    project = _project(tmp_path)
+    store = EmbeddedStore()
+    _load(store, """@prefix ex: <https://example.org/ns#> . @prefix owl: <http://www.w3.org/2002/07/owl#> .
+        @prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        ex:kind rdfs:subPropertyOf rdf:type . ex:B rdfs:subClassOf ex:C .
+        owl:Thing owl:equivalentClass [ a owl:Restriction ; owl:onProperty ex:flag ; owl:hasValue ex:on ] .""",
+          project.graph_iri("ontology"))
+    _load(store, "@prefix ex: <https://example.org/ns#> . ex:m ex:kind ex:B . ex:n ex:kind ex:Z . ex:f ex:flag ex:on .",
+          project.graph_iri("source/one"))
+    _load(store, "@prefix ex: <https://example.org/ns#> . ex:m a ex:B .", project.graph_iri("source/two"))
+    materialize(store, project)
+    assert _graph(store, inferred_graph(project)) == _turtle(
+        "@prefix ex: <https://example.org/ns#> . ex:m a ex:C . ex:n a ex:Z .")
 
 def test_source_graphs_are_untouched_and_rebuild_is_stable(fixture_store: tuple[Project, EmbeddedStore]) -> None:
     project, store = fixture_store

@@ -83,8 +83,8 @@ def ingest(outputs: Iterable[Path], sources: dict[str, str], targets: dict[str, 
     graph. `known_subject`: subjects that rows produce, to attribute an unparsable line to its row.
     `tick` hears the quads loaded against an estimate of all (from the bytes read so far of the files handed
     over so far: `outputs` may be files still being mapped). `namespace`: the object IRIs under it are
-    gathered (`Ingested.objects`). `discard`: delete each file once all of it is in the store (a bad line
-    is kept with its text and number), so the mapped copies never sit beside the whole store on disk.
+    gathered (`Ingested.objects`). `discard`: delete each file once all of it is in the store, so the mapped
+    copies never sit beside the whole store on disk; one with a line refused or ill-typed stays to look at.
     """
     done = Ingested()
     graphs = {nonce: (name, ox.NamedNode(targets[name])) for nonce, name in sources.items()}
@@ -113,6 +113,7 @@ def ingest(outputs: Iterable[Path], sources: dict[str, str], targets: dict[str, 
     size = read = loaded = 0
     for path in outputs:
         size += path.stat().st_size if path.exists() else 0
+        faults_before = (len(done.bad_lines), sum(len(found) for found in done.ill_typed.values()))
         for first, lines in _chunks(path):
             read += sum(len(line) for line in lines)
             loaded += len(lines)
@@ -131,8 +132,8 @@ def ingest(outputs: Iterable[Path], sources: dict[str, str], targets: dict[str, 
                         done.bad_lines.append(_bad(path, number, line, exc, known_subject))
             store.bulk_extend(accept(quads, path, first))
             faults.point("ingest-chunk")
-        if discard:
-            path.unlink(missing_ok=True)
+        if discard and faults_before == (len(done.bad_lines), sum(len(f) for f in done.ill_typed.values())):
+            path.unlink(missing_ok=True)  # a file with a line the store refused stays, for the error naming it
     tick("load", loaded, loaded, "quads")
     for name, found in done.ill_typed.items():
         example = found[0]

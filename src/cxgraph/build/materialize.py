@@ -88,7 +88,7 @@ INSERT {{ GRAPH <{staging}> {{ ?x a ?class }} }}
 WHERE {{
   GRAPH <{ontology}> {{ ?class owl:equivalentClass|^owl:equivalentClass ?expr . ?expr owl:intersectionOf ?list .
                        ?list rdf:first ?m }}
-  FILTER(isIRI(?class))
+  FILTER(isIRI(?class) && ?class NOT IN ({top_classes}))
   FILTER NOT EXISTS {{ GRAPH <{ontology}> {{ ?list rdf:rest*/rdf:first ?other }}
                       FILTER(!isIRI(?other))
                       FILTER NOT EXISTS {{ GRAPH <{ontology}> {{ ?other owl:onProperty ?op ; owl:hasValue ?ov }} }} }}
@@ -109,7 +109,7 @@ INSERT {{ GRAPH <{staging}> {{ ?x a ?class }} }}
 WHERE {{
   GRAPH <{ontology}> {{ ?class owl:equivalentClass|^owl:equivalentClass ?m .
                        ?m owl:onProperty ?mp ; owl:hasValue ?mv }}
-  FILTER(isIRI(?class))
+  FILTER(isIRI(?class) && ?class NOT IN ({top_classes}))
   GRAPH ?h {{ ?x ?mp ?mv }} FILTER(?h IN ({data_list}, <{staging}>))
 }}"""
 
@@ -133,6 +133,8 @@ SELECT DISTINCT ?class WHERE {{
   }}
   FILTER(isIRI(?class) && ?class NOT IN ({top_classes}))
 }} ORDER BY ?class"""
+
+UPDATE_BYTES = 256_000  # the removal's operations per request
 
 REMOVE_ASSERTED_TYPE = """DELETE {{ GRAPH <{staging}> {{ ?x a <{cls}> }} }}
 WHERE {{ GRAPH <{graph}> {{ ?x a <{cls}> }} GRAPH <{staging}> {{ ?x a <{cls}> }} }}"""
@@ -158,9 +160,9 @@ def _sparql(template: str, project: Project, staging: str, data: list[str], **te
 
 
 def _remove_asserted(store: GraphStore, project: Project, staging: str, data: list[str]) -> None:
-    """Take out of `staging` what a data graph asserts, in one update: per inferable class and data graph, the
-    graph's own instances of the class (few: the mappings type a record with its most specific class), and per
-    superproperty the staging graph's few triples of it."""
+    """Take out of `staging` what a data graph asserts, in requests of UPDATE_BYTES: per inferable class and data
+    graph, the graph's own instances of the class (few: the mappings type a record with its most specific class),
+    and per superproperty the staging graph's few triples of it."""
     supers = {str(row["super"])[1:-1] for row in store.query(_sparql(SUBPROPERTIES, project, staging, data))}
     if RDF_TYPE.value in supers:  # a property under rdf:type: its entailments can be any type at all
         store.update(_sparql(REMOVE_ASSERTED, project, staging, data))
@@ -171,8 +173,16 @@ def _remove_asserted(store: GraphStore, project: Project, staging: str, data: li
                   for cls in classes for graph in data]
     operations += [REMOVE_ASSERTED_PROPERTY.format(staging=staging, prop=prop, data_list=data_list)
                    for prop in sorted(supers)]
-    if operations:
-        store.update(" ;\n".join(operations))
+    batch: list[str] = []
+    size = 0
+    for operation in operations:  # requests of about 256 KB at most: a server may cap an update's body (1 MiB)
+        if batch and size + len(operation) > UPDATE_BYTES:
+            store.update(" ;\n".join(batch))
+            batch, size = [], 0
+        batch.append(operation)
+        size += len(operation) + 3
+    if batch:
+        store.update(" ;\n".join(batch))
 
 
 def _subproperty_closure(store: GraphStore, project: Project, staging: str, data: list[str]) -> None:

@@ -566,7 +566,8 @@ def _reconcile(project: Project, work: EmbeddedStore, ingested: Ingested,
                                        work.count(source.graph)))
     if lost:
         raise CxGraphError("rows were lost between the contract check and the graph (read != loaded + "
-                           "quarantined):\n  " + "\n  ".join(lost))
+                           "quarantined):\n  " + "\n  ".join(lost) + "\n(`cxgraph build --keep-staging` keeps "
+                           "what the mapping engine read and wrote in the work folder's staging/ to look at)")
     return summaries
 
 
