@@ -55,6 +55,10 @@ class Ingested:
     bad_lines: list[BadLine] = field(default_factory=list)
     ill_typed: dict[str, list[ox.Quad]] = field(default_factory=lambda: defaultdict(list))  # source -> examples
 
+    def faults(self) -> tuple[int, int]:
+        """Lines refused and literals found ill-typed so far: a file that added to them is kept to look at."""
+        return len(self.bad_lines), sum(len(found) for found in self.ill_typed.values())
+
 
 def _chunks(path: Path) -> Iterator[tuple[int, list[bytes]]]:
     """(first line number, lines) in chunks, so a bad line costs a re-parse of one chunk only."""
@@ -113,7 +117,7 @@ def ingest(outputs: Iterable[Path], sources: dict[str, str], targets: dict[str, 
     size = read = loaded = 0
     for path in outputs:
         size += path.stat().st_size if path.exists() else 0
-        faults_before = (len(done.bad_lines), sum(len(found) for found in done.ill_typed.values()))
+        faults_before = done.faults()
         for first, lines in _chunks(path):
             read += sum(len(line) for line in lines)
             loaded += len(lines)
@@ -132,7 +136,7 @@ def ingest(outputs: Iterable[Path], sources: dict[str, str], targets: dict[str, 
                         done.bad_lines.append(_bad(path, number, line, exc, known_subject))
             store.bulk_extend(accept(quads, path, first))
             faults.point("ingest-chunk")
-        if discard and faults_before == (len(done.bad_lines), sum(len(f) for f in done.ill_typed.values())):
+        if discard and done.faults() == faults_before:
             path.unlink(missing_ok=True)  # a file with a line the store refused stays, for the error naming it
     tick("load", loaded, loaded, "quads")
     for name, found in done.ill_typed.items():

@@ -124,13 +124,11 @@ REMOVE_ASSERTED = """
 DELETE {{ GRAPH <{staging}> {{ ?s ?p ?o }} }}
 WHERE {{ GRAPH <{staging}> {{ ?s ?p ?o }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?g IN ({data_list})) }}"""
 
-# Every class the rules can type an individual with: a superclass, or a defined class.
+# Every class the rules can type an individual with: a superclass of anything, a defined class included (one
+# class step, owl:equivalentClass either way, leads from its definition to it).
 INFERABLE_CLASSES = PREFIXES + """
 SELECT DISTINCT ?class WHERE {{
-  GRAPH <{ontology}> {{
-    {{ ?sub {class_step}+ ?class }}
-    UNION {{ ?class owl:equivalentClass|^owl:equivalentClass ?expr . ?expr owl:intersectionOf|owl:onProperty ?x }}
-  }}
+  GRAPH <{ontology}> {{ ?sub {class_step}+ ?class }}
   FILTER(isIRI(?class) && ?class NOT IN ({top_classes}))
 }} ORDER BY ?class"""
 
@@ -163,16 +161,14 @@ def _remove_asserted(store: GraphStore, project: Project, staging: str, data: li
     """Take out of `staging` what a data graph asserts, in requests of UPDATE_BYTES: per inferable class and data
     graph, the graph's own instances of the class (few: the mappings type a record with its most specific class),
     and per superproperty the staging graph's few triples of it."""
-    supers = {str(row["super"])[1:-1] for row in store.query(_sparql(SUBPROPERTIES, project, staging, data))}
+    supers = {row["super"].value for row in store.query(_sparql(SUBPROPERTIES, project, staging, data))}
     if RDF_TYPE.value in supers:  # a property under rdf:type: its entailments can be any type at all
         store.update(_sparql(REMOVE_ASSERTED, project, staging, data))
         return
-    classes = [str(row["class"])[1:-1] for row in store.query(_sparql(INFERABLE_CLASSES, project, staging, data))]
-    data_list = ", ".join(f"<{g}>" for g in data)
-    operations = [REMOVE_ASSERTED_TYPE.format(staging=staging, cls=cls, graph=graph)
+    classes = [row["class"].value for row in store.query(_sparql(INFERABLE_CLASSES, project, staging, data))]
+    operations = [_sparql(REMOVE_ASSERTED_TYPE, project, staging, data, cls=cls, graph=graph)
                   for cls in classes for graph in data]
-    operations += [REMOVE_ASSERTED_PROPERTY.format(staging=staging, prop=prop, data_list=data_list)
-                   for prop in sorted(supers)]
+    operations += [_sparql(REMOVE_ASSERTED_PROPERTY, project, staging, data, prop=prop) for prop in sorted(supers)]
     batch: list[str] = []
     size = 0
     for operation in operations:  # requests of about 256 KB at most: a server may cap an update's body (1 MiB)
