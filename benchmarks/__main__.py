@@ -108,6 +108,10 @@ def _f(value: Any, digits: int = 1) -> str:
     return "-" if value is None or value != value else f"{value:,.{digits}f}"
 
 
+def _mib(value: int | None) -> str:
+    return "" if value is None else f" ({value:,} MiB)"
+
+
 def markdown(runs: list[dict[str, Any]], machine: str) -> str:
     """The harness's table: one column per size."""
     sizes = [r["customers"] for r in runs]
@@ -139,7 +143,8 @@ def markdown(runs: list[dict[str, Any]], machine: str) -> str:
         f"{rate(r, 'build') / rate(r, 'floor-load'):.2f}")))
     stage_names = list(dict.fromkeys(k for r in runs for k in r.get("build", {}).get("stages", {})))
     for name in stage_names:
-        lines.append(row(f"build stage: {name}, s", lambda r, n=name: _f(r["build"]["stages"].get(n))))
+        lines.append(row(f"build stage: {name}, s (the build process's peak MiB in it)", lambda r, n=name: (
+            _f(r["build"]["stages"].get(n)) + _mib(r["build"].get("stage_peak_mib", {}).get(n)))))
     lines.append(row("validate (cxgraph validate: SHACL compiled to SPARQL): s, results, peak MiB", lambda r: (
         f"{r['validate']['wall_seconds']:.1f} s, {r['validate']['results']:,}, {r['validate']['peak_mib']:,.0f}")))
     lines.append(row("pySHACL, same shapes and union: s, results", lambda r: (

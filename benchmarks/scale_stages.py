@@ -68,7 +68,8 @@ def stage_build(args: argparse.Namespace) -> dict[str, Any]:
     rows = sum(s.rows_read for s in report.sources)
     disk = sum(f.stat().st_size for f in args.store.rglob("*") if f.is_file())
     store.close()
-    return {"seconds": report.seconds, "stages": report.stages, "quads": quads, "rows": rows,
+    return {"seconds": report.seconds, "stages": report.stages, "stage_peak_mib": report.stage_peak_mib,
+            "quads": quads, "rows": rows,
             "quarantined": report.quarantined, "ok": report.ok, "disk_bytes": disk}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -51,6 +52,11 @@ def test_demo_prints_loads_and_answers(demo_store: Path) -> None:
     assert "Quarantined rows: 0" in output
     assert "Identity resolution:" in output
     assert "Rules: late-delivery 17 triples" in output
+    flat = " ".join(output.split())
+    assert re.search(r"Time per stage: plan \(contracts, mappings, ontology\) \d+\.\d s, contract check", flat)
+    peaks = re.search(r"Peak memory of the build process per stage: (.*?)\.", flat)
+    assert peaks and "identity" in peaks.group(1)
+    assert all(int(mib.replace(",", "")) > 0 for mib in re.findall(r"([\d,]+) MiB", peaks.group(1)))
     assert "10 violations, 8 warnings, 2 infos" in " ".join(output.split())  # the sample's deliberate 20
     reports = demo_store.parent / "reports"
     results = json.loads((reports / "validation.json").read_text(encoding="utf-8"))

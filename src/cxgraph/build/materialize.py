@@ -204,30 +204,48 @@ def _subclass_closure(store: GraphStore, project: Project, staging: str, data: l
         store.update(_sparql(SUBCLASS_RULE, project, staging, data, cls=cls, supers=" ".join(above)))
 
 
-SCAN_BATCH = 250_000  # inferred types handed to the bulk loader at once (a Python quad: ~0.4 KB; 100,000: slower)
+SCAN_BYTES = 8 << 20  # N-Quads handed to the bulk loader at once (32 MB: 10% faster, 90 MiB more at 10,000 customers)
+_INSTANCES = "SELECT ?x WHERE {{ GRAPH ?g {{ ?x a <{cls}> }} FILTER(?g IN ({graphs})) }}"
 
 
 def _subclass_scan(store: GraphStore, supers: dict[str, list[str]], staging: str, data: list[str]) -> None:
-    """The subclass rule on a build's own workspace, without SPARQL: the instances of each class are read from
-    the store's type index and their superclasses go to the bulk loader in batches. As one SELECT per class
-    and one bulk load per class (at 10,000 customers: 85 classes, 535,000 types) it took 32 s, the
-    reasoning stage's largest part; as an update, the store held every new triple in memory until it
-    committed (13.2 GB at 100,000 customers, for every class at once)."""
+    """The subclass rule on a build's own workspace, without a Python object per triple: the instances of each
+    class come from the store as TSV (one `<iri>` a line), each line becomes an N-Quads line per superclass by
+    a bytes replace, and the bulk loader reads them. As Python quads read from the type index and handed to
+    the bulk loader (250,000 at a time) it took 9.4 s at 10,000 customers (8.1 s this way), most of the
+    reasoning stage; as an update, the store held every new triple in memory until it committed (13.2 GB at
+    100,000 customers)."""
     raw: ox.Store = store.raw  # type: ignore[attr-defined]
+    graphs = ", ".join(f"<{g}>" for g in [*data, staging])
+    rdf_type = f"<{RDF_TYPE.value}>".encode()
+    batch: list[bytes] = []
+    size = 0
+    for cls, above in supers.items():
+        result = raw.query(_INSTANCES.format(cls=cls, graphs=graphs))
+        assert isinstance(result, ox.QuerySolutions)
+        lines = (result.serialize(format=ox.QueryResultsFormat.TSV) or b"").partition(b"\n")[2]
+        if lines.startswith(b"_:") or b"\n_:" in lines:  # a blank node the loader would rename: go as quads
+            _subclass_quads(store, raw, cls, above, staging, data)
+            continue
+        for target in above:
+            batch.append(lines.replace(b"\n", b" " + rdf_type + f" <{target}> <{staging}> .\n".encode()))
+            size += len(batch[-1])
+            if size >= SCAN_BYTES:
+                raw.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS, lenient=True)
+                batch, size = [], 0
+    if batch:
+        raw.bulk_load(b"".join(batch), format=ox.RdfFormat.N_QUADS, lenient=True)
+
+
+def _subclass_quads(store: GraphStore, raw: ox.Store, cls: str, above: list[str], staging: str,
+                    data: list[str]) -> None:
+    """One class's superclasses as Python quads, for instances that include blank nodes."""
     graph = ox.NamedNode(staging)
     readable = {ox.NamedNode(g) for g in data} | {graph}
-    batch: list[ox.Quad] = []
-    for cls, above in supers.items():
-        targets = [ox.NamedNode(s) for s in above]
-        for quad in raw.quads_for_pattern(None, RDF_TYPE, ox.NamedNode(cls), None):
-            if quad.graph_name in readable:
-                subject = quad.subject
-                batch.extend(ox.Quad(subject, RDF_TYPE, target, graph) for target in targets)
-                if len(batch) >= SCAN_BATCH:  # within a class: one class had 2.1 M instances at 100,000 customers
-                    store.add_quads(batch)
-                    batch = []
-    if batch:
-        store.add_quads(batch)
+    targets = [ox.NamedNode(s) for s in above]
+    store.add_quads(ox.Quad(quad.subject, RDF_TYPE, target, graph)
+                    for quad in raw.quads_for_pattern(None, RDF_TYPE, ox.NamedNode(cls), None)
+                    if quad.graph_name in readable for target in targets)
 
 
 def materialize(store: GraphStore, project: Project) -> dict[str, int]:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from cxgraph import faults
+from cxgraph import faults, peak_memory
 from cxgraph.build.checking import Checked, CheckResult, Issue, MappingNeeds, check, field_value
 from cxgraph.build.contract import Contract, load_contracts
 from cxgraph.build.derive import as_of_day, derive
@@ -95,6 +95,7 @@ class BuildReport:
     dropped_graphs: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, in the order they ran
+    stage_peak_mib: dict[str, int] = field(default_factory=dict)  # the build process's peak memory per stage
 
     @property
     def quarantined(self) -> int:
@@ -107,22 +108,36 @@ class BuildReport:
 
 
 class StageClock:
-    """Seconds per build stage: each `lap(name)` charges the time since the previous lap to `name`."""
+    """Seconds and peak memory per build stage: each `lap(name)` charges the time since the previous lap to
+    `name`, and the most memory the build process held meanwhile (where the system can tell: `peak_memory`).
+    The memory tells which stage sets a build's peak, which the time does not: at 100,000 customers the rules'
+    stage took 5% of the time and set the peak."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.peak_mib: dict[str, int] = {}
+        self._watching = peak_memory.reset()
         self._last = time.perf_counter()
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.seconds[name] = self.seconds.get(name, 0.0) + now - self._last
         self._last = now
+        self._charge_memory(name)
 
     def lap_at(self, name: str, when: float | None) -> None:
-        """Charge the time up to `when` (a perf_counter reading; None: nothing) to `name`."""
+        """Charge the time up to `when` (a perf_counter reading; None: nothing) to `name`, and the peak memory
+        up to now (it cannot be read back in time)."""
         if when is not None and when > self._last:
             self.seconds[name] = self.seconds.get(name, 0.0) + when - self._last
             self._last = when
+            self._charge_memory(name)
+
+    def _charge_memory(self, name: str) -> None:
+        peak = peak_memory.peak_mib() if self._watching else None
+        if peak is not None:
+            self.peak_mib[name] = max(self.peak_mib.get(name, 0), peak)
+            peak_memory.reset()
 
 
 @dataclass
@@ -348,6 +363,7 @@ def build(
     report.quarantine_csv, report.quarantine_json = csv_path, json_path
     clock.lap("quarantine report")
     report.stages = clock.seconds
+    report.stage_peak_mib = clock.peak_mib
     report.seconds = time.perf_counter() - started_all
     return report
 

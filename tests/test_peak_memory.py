@@ -1,0 +1,44 @@
+"""The build's peak memory per stage: read from the process's own high-water mark, reset between stages."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from cxgraph import peak_memory
+from cxgraph.build.pipeline import StageClock
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux") or not peak_memory.reset(),
+                                reason="the peak of resident memory is read from Linux's /proc")
+
+
+def _hold(mib: int) -> bytearray:
+    block = bytearray(mib << 20)
+    block[::4096] = b"x" * len(block[::4096])  # touched, so resident
+    return block
+
+
+def test_the_peak_follows_a_reset() -> None:
+    assert peak_memory.reset()
+    before = peak_memory.peak_mib()
+    held = _hold(200)
+    del held
+    peak = peak_memory.peak_mib()
+    assert before is not None and peak is not None and peak >= before + 190
+    assert peak_memory.reset()
+    after = peak_memory.peak_mib()
+    assert after is not None and after < peak - 150  # the 200 MiB were let go before the reset
+
+
+def test_each_stage_is_charged_its_own_peak() -> None:
+    clock = StageClock()
+    clock.lap("small")
+    held = _hold(300)
+    del held
+    clock.lap("large")
+    clock.lap_at("never ran", None)
+    clock.lap("small again")
+    assert set(clock.peak_mib) == set(clock.seconds) == {"small", "large", "small again"}
+    assert clock.peak_mib["large"] >= clock.peak_mib["small"] + 250
+    assert clock.peak_mib["small again"] < clock.peak_mib["large"] - 200
