@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +43,32 @@ def test_each_stage_is_charged_its_own_peak() -> None:
     assert set(clock.peak_mib) == set(clock.seconds) == {"small", "large", "small again"}
     assert clock.peak_mib["large"] >= clock.peak_mib["small"] + 250
     assert clock.peak_mib["small again"] < clock.peak_mib["large"] - 200
+
+
+def test_a_workspace_hands_the_bulk_loader_quads_in_batches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                             ) -> None:
+    """pyoxigraph's bulk loader holds all it is given (some 0.7 KB a quad, list or generator): a build's workspace
+    gives it ADD_BATCH quads at a time, so writing the identity graph or the lineage does not grow with them."""
+    import pyoxigraph as ox
+
+    from cxgraph.stores import embedded
+    from cxgraph.stores.embedded import EmbeddedStore
+
+    graph, p = ox.NamedNode("https://example.org/g"), ox.NamedNode("https://example.org/p")
+
+    def quads(n: int) -> object:
+        return (ox.Quad(ox.NamedNode(f"https://example.org/s/{i}"), p,
+                        ox.NamedNode(f"https://example.org/record/{i}#row={i}"), graph) for i in range(n))
+
+    small = EmbeddedStore.private(ox.Store())
+    monkeypatch.setattr(embedded, "ADD_BATCH", 3)
+    small.add_quads(quads(10))  # type: ignore[arg-type]
+    assert small.count(graph.value) == 10
+    monkeypatch.setattr(embedded, "ADD_BATCH", 50_000)
+    store = EmbeddedStore.private(ox.Store(str(tmp_path / "store")))  # on disk, as a build's
+    assert peak_memory.reset()
+    before = peak_memory.peak_mib()
+    store.add_quads(quads(600_000))  # type: ignore[arg-type]
+    peak = peak_memory.peak_mib()
+    assert store.count(graph.value) == 600_000
+    assert before is not None and peak is not None and peak - before < 200  # at once: some 400 MiB

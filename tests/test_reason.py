@@ -329,3 +329,21 @@ def test_a_workspace_infers_types_of_blank_nodes_on_the_same_node(tmp_path: Path
     assert inferred == {ox.Triple(s, rdf_type, o) for s, o in [
         (blank, b), (blank, c), (ox.NamedNode(EX + "a"), b), (ox.NamedNode(EX + "a"), c),
         (ox.NamedNode(EX + "d"), e)]}
+
+
+def test_the_type_sink_takes_lines_cut_anywhere() -> None:
+    """The store writes a class's instances 8 KB at a time, so a line can be cut between two writes: each instance
+    still gets each superclass once, a blank node on the same node, and a last line without its end is kept."""
+    store = EmbeddedStore.private(ox.Store())
+    staging = "https://example.org/graph/inferred"
+    sink = materialize_module._Supertypes(store, store.raw, staging)
+    sink.start([EX + "B", EX + "C"])
+    for piece in [b"?", b"x\n<https://example.org/ns#a1>\n<https://exa", b"mple.org/ns#a2>\n_:b", b"9\n_:c7\n",
+                  b"<https://example.org/ns#a3>"]:
+        assert sink.write(piece) == len(piece)
+    sink.end()
+    sink.flush()
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    found = {(q.subject, q.object) for q in store.raw.quads_for_pattern(None, rdf_type, None, ox.NamedNode(staging))}
+    subjects = [ox.NamedNode(EX + f"a{i}") for i in (1, 2, 3)] + [ox.BlankNode("b9"), ox.BlankNode("c7")]
+    assert found == {(s, ox.NamedNode(EX + c)) for s in subjects for c in "BC"}

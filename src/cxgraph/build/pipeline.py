@@ -16,7 +16,7 @@ import secrets
 import shutil
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -505,11 +505,11 @@ def _checksum(checked: Checked, path: Path) -> str:
 
 
 def located_subjects(source: Source, expected: SubjectRows, ingested: Ingested,
-                     checked: Checked) -> dict[str, tuple[int, int, Any]]:
-    """Each subject the source's load put in the graph -> (file index, row, JSON pointer) of the first accepted
-    record whose subject template gave it: the lineage that reports link focus nodes to."""
+                     checked: Checked) -> Iterator[tuple[str, tuple[int, int, Any]]]:
+    """Each subject the source's load put in the graph, with (file index, row, JSON pointer) of the first accepted
+    record whose subject template gave it: the lineage that reports link focus nodes to. One at a time, as the
+    store takes the lineage: the build does not hold a source's lineage whole."""
     file_index = {name: i for i, name in enumerate(source.files, start=1)}
-    located: dict[str, tuple[int, int, Any]] = {}
     loaded = ingested.subjects[source.name]
     for iri, rows in expected.items():
         if iri not in loaded:
@@ -519,9 +519,8 @@ def located_subjects(source: Source, expected: SubjectRows, ingested: Ingested,
             if index in state.bad:
                 continue
             record, rs = state.records[index], state.record_set
-            located[iri] = (file_index[rs.file], record.row, record.pointer if rs.format == "json" else None)
+            yield iri, (file_index[rs.file], record.row, record.pointer if rs.format == "json" else None)
             break
-    return located
 
 
 def _quarantine_bad_lines(project: Project, work: EmbeddedStore, ingested: Ingested,

@@ -9,6 +9,7 @@ changed, or been read from another data folder).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -51,16 +52,17 @@ def _int(value: int) -> ox.Literal:
     return ox.Literal(str(value), datatype=XSD_INTEGER)
 
 
-def lineage_quads(project: Project, source: Source, activity: str, located: dict[str, tuple[int, int, Any]],
-                  ) -> list[ox.Quad]:
-    """Each loaded subject -> the source record it was read from (cx:wasReadFrom), in the source's lineage graph.
+def lineage_quads(project: Project, source: Source, activity: str,
+                  located: Iterable[tuple[str, tuple[int, int, Any]]]) -> Iterator[ox.Quad]:
+    """Each loaded subject -> the source record it was read from (cx:wasReadFrom), in the source's lineage graph,
+    made as the store takes them (a list of a source's quads held some 400 bytes a subject).
 
-    `located`: subject IRI -> (file index in the registry's order, row, JSON pointer or None).
+    `located`: (subject IRI, (file index in the registry's order, row, JSON pointer or None)).
     """
     graph = ox.NamedNode(project.lineage_graph(source.name))
-    return [ox.Quad(ox.NamedNode(subject), READ_FROM,
-                    ox.NamedNode(record_iri(file_entity_iri(activity, index), row, pointer)), graph)
-            for subject, (index, row, pointer) in located.items()]
+    for subject, (index, row, pointer) in located:
+        yield ox.Quad(ox.NamedNode(subject), READ_FROM,
+                      ox.NamedNode(record_iri(file_entity_iri(activity, index), row, pointer)), graph)
 
 
 def load_quads(project: Project, record: LoadRecord) -> list[ox.Quad]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import os
 import shutil
 import threading
@@ -41,6 +42,9 @@ _REMEMBERED: dict[str, dict[str, Any]] = {}  # generation folder -> name -> valu
 _REMEMBERED_LOCK = threading.Lock()
 _REMEMBERED_GENERATIONS = 4
 DROP_STEP = 50_000  # quads deleted per transaction when a build drops a graph in its workspace
+# Quads handed to pyoxigraph's bulk loader at once: it holds all it is given, some 0.7 KB a quad whether given a
+# list or a generator (2,000,000 quads: 1,447 MiB at once, 180 MiB in loads of 100,000, in the same time).
+ADD_BATCH = 100_000
 
 
 def remembered(store: Any, name: str, compute: Callable[[], T]) -> T:
@@ -278,7 +282,9 @@ class EmbeddedStore:
 
     def add_quads(self, quads: Iterable[ox.Quad]) -> None:
         if self.is_private:  # no reader to protect: the bulk path (a failed build discards the workspace)
-            self._writable().bulk_extend(quads)
+            store, pending = self._writable(), iter(quads)
+            while batch := list(itertools.islice(pending, ADD_BATCH)):
+                store.bulk_extend(batch)
         else:
             self._writable().extend(list(quads))
 
