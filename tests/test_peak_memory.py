@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,19 +57,19 @@ def test_a_workspace_hands_the_bulk_loader_quads_in_batches(monkeypatch: pytest.
 
     graph, p = ox.NamedNode("https://example.org/g"), ox.NamedNode("https://example.org/p")
 
-    def quads(n: int) -> object:
+    def quads(n: int) -> Iterator[ox.Quad]:
         return (ox.Quad(ox.NamedNode(f"https://example.org/s/{i}"), p,
                         ox.NamedNode(f"https://example.org/record/{i}#row={i}"), graph) for i in range(n))
 
     small = EmbeddedStore.private(ox.Store())
     monkeypatch.setattr(embedded, "ADD_BATCH", 3)
-    small.add_quads(quads(10))  # type: ignore[arg-type]
+    small.add_quads(quads(10))
     assert small.count(graph.value) == 10
     monkeypatch.setattr(embedded, "ADD_BATCH", 50_000)
     store = EmbeddedStore.private(ox.Store(str(tmp_path / "store")))  # on disk, as a build's
     assert peak_memory.reset()
     before = peak_memory.peak_mib()
-    store.add_quads(quads(600_000))  # type: ignore[arg-type]
+    store.add_quads(quads(600_000))
     peak = peak_memory.peak_mib()
     assert store.count(graph.value) == 600_000
     assert before is not None and peak is not None and peak - before < 200  # at once: some 400 MiB

@@ -3,6 +3,10 @@
 Linux keeps the high-water mark of a process's resident memory (VmHWM in /proc/self/status) and sets it back
 to the current size when "5" is written to /proc/self/clear_refs. Where either is missing (another system, a
 locked-down /proc) there is no reading: a lifetime peak charged to the last stage would mislead.
+
+The kernel reports the same mark as the process's peak to `getrusage` and to its parent when it exits, so
+after a reset `/usr/bin/time -v` shows the peak since then only: the build prints the whole build's peak
+itself (the largest of its stages').
 """
 
 from __future__ import annotations

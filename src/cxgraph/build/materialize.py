@@ -213,9 +213,9 @@ def _subclass_scan(store: GraphStore, supers: dict[str, list[str]], staging: str
     """The subclass rule on a build's own workspace, without a Python object per triple: the store writes each
     class's instances as TSV (one `<iri>` a line) into `_Supertypes`, which turns each line into an N-Quads line
     per superclass by a bytes replace for the bulk loader. As Python quads read from the type index and handed
-    to the bulk loader (250,000 at a time) it took 9.4 s at 10,000 customers (8.1 s this way), most of the
-    reasoning stage; as an update, the store held every new triple in memory until it committed (13.2 GB at
-    100,000 customers). Streamed, what it holds does not grow with a class (2.1 million instances of one at
+    to the bulk loader (250,000 at a time) it took 9.4 s at 10,000 customers, most of the reasoning stage; as an
+    update, the store held every new triple in memory until it committed (13.2 GB at 100,000 customers); as a SELECT
+    and a load per class, 32 s. Streamed, what it holds does not grow with a class (2.1 million instances of one at
     100,000 customers)."""
     raw: ox.Store = store.raw  # type: ignore[attr-defined]
     graphs = ", ".join(f"<{g}>" for g in [*data, staging])
@@ -224,24 +224,31 @@ def _subclass_scan(store: GraphStore, supers: dict[str, list[str]], staging: str
         result = raw.query(_INSTANCES.format(cls=cls, graphs=graphs))
         assert isinstance(result, ox.QuerySolutions)
         sink.start(above)
-        result.serialize(cast(IO[bytes], sink), format=ox.QueryResultsFormat.TSV)  # it calls write() only
+        result.serialize(cast(IO[bytes], sink), format=ox.QueryResultsFormat.TSV)  # write(), then flush()
         sink.end()
-    sink.flush()
+    sink.load()
+
+
+BLANK_BATCH = 100_000  # blank-node types held as quads before they are loaded with the lines
 
 
 class _Supertypes:
     """A file-like sink for the TSV of one class's instances at a time (the store writes it 8 KB at a time): every
-    instance line becomes an N-Quads line per superclass, loaded every SCAN_BYTES. A blank node goes as a quad,
-    since a loader reading `_:label` would make a new node of it."""
+    instance line becomes an N-Quads line per superclass, loaded once SCAN_BYTES are waiting, across classes
+    (a load has a fixed cost: 85 classes loaded one by one took 32 s at 10,000 customers). A blank node goes as
+    a quad, since a loader reading `_:label` would make a new node of it."""
 
     def __init__(self, store: GraphStore, raw: ox.Store, staging: str) -> None:
         self.store, self.raw, self.staging = store, raw, staging
+        self.graph = ox.NamedNode(staging)
         self.suffixes: list[bytes] = []
         self.targets: list[ox.NamedNode] = []
         self.rest = b""
         self.header = True
         self.batch: list[bytes] = []
         self.size = 0
+        self.blank: list[ox.Quad] = []
+        self.loads = 0  # bulk loads of lines so far (tests count them)
 
     def start(self, above: list[str]) -> None:
         self.suffixes = [f" <{RDF_TYPE.value}> <{s}> <{self.staging}> .\n".encode() for s in above]
@@ -258,30 +265,35 @@ class _Supertypes:
         self._take(lines)
         return len(data)
 
+    def flush(self) -> None:
+        """The store flushes its output at the end of each class: loading waits for SCAN_BYTES (`load`)."""
+
     def end(self) -> None:
-        if self.rest:  # a last line without its line end
+        if self.rest and not self.header:  # a last line without its line end
             self._take(self.rest + b"\n")
-            self.rest = b""
+        self.rest = b""
 
     def _take(self, lines: bytes) -> None:
         if lines.startswith(b"_:") or b"\n_:" in lines:
             rows = lines.split(b"\n")
-            blank = [ox.BlankNode(row[2:].decode()) for row in rows if row.startswith(b"_:")]
-            graph = ox.NamedNode(self.staging)
-            self.store.add_quads(ox.Quad(node, RDF_TYPE, target, graph) for node in blank for target in self.targets)
+            self.blank += [ox.Quad(ox.BlankNode(row[2:].decode()), RDF_TYPE, target, self.graph)
+                           for row in rows if row.startswith(b"_:") for target in self.targets]
             lines = b"".join(row + b"\n" for row in rows if row and not row.startswith(b"_:"))
-        if not lines:
-            return
-        for suffix in self.suffixes:
+        for suffix in self.suffixes if lines else ():
             self.batch.append(lines.replace(b"\n", suffix))
             self.size += len(self.batch[-1])
-        if self.size >= SCAN_BYTES:
-            self.flush()
+        if self.size >= SCAN_BYTES or len(self.blank) >= BLANK_BATCH:
+            self.load()
 
-    def flush(self) -> None:
+    def load(self) -> None:
+        """Hand what is waiting to the bulk loader."""
         if self.batch:
             self.raw.bulk_load(b"".join(self.batch), format=ox.RdfFormat.N_QUADS, lenient=True)
             self.batch, self.size = [], 0
+            self.loads += 1
+        if self.blank:
+            self.store.add_quads(self.blank)
+            self.blank = []
 
 
 def materialize(store: GraphStore, project: Project) -> dict[str, int]:

@@ -129,8 +129,9 @@ def print_build(report: BuildReport) -> None:
         out.print("Time per stage: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in report.stages.items())
                   + ".", soft_wrap=True)
     if report.stage_peak_mib:  # the mapping engine's own processes apart
-        out.print("Peak memory of the build process per stage: " + ", ".join(
-            f"{stage} {mib:,} MiB" for stage, mib in report.stage_peak_mib.items()) + ".", soft_wrap=True)
+        out.print(f"Peak memory of the build process: {max(report.stage_peak_mib.values()):,} MiB; per stage: "
+                  + ", ".join(f"{stage} {mib:,} MiB" for stage, mib in report.stage_peak_mib.items()) + ".",
+                  soft_wrap=True)
 
 
 def run_build(project: Project, store: Path, only: list[str] | None,
