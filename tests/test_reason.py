@@ -337,7 +337,7 @@ def test_the_type_sink_takes_lines_cut_anywhere() -> None:
     The store flushes its output after every class: the lines still wait for one load across classes."""
     store = EmbeddedStore.private(ox.Store())
     staging = "https://example.org/graph/inferred"
-    sink = materialize_module._Supertypes(store, store.raw, staging)
+    sink = materialize_module._Supertypes(store, staging)
     sink.start([EX + "B", EX + "C"])
     for piece in [b"?", b"x\n<https://example.org/ns#a1>\n<https://exa", b"mple.org/ns#a2>\n_:b", b"9\n_:c7\n",
                   b"<https://example.org/ns#a3>"]:

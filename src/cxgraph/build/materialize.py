@@ -219,7 +219,7 @@ def _subclass_scan(store: GraphStore, supers: dict[str, list[str]], staging: str
     100,000 customers)."""
     raw: ox.Store = store.raw  # type: ignore[attr-defined]
     graphs = ", ".join(f"<{g}>" for g in [*data, staging])
-    sink = _Supertypes(store, raw, staging)
+    sink = _Supertypes(store, staging)
     for cls, above in supers.items():
         result = raw.query(_INSTANCES.format(cls=cls, graphs=graphs))
         assert isinstance(result, ox.QuerySolutions)
@@ -238,8 +238,9 @@ class _Supertypes:
     (a load has a fixed cost: 85 classes loaded one by one took 32 s at 10,000 customers). A blank node goes as
     a quad, since a loader reading `_:label` would make a new node of it."""
 
-    def __init__(self, store: GraphStore, raw: ox.Store, staging: str) -> None:
-        self.store, self.raw, self.staging = store, raw, staging
+    def __init__(self, store: GraphStore, staging: str) -> None:
+        self.store, self.staging = store, staging
+        self.raw: ox.Store = store.raw  # type: ignore[attr-defined]
         self.graph = ox.NamedNode(staging)
         self.suffixes: list[bytes] = []
         self.targets: list[ox.NamedNode] = []

@@ -111,7 +111,7 @@ class StageClock:
     """Seconds and peak memory per build stage: each `lap(name)` charges the time since the previous lap to
     `name`, and the most memory the build process held meanwhile (where the system can tell: `peak_memory`).
     The memory tells which stage sets a build's peak, which the time does not: at 100,000 customers the rules'
-    stage took 5% of the time and set the peak."""
+    stage took 5% of the time and set the peak, until the late-delivery rule was reshaped."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
