@@ -9,12 +9,13 @@ the parsed files that staging writes the accepted records from.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cxgraph.build.contract import Contract, RecordSet
+from cxgraph.build.held_records import HeldRecords, ValuePool
 from cxgraph.build.iri import raw_iri_value
 from cxgraph.build.records import Record, SourceFile, json_records, json_value, read_file
 from cxgraph.build.values import check_value, has_surrogates, shown_value, value_text
@@ -89,9 +90,19 @@ class CheckResult:
 
 @dataclass
 class RecordSetState:
+    """One record set's records and the first issue of each bad one. `records` is the parsed list while its
+    source is checked, then `HeldRecords`: where each record is, and the fields read after the check."""
+
     record_set: RecordSet
-    records: list[Record]
+    records: Sequence[Record]
     bad: dict[int, Issue] = field(default_factory=dict)  # index -> first issue
+
+    @property
+    def held(self) -> HeldRecords:
+        """The records as held once their source is checked."""
+        if not isinstance(self.records, HeldRecords):
+            raise TypeError(f"record set {self.record_set.name!r} is still being checked")
+        return self.records
 
 
 @dataclass
@@ -105,9 +116,6 @@ class MappingNeeds:
 
     subject_fields: tuple[str, ...] = ()
     raw_iri: dict[str, set[str]] = field(default_factory=dict)
-
-
-RELEASED: dict[str, Any] = {}  # what a released record's values are: one shared empty dict, not one per row
 
 
 @dataclass
@@ -124,11 +132,11 @@ class Checked:
         JSON pointer). The exports themselves are let go as each source is checked, and staging reads them
         again (held to the end, they were most of a build's memory, which grew with every row)."""
         for state in self.states.values():
-            for record in state.records:
-                record.values = RELEASED
+            state.held.release()
 
 
 def field_value(rs: RecordSet, record: Record, name: str) -> Any:
+    """A field of a record as parsed (CSV cell or JSON value by dotted name); None when absent."""
     return json_value(record.values, name) if rs.format == "json" else record.values.get(name)
 
 
@@ -194,23 +202,6 @@ def _referenced(record_sets: Iterable[RecordSet]) -> dict[tuple[str, str], set[s
     return targets
 
 
-def _reduced(rs: RecordSet, record: Record, fields: tuple[str, ...]) -> dict[str, Any]:
-    """A record's values cut down to `fields` (nested as in the export, so `field_value` reads them the same)."""
-    if rs.format != "json":
-        return {name: record.values[name] for name in fields if name in record.values}
-    reduced: dict[str, Any] = {}
-    for name in fields:
-        value = json_value(record.values, name)
-        if value is None:
-            continue
-        *parents, last = name.split(".")
-        node = reduced
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[last] = value
-    return reduced
-
-
 def check(
     project: Project, contracts: dict[str, Contract], selected: set[str] | None = None,
     needs: dict[tuple[str, str], MappingNeeds] | None = None, max_field_chars: int | None = None,
@@ -233,6 +224,7 @@ def check(
     names, result.unchecked = _to_check(project, contracts, set(selected or contracts))
     kept = _kept_fields(contracts, names, needs)
     let_go: set[Path] = set()  # files whose rows were let go once their source was checked
+    pool: ValuePool = {}  # one copy of each kept text, across sources (references repeat their targets' keys)
     for source in sorted(refused or ()):  # refused before (the shrink guard): as unreadable, not checked
         result.refused[source] = []
     for source in names:
@@ -260,7 +252,7 @@ def check(
                 if refusal not in result.file_problems:
                     result.file_problems.append(refusal)
                 result.refused.setdefault(source, []).append(refusal)
-                checked[(source, rs.name)] = RecordSetState(rs, [])
+                checked[(source, rs.name)] = RecordSetState(rs, HeldRecords([], rs.format == "json"))
                 continue
             count.read = len(records)
             rows_read += len(records)
@@ -289,10 +281,10 @@ def check(
         for rs in contract.record_sets.values():
             per_file[rs.file].update(kept.get((source, rs.name), ()))
         for rs in contract.record_sets.values():
-            fields = tuple(sorted(per_file[rs.file]))
-            held = checked.get((source, rs.name))
-            for record in held.records if held is not None else []:
-                record.values = _reduced(rs, record, fields) if fields else RELEASED
+            parsed_state = checked.get((source, rs.name))
+            if parsed_state is not None and not isinstance(parsed_state.records, HeldRecords):
+                parsed_state.records = HeldRecords(list(parsed_state.records), rs.format == "json",
+                                                   tuple(sorted(per_file[rs.file])), pool)
         for rs in contract.record_sets.values():
             parsed = files[project.data_root / rs.file]
             parsed.document, parsed.rows = None, []
@@ -317,9 +309,8 @@ def check(
         for (source, name), state in checked.items():
             if (source, name) not in targets:
                 continue
-            for index, record in enumerate(state.records):
-                for fname in targets[(source, name)]:
-                    raw = field_value(state.record_set, record, fname)
+            for fname in targets[(source, name)]:
+                for index, raw in enumerate(state.held.column(fname)):
                     for value in raw if isinstance(raw, list) else [raw]:
                         text = value_text(value)
                         if text is None:
@@ -332,25 +323,28 @@ def check(
             rs = state.record_set
             parent_state = checked.get((source, rs.parent)) if rs.parent else None
             bad_parents = (
-                {parent_state.records[i].pointer or () for i in parent_state.bad} if parent_state else set()
+                {parent_state.held.pointer(i) or () for i in parent_state.bad} if parent_state else set()
             )
-            for index, record in enumerate(state.records):
+            held = state.held
+            for index in range(len(held)):
                 if index in state.bad:
                     continue
                 issue = None
-                pointer = record.pointer
+                pointer = held.pointer(index)
                 if bad_parents and pointer is not None and any(pointer[: len(p)] == p for p in bad_parents):
+                    record = held[index]
                     issue = Issue(source, rs.name, rs.file, record.row, record.locator, "", "",
                                   "parent-quarantined", f"its {rs.parent} record was quarantined")
                 for rule in rs.fields.values():
                     if issue or not rule.references or rule.references[0] in skip:
                         continue
-                    raw = field_value(rs, record, rule.name)
+                    raw = held.value(index, rule.name)
                     values = raw if isinstance(raw, list) else [raw]
                     for value in values:
                         text = value_text(value)
                         if text is not None and text not in accepted_values[rule.references]:
                             src, target_rs, target_field = rule.references
+                            record = held[index]
                             cause = quarantined_values[rule.references].get(text)
                             if cause is not None:  # say why, not "missing": the record is there, quarantined
                                 why = f"{cause.rule}" + (f" on {cause.column}" if cause.column else "")

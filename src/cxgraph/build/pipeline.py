@@ -25,7 +25,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from cxgraph import faults, peak_memory
-from cxgraph.build.checking import Checked, CheckResult, Issue, MappingNeeds, check, field_value
+from cxgraph.build.checking import Checked, CheckResult, Issue, MappingNeeds, check
 from cxgraph.build.contract import Contract, load_contracts
 from cxgraph.build.derive import as_of_day, derive
 from cxgraph.build.identity import resolve
@@ -220,10 +220,11 @@ def expected_subjects(source: str, rules: list[MappingRule], checked: Checked) -
         if state is None:
             continue
         refs = _references(rule.subject)
-        for index, record in enumerate(state.records):
+        held = state.held
+        for index in range(len(held)):
             if index in state.bad:
                 continue
-            values = {r: value_text(field_value(state.record_set, record, r)) or "" for r in refs}
+            values = {r: value_text(held.value(index, r)) or "" for r in refs}
             iri = expand_template(rule.subject, rule.prefixes, values)
             if iri is not None:
                 subjects.add(iri, rule.record_set.name, index)
@@ -518,8 +519,8 @@ def located_subjects(source: Source, expected: SubjectRows, ingested: Ingested,
             state = checked.states[(source.name, rs_name)]
             if index in state.bad:
                 continue
-            record, rs = state.records[index], state.record_set
-            yield iri, (file_index[rs.file], record.row, record.pointer if rs.format == "json" else None)
+            held = state.held
+            yield iri, (file_index[state.record_set.file], held.row(index), held.pointer(index))
             break
 
 

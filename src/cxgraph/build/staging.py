@@ -52,7 +52,7 @@ def stage(
             target = staging_root / rel
             if parsed.format == "csv":
                 parsed = read_file(parsed.path, "csv", parsed.digest)  # the rows were let go after the check
-                bad_rows = {s.records[i].row for s in states for i in s.bad}
+                bad_rows = {s.held.row(i) for s in states for i in s.bad}
                 keep = {r.row for r in parsed.rows if r.row not in bad_rows}
                 encode = {(name, kind): kind for s in states
                           for name, kinds in needs.get((source.name, s.record_set.name), MappingNeeds()).raw_iri.items()
@@ -60,7 +60,7 @@ def stage(
                 write_csv(parsed, keep, target, {raw_column(n, k): (n, _encoder(k)) for (n, k) in encode},
                           blank_is_absent=True, rewrite=_zoned_fields(states, source.timezone))
             else:
-                drop = {s.records[i].pointer or () for s in states for i in s.bad}
+                drop = {s.held.pointer(i) or () for s in states for i in s.bad}
                 rewrites = [(s, needs.get((source.name, s.record_set.name), MappingNeeds())) for s in states]
                 zoned = _zoned_fields(states, source.timezone)
                 document = read_document(parsed)
@@ -85,11 +85,13 @@ def json_tables(document: Any, rewrites: list[tuple[RecordSetState, MappingNeeds
         columns = list(state.record_set.fields)
         columns += [raw_column(name, kind) for name, kinds in need.raw_iri.items() for kind in sorted(kinds)]
         rows: list[list[str]] = []
-        for index, record in enumerate(state.records):
-            if index in state.bad or (record.pointer or ()) in drop:
+        held = state.held
+        for index in range(len(held)):
+            pointer = held.pointer(index) or ()
+            if index in state.bad or pointer in drop:
                 continue
             node = document
-            for part in record.pointer or ():
+            for part in pointer:
                 node = node[part]
             cells = [scalar_text(node.get(column) if isinstance(node, dict) and column in node
                                  else json_value(node, column)) for column in columns]
@@ -147,11 +149,13 @@ def _encode_json(document: Any, rewrites: list[tuple[RecordSetState, MappingNeed
     """Encode raw IRI values (and local timestamps) in place in the copy of a JSON document, before dropped
     records go."""
     for state, need in rewrites:
-        for index, record in enumerate(state.records):
-            if index in state.bad or record.pointer in drop:
+        held = state.held
+        for index in range(len(held)):
+            pointer = held.pointer(index)
+            if index in state.bad or pointer in drop:
                 continue
             node = document
-            for part in record.pointer or ():
+            for part in pointer or ():
                 node = node[part]
             for name in state.record_set.fields:  # a blank value is absent, as the contract check read it
                 set_json_value(node, name, lambda v: None if v.strip() == "" else v)
