@@ -5,6 +5,8 @@ from __future__ import annotations
 import tracemalloc
 from decimal import Decimal
 
+import pytest
+
 from cxgraph.build.checking import field_value
 from cxgraph.build.contract import RecordSet
 from cxgraph.build.held_records import HeldRecords
@@ -25,6 +27,10 @@ def test_a_csv_record_reads_back_its_line_and_kept_fields_only() -> None:
     assert held.value(2, "id") == "C0000002" and held.value(2, "note") is None  # not kept
     assert held[1] == Record(3, {"id": "C0000001", "customer": "P00001"}, None)
     assert held[-1].row == 4 and [r.row for r in held[1:]] == [3, 4]
+    with pytest.raises(IndexError):
+        held[-4]
+    with pytest.raises(IndexError):
+        held[3]
     assert [r.locator for r in held] == ["line 2", "line 3", "line 4"]
     held.release()
     assert held.value(2, "id") is None and held.column("id") == [] and held.row(2) == 4
@@ -56,6 +62,8 @@ def test_pointers_of_other_shapes_are_kept_as_they_are() -> None:
     assert whole.pointer(0) == () and whole[0].locator == "(the whole document)"
     keys = HeldRecords([Record(1, {}, ("a", 0)), Record(2, {}, ("b", 0))], json=True)  # same shape, another key
     assert [keys.pointer(i) for i in range(2)] == [("a", 0), ("b", 0)]
+    number = HeldRecords([Record(1, {}, ("a", 0)), Record(2, {}, (5, 1))], json=True)  # a number where a key was
+    assert [number.pointer(i) for i in range(2)] == [("a", 0), (5, 1)]
     assert len(HeldRecords([], json=True)) == 0
 
 

@@ -330,8 +330,8 @@ def check(
                 if index in state.bad:
                     continue
                 issue = None
-                pointer = held.pointer(index)
-                if bad_parents and pointer is not None and any(pointer[: len(p)] == p for p in bad_parents):
+                pointer = held.pointer(index) if bad_parents else None
+                if pointer is not None and any(pointer[: len(p)] == p for p in bad_parents):
                     record = held[index]
                     issue = Issue(source, rs.name, rs.file, record.row, record.locator, "", "",
                                   "parent-quarantined", f"its {rs.parent} record was quarantined")

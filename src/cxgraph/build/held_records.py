@@ -47,10 +47,12 @@ class HeldRecords(Sequence[Record]):
         pointers = [r.pointer or () for r in records]
         if not pointers:
             return
-        keys = tuple(None if isinstance(part, int) else part for part in pointers[0])
+        def shape(pointer: tuple[Any, ...]) -> tuple[Any, ...]:
+            return tuple(None if type(part) is int else part for part in pointer)
+
+        keys = shape(pointers[0])
         at = [i for i, part in enumerate(keys) if part is None]
-        if all(len(p) == len(keys) and all(isinstance(p[i], int) or p[i] == keys[i] for i in range(len(keys)))
-               and all(isinstance(p[i], int) for i in at) for p in pointers):
+        if all(shape(p) == keys for p in pointers):
             self._keys = keys
             self._steps = [array("q", (p[i] for p in pointers)) for i in at]
         else:
@@ -70,6 +72,8 @@ class HeldRecords(Sequence[Record]):
             return [self[i] for i in range(*index.indices(len(self)))]
         if index < 0:
             index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
         return Record(self._rows[index], self._values(index), self.pointer(index))
 
     def __iter__(self) -> Iterator[Record]:
