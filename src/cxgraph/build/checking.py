@@ -202,6 +202,17 @@ def _referenced(record_sets: Iterable[RecordSet]) -> dict[tuple[str, str], set[s
     return targets
 
 
+def _let_go(parsed: SourceFile, file: str, contract: Contract, checked: dict[tuple[str, str], RecordSetState],
+            kept: tuple[str, ...], pool: ValuePool) -> None:
+    """Every record set of `contract` reading `file` is checked: hold what is read of their records later, and let
+    the parsed file go (a whole export parsed was most of the check's memory)."""
+    for rs in contract.record_sets.values():
+        state = checked.get((contract.source, rs.name))
+        if rs.file == file and state is not None and not isinstance(state.records, HeldRecords):
+            state.records = HeldRecords(list(state.records), rs.format == "json", kept, pool)
+    parsed.document, parsed.rows = None, []
+
+
 def check(
     project: Project, contracts: dict[str, Contract], selected: set[str] | None = None,
     needs: dict[tuple[str, str], MappingNeeds] | None = None, max_field_chars: int | None = None,
@@ -235,6 +246,13 @@ def check(
         contract = contracts[source]
         zone = project.sources[source].timezone if source in project.sources else None
         rows_done = rows_read = 0
+        # What is read of each file after the check, by every record set reading it (two record sets of one CSV file
+        # share its rows); a file is let go once the last of them is checked: staging reads it again.
+        per_file: dict[str, set[str]] = defaultdict(set)
+        last_reader: dict[str, str] = {}
+        for rs in contract.record_sets.values():
+            per_file[rs.file].update(kept.get((source, rs.name), ()))
+            last_reader[rs.file] = rs.name
         for rs in contract.record_sets.values():
             path = project.data_root / rs.file
             if path not in files or path in let_go:
@@ -253,6 +271,9 @@ def check(
                     result.file_problems.append(refusal)
                 result.refused.setdefault(source, []).append(refusal)
                 checked[(source, rs.name)] = RecordSetState(rs, HeldRecords([], rs.format == "json"))
+                if last_reader[rs.file] == rs.name:
+                    _let_go(files[path], rs.file, contract, checked, tuple(sorted(per_file[rs.file])), pool)
+                    let_go.add(path)
                 continue
             count.read = len(records)
             rows_read += len(records)
@@ -275,20 +296,10 @@ def check(
                 if issue:
                     state.bad[index] = issue
             rows_done += len(records)
-        # Every record set of the source is checked: keep what is read later, of every record set reading the file
-        # (two record sets of one CSV file share its rows), and let the file go; staging reads it again.
-        per_file: dict[str, set[str]] = defaultdict(set)
-        for rs in contract.record_sets.values():
-            per_file[rs.file].update(kept.get((source, rs.name), ()))
-        for rs in contract.record_sets.values():
-            parsed_state = checked.get((source, rs.name))
-            if parsed_state is not None and not isinstance(parsed_state.records, HeldRecords):
-                parsed_state.records = HeldRecords(list(parsed_state.records), rs.format == "json",
-                                                   tuple(sorted(per_file[rs.file])), pool)
-        for rs in contract.record_sets.values():
-            parsed = files[project.data_root / rs.file]
-            parsed.document, parsed.rows = None, []
-            let_go.add(parsed.path)
+            del records, state, seen_keys
+            if last_reader[rs.file] == rs.name:
+                _let_go(files[path], rs.file, contract, checked, tuple(sorted(per_file[rs.file])), pool)
+                let_go.add(path)
         tick(f"check {source}", rows_done, rows_read, "rows")
     for source in result.refused:
         for rs_name in contracts[source].record_sets:

@@ -69,6 +69,7 @@ def stage(
                 tables.update({(source.name, rel, iterator): path for iterator, path in written.items()})
                 if len(written) < len(states):  # a record set still reads the document
                     write_json(parsed, drop, target, document=document)
+                del document  # before the next file is read: two whole documents at once were staging's peak
     return tables
 
 
@@ -84,29 +85,32 @@ def json_tables(document: Any, rewrites: list[tuple[RecordSetState, MappingNeeds
     for state, need in rewrites:
         columns = list(state.record_set.fields)
         columns += [raw_column(name, kind) for name, kinds in need.raw_iri.items() for kind in sorted(kinds)]
-        rows: list[list[str]] = []
         held = state.held
-        for index in range(len(held)):
-            pointer = held.pointer(index) or ()
-            if index in state.bad or pointer in drop:
-                continue
-            node = document
-            for part in pointer:
-                node = node[part]
-            cells = [scalar_text(node.get(column) if isinstance(node, dict) and column in node
-                                 else json_value(node, column)) for column in columns]
-            if any(cell is None for cell in cells):
-                break  # a list or an object: the engine reads this record set from the document
-            rows.append([cell or "" for cell in cells])
-        else:
-            path = f"{rel}.{state.record_set.name}.csv"
-            target = staging_root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with target.open("w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(columns)
-                writer.writerows(rows)
+        path = f"{rel}.{state.record_set.name}.csv"
+        target = staging_root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        complete = False
+        with target.open("w", encoding="utf-8", newline="") as handle:  # row by row: the table is not held whole
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            for index in range(len(held)):
+                pointer = held.pointer(index) or ()
+                if index in state.bad or pointer in drop:
+                    continue
+                node = document
+                for part in pointer:
+                    node = node[part]
+                cells = [scalar_text(node.get(column) if isinstance(node, dict) and column in node
+                                     else json_value(node, column)) for column in columns]
+                if any(cell is None for cell in cells):
+                    break  # a list or an object: the engine reads this record set from the document
+                writer.writerow([cell or "" for cell in cells])
+            else:
+                complete = True
+        if complete:
             written[state.record_set.iterator] = path
+        else:
+            target.unlink()
     return written
 
 
