@@ -93,6 +93,18 @@ def test_a_truncated_json_export_refuses_its_source_only(built, case) -> None:  
     assert_refused(proc, store, built[1], "commerce", "commerce/customers.json:", "JSON syntax error", "truncated")
 
 
+def test_a_json_export_naming_its_array_twice_refuses_its_source(built, case) -> None:  # type: ignore[no-untyped-def]
+    """A JSON reader keeps the last of two equal names: the records under the first would vanish without a word.
+    (The check reads an export item by item, so it sees both.)"""
+    store, data = case
+    path = data / "logistics" / "shipments.json"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('"shipments":', '"shipments": [], "shipments":', 1), encoding="utf-8")
+    proc = build(store, data)
+    assert_refused(proc, store, built[1], "logistics", "logistics/shipments.json:",
+                   "names 'shipments' twice at its top level")
+
+
 def test_a_truncated_file_of_several_record_sets_is_reported_once(built, case) -> None:  # type: ignore[no-untyped-def]
     """catalog/policies.json holds four record sets (policies, rules, allowed and forbidden actions): one error line,
     and the catalog (with the rules the recommendations evaluate) stays as it was."""

@@ -3,13 +3,15 @@
 Checking happens before mapping because a mapping engine silently drops a triple whose template meets an
 empty value, and writes dirty values such as "N/A" as ill-typed literals: the check is what makes
 "nothing is lost" checkable. `check` returns a `Checked`: the decision per record set and record, and
-the parsed files that staging writes the accepted records from.
+the files it read (their digests: staging reads each again to write the accepted records, and must find the
+file that was checked). Records are read from each export one at a time (a CSV row, a JSON top-level item) and
+held in columns as they are checked, so no export is ever held parsed whole.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,8 @@ from typing import Any
 from cxgraph.build.contract import Contract, RecordSet
 from cxgraph.build.held_records import HeldRecords, ValuePool
 from cxgraph.build.iri import raw_iri_value
-from cxgraph.build.records import Record, SourceFile, json_records, json_value, read_file
+from cxgraph.build.json_stream import ExportProblem
+from cxgraph.build.records import Record, SourceFile, csv_records, json_records, json_value, read_file
 from cxgraph.build.values import check_value, has_surrogates, shown_value, value_text
 from cxgraph.progress import Tick, silent
 from cxgraph.project import Project
@@ -159,7 +162,7 @@ def _to_check(project: Project, contracts: dict[str, Contract], selected: set[st
     return sorted(wanted, key=order.index), skipped
 
 
-def _file_problem(rs: RecordSet, parsed: SourceFile, records: list[Record]) -> tuple[str, str, int | None] | None:
+def _file_problem(rs: RecordSet, parsed: SourceFile) -> tuple[str, str, int | None] | None:
     """(rule, message, line) when a file cannot be loaded as a whole: the source is refused, not emptied."""
     if parsed.problem:
         rule = "empty-file" if parsed.problem == "empty file" else (
@@ -172,11 +175,13 @@ def _file_problem(rs: RecordSet, parsed: SourceFile, records: list[Record]) -> t
         if missing:
             return ("missing-column", f"no column {', '.join(missing)} (declared in the contract); the header has: "
                     f"{', '.join(parsed.header)}", 1)
-    if not records and not rs.allow_empty:
-        where = "only a header line" if rs.format == "csv" else f"no records at {rs.iterator}"
-        return ("no-records", f"{where}: refusing to replace the graph with nothing (set \"allow_empty\": true "
-                f"on record set {rs.name!r} if an empty export is normal)", None)
     return None
+
+
+def _no_records(rs: RecordSet) -> tuple[str, str, int | None]:
+    where = "only a header line" if rs.format == "csv" else f"no records at {rs.iterator}"
+    return ("no-records", f"{where}: refusing to replace the graph with nothing (set \"allow_empty\": true "
+            f"on record set {rs.name!r} if an empty export is normal)", None)
 
 
 def _kept_fields(contracts: dict[str, Contract], names: list[str],
@@ -202,15 +207,39 @@ def _referenced(record_sets: Iterable[RecordSet]) -> dict[tuple[str, str], set[s
     return targets
 
 
-def _let_go(parsed: SourceFile, file: str, contract: Contract, checked: dict[tuple[str, str], RecordSetState],
-            kept: tuple[str, ...], pool: ValuePool) -> None:
-    """Every record set of `contract` reading `file` is checked: hold what is read of their records later, and let
-    the parsed file go (a whole export parsed was most of the check's memory)."""
-    for rs in contract.record_sets.values():
-        state = checked.get((contract.source, rs.name))
-        if rs.file == file and state is not None and not isinstance(state.records, HeldRecords):
-            state.records = HeldRecords(list(state.records), rs.format == "json", kept, pool)
-    parsed.document, parsed.rows = None, []
+def _check_records(rs: RecordSet, parsed: SourceFile, state: RecordSetState, need: MappingNeeds, limit: int,
+                   zone: str | None, pool: ValuePool, progress: Callable[[int, int], None]) -> None:
+    """Check each record of a record set as it is read from its export, holding what is read of it later
+    (`state.records`, a HeldRecords) and the first issue of each bad one (`state.bad`). Raises ExportProblem when
+    the export turns out unreadable partway (its source is then refused: what was held is dropped)."""
+    held = state.held
+    source = rs.source
+    seen_keys: dict[tuple[str, ...], int] = {}
+    records = csv_records(parsed) if rs.format == "csv" else json_records(parsed, rs.iterator or "$")
+    for index, record in enumerate(records):
+        if index % 5000 == 0:
+            progress(index, parsed.read_to)
+        issue: Issue | None = _check_record(rs, record, need, limit, zone)
+        if issue is None and rs.key:
+            key = tuple(str(value_text(field_value(rs, record, k))) for k in rs.key)
+            if key in seen_keys:
+                issue = Issue(source, rs.name, rs.file, record.row, record.locator, ",".join(rs.key),
+                              "|".join(key), "duplicate-key", f"duplicate key; first seen in row {seen_keys[key]}")
+            else:
+                seen_keys[key] = record.row
+        if issue:
+            state.bad[index] = issue
+        held.append(record, pool)
+
+
+def _progress(tick: Tick, task: str, parsed: SourceFile, done: int) -> Callable[[int, int], None]:
+    """Tell `tick` the rows checked, against a total estimated from how far into the file they reach."""
+    size = max(len(parsed.text or ""), 1)
+
+    def progress(index: int, reached: int) -> None:
+        estimate = int(index * size / reached) if reached else index
+        tick(task, done + index, done + max(index, estimate), "rows")
+    return progress
 
 
 def check(
@@ -234,7 +263,7 @@ def check(
     limit = max_field_chars or project.max_field_chars
     names, result.unchecked = _to_check(project, contracts, set(selected or contracts))
     kept = _kept_fields(contracts, names, needs)
-    let_go: set[Path] = set()  # files whose rows were let go once their source was checked
+    let_go: set[Path] = set()  # files let go once the last record set reading them was checked
     pool: ValuePool = {}  # one copy of each kept text, across sources (references repeat their targets' keys)
     for source in sorted(refused or ()):  # refused before (the shrink guard): as unreadable, not checked
         result.refused[source] = []
@@ -245,9 +274,9 @@ def check(
             continue
         contract = contracts[source]
         zone = project.sources[source].timezone if source in project.sources else None
-        rows_done = rows_read = 0
+        rows_done = 0
         # What is read of each file after the check, by every record set reading it (two record sets of one CSV file
-        # share its rows); a file is let go once the last of them is checked: staging reads it again.
+        # hold its rows each); a file is let go once the last of them is checked: staging reads it again.
         per_file: dict[str, set[str]] = defaultdict(set)
         last_reader: dict[str, str] = {}
         for rs in contract.record_sets.values():
@@ -262,45 +291,32 @@ def check(
             parsed = files[path]
             count = RecordSetCount(source=source, record_set=rs.name, file=rs.file)
             result.counts[(source, rs.name)] = count
-            records = [] if parsed.problem else (
-                parsed.rows if rs.format == "csv" else json_records(parsed, rs.iterator or "$"))
-            problem = _file_problem(rs, parsed, records)
+            json_set = rs.format == "json"
+            state = RecordSetState(rs, HeldRecords([], json_set, tuple(sorted(per_file[rs.file]))))
+            problem = _file_problem(rs, parsed)
+            if problem is None:
+                try:
+                    _check_records(rs, parsed, state, needs.get((source, rs.name), MappingNeeds()), limit, zone,
+                                   pool, _progress(tick, f"check {source}", parsed, rows_done))
+                except ExportProblem as exc:  # found partway: the file is refused as if found on reading it
+                    parsed.problem, parsed.problem_line = exc.message, exc.line
+                    problem = _file_problem(rs, parsed)
+                if problem is None and not state.held and not rs.allow_empty:
+                    problem = _no_records(rs)
             if problem:
                 refusal = Issue(source, rs.name, rs.file, problem[2], "file", "", "", problem[0], problem[1])
                 if refusal not in result.file_problems:
                     result.file_problems.append(refusal)
                 result.refused.setdefault(source, []).append(refusal)
-                checked[(source, rs.name)] = RecordSetState(rs, HeldRecords([], rs.format == "json"))
-                if last_reader[rs.file] == rs.name:
-                    _let_go(files[path], rs.file, contract, checked, tuple(sorted(per_file[rs.file])), pool)
-                    let_go.add(path)
-                continue
-            count.read = len(records)
-            rows_read += len(records)
-            state = RecordSetState(rs, records)
+                state = RecordSetState(rs, HeldRecords([], json_set))
+            else:
+                count.read = len(state.held)
+                rows_done += count.read
             checked[(source, rs.name)] = state
-            need = needs.get((source, rs.name), MappingNeeds())
-            seen_keys: dict[tuple[str, ...], int] = {}
-            for index, record in enumerate(records):
-                if index % 5000 == 0:
-                    tick(f"check {source}", rows_done + index, rows_read, "rows")
-                issue: Issue | None = _check_record(rs, record, need, limit, zone)
-                if issue is None and rs.key:
-                    key = tuple(str(value_text(field_value(rs, record, k))) for k in rs.key)
-                    if key in seen_keys:
-                        issue = Issue(source, rs.name, rs.file, record.row, record.locator, ",".join(rs.key),
-                                      "|".join(key), "duplicate-key",
-                                      f"duplicate key; first seen in row {seen_keys[key]}")
-                    else:
-                        seen_keys[key] = record.row
-                if issue:
-                    state.bad[index] = issue
-            rows_done += len(records)
-            del records, state, seen_keys
             if last_reader[rs.file] == rs.name:
-                _let_go(files[path], rs.file, contract, checked, tuple(sorted(per_file[rs.file])), pool)
+                parsed.text = None  # staging reads it again
                 let_go.add(path)
-        tick(f"check {source}", rows_done, rows_read, "rows")
+        tick(f"check {source}", rows_done, rows_done, "rows")
     for source in result.refused:
         for rs_name in contracts[source].record_sets:
             checked.pop((source, rs_name), None)

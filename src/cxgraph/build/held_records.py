@@ -11,7 +11,7 @@ customer every order references) stored once.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, overload
 
 from cxgraph.build.records import Record, json_value
@@ -29,34 +29,46 @@ class HeldRecords(Sequence[Record]):
 
     __slots__ = ("_columns", "_json", "_keys", "_pointers", "_rows", "_steps")
 
-    def __init__(self, records: list[Record], json: bool, fields: tuple[str, ...] = (),
+    def __init__(self, records: Iterable[Record], json: bool, fields: tuple[str, ...] = (),
                  pool: ValuePool | None = None) -> None:
         pool = {} if pool is None else pool
         self._json = json
-        self._rows = array("q", (r.row for r in records))
+        self._rows = array("q")
         self._keys: tuple[Any, ...] | None = None  # a pointer's parts, None where an index goes
         self._steps: list[array[int]] = []  # per None in _keys, each record's index there
         self._pointers: list[tuple[Any, ...] | None] | None = None  # when pointers do not share one shape
-        if json:
-            self._hold_pointers(records)
-        self._columns: dict[str, list[Any]] = {
-            name: [_shared(pool, json_value(r.values, name) if json else r.values.get(name)) for r in records]
-            for name in fields}
+        self._columns: dict[str, list[Any]] = {name: [] for name in fields}
+        for record in records:
+            self.append(record, pool)
 
-    def _hold_pointers(self, records: list[Record]) -> None:
-        pointers = [r.pointer or () for r in records]
-        if not pointers:
+    def append(self, record: Record, pool: ValuePool) -> None:
+        """Hold one more record, its texts the pool's copies (the check holds each record as it checks it, so the
+        parsed records need not stay; the pool is not kept, since the build holds its records to the end)."""
+        if self._json:
+            self._hold_pointer(record.pointer)
+        self._rows.append(record.row)
+        for name, column in self._columns.items():
+            column.append(_shared(pool, json_value(record.values, name) if self._json
+                                  else record.values.get(name)))
+
+    def _hold_pointer(self, pointer: tuple[Any, ...] | None) -> None:
+        if self._pointers is not None:
+            self._pointers.append(pointer)
             return
-        def shape(pointer: tuple[Any, ...]) -> tuple[Any, ...]:
-            return tuple(None if type(part) is int else part for part in pointer)
-
-        keys = shape(pointers[0])
-        at = [i for i, part in enumerate(keys) if part is None]
-        if all(shape(p) == keys for p in pointers):
+        parts = pointer or ()
+        keys = tuple(None if type(part) is int else part for part in parts)
+        if not self._rows:
             self._keys = keys
-            self._steps = [array("q", (p[i] for p in pointers)) for i in at]
-        else:
-            self._pointers = [r.pointer for r in records]
+            self._steps = [array("q") for part in keys if part is None]
+        if keys == self._keys:
+            steps = iter(self._steps)
+            for part in parts:
+                if type(part) is int:
+                    next(steps).append(part)
+            return
+        held = [self.pointer(i) for i in range(len(self._rows))]  # shapes differ: hold each pointer as it is
+        self._pointers = [*held, pointer]
+        self._keys, self._steps = None, []
 
     def __len__(self) -> int:
         return len(self._rows)

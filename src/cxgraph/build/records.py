@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cxgraph.build.json_stream import ExportProblem, json_chunks
 from cxgraph.errors import CxGraphError
 from cxgraph.lineage import WHOLE_DOCUMENT, pointer_text
 
@@ -45,19 +46,24 @@ class Record:
 
 @dataclass
 class SourceFile:
-    """A parsed export file, kept so the accepted records can be written back unchanged."""
+    """An export read as text, its records read from it as they are needed (`csv_records`, `json_records`), never
+    all held at once: parsed whole, the largest exports took several times their size in memory."""
 
     path: Path
     format: str
     header: list[str] = field(default_factory=list)
-    rows: list[Record] = field(default_factory=list)
-    document: Any = None
+    text: str | None = None  # None once let go (after the check), or when the file could not be read
     problem: str | None = None
     problem_line: int | None = None
-    digest: str = ""  # of the bytes read: staging reads a JSON export again and must find the same file
+    digest: str = ""  # of the bytes read: staging reads an export again and must find the same file
+    read_to: int = 0  # how far into the text the records read so far reach (for progress)
+
+    def reach(self, at: int) -> None:
+        """The records read so far reach `at` in the text."""
+        self.read_to = at
 
 
-_CHANGED = "the export changed while the build read it (checked, then changed before staging): build again"
+CHANGED = "the export changed while the build read it (checked, then changed before staging): build again"
 
 
 def parse_iterator(iterator: str) -> list[str | None]:
@@ -126,7 +132,7 @@ def read_file(path: Path, fmt: str, digest: str | None = None) -> SourceFile:
         data = b""
     found = hashlib.sha256(data).hexdigest()
     if digest is not None and found != digest:
-        raise CxGraphError(_CHANGED, path)
+        raise CxGraphError(CHANGED, path)
     if parsed.problem:
         return parsed
     if not data.strip():
@@ -141,63 +147,72 @@ def read_file(path: Path, fmt: str, digest: str | None = None) -> SourceFile:
     parsed.digest = found
     del data
     if fmt == "csv":
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # an unclosed quote is an error
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         try:
             parsed.header = next(reader)
-            duplicated = sorted({c for c in parsed.header if parsed.header.count(c) > 1})
-            if duplicated:
-                parsed.problem = f"the header names a column twice: {', '.join(duplicated)}"
-                parsed.problem_line = 1
-                return parsed
-            start = reader.line_num + 1
-            for values in reader:
-                line, start = start, reader.line_num + 1  # a record is named by its first line
-                if not values or values == [""]:
-                    continue
-                row: dict[str, Any] = dict(zip(parsed.header, values, strict=False))
-                if len(values) != len(parsed.header):
-                    row["__width__"] = len(values)
-                parsed.rows.append(Record(row=line, values=row))
         except csv.Error as exc:
             parsed.problem = f"CSV syntax error (truncated or damaged?): {exc}"
             parsed.problem_line = reader.line_num
             return parsed
-        last = parsed.rows[-1] if parsed.rows else None
-        if last is not None and not text.endswith(("\n", "\r")) and "__width__" in last.values \
-                and last.values["__width__"] < len(parsed.header):
-            parsed.problem = (f"the last row is cut short ({last.values['__width__']} of {len(parsed.header)} "
-                              "cells and no line end): the export looks truncated")
-            parsed.problem_line = last.row
+        duplicated = sorted({c for c in parsed.header if parsed.header.count(c) > 1})
+        if duplicated:
+            parsed.problem = f"the header names a column twice: {', '.join(duplicated)}"
+            parsed.problem_line = 1
+            return parsed
+        parsed.text = text
         return parsed
     if fmt == "json":
-        try:
-            # decimals as written (a float would turn 0.1000000000000000055 into 0.1)
-            parsed.document = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            # a string still open at the end of the file is reported where it starts
-            ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
-            truncated = " (the file ends too early: truncated?)" if ends_early else ""
-            parsed.problem = f"JSON syntax error: {exc.msg}{truncated}"
-            parsed.problem_line = exc.lineno
-        except RecursionError:
-            parsed.problem = "JSON nested too deeply to read"
+        parsed.text = text  # its syntax is checked as its records are read (json_stream)
         return parsed
     raise CxGraphError(f"unsupported format {fmt!r} (csv or json)", path)
 
 
-def iterate_json(document: Any, tokens: list[str | None]) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    """Yield (pointer, node) for every node the iterator reaches."""
-    frontier: list[tuple[tuple[Any, ...], Any]] = [((), document)]
-    for token in tokens:
-        nxt: list[tuple[tuple[Any, ...], Any]] = []
-        for pointer, node in frontier:
-            if token is None:
-                if isinstance(node, list):
-                    nxt.extend(((*pointer, i), item) for i, item in enumerate(node))
-            elif isinstance(node, dict) and token in node:
-                nxt.append(((*pointer, token), node[token]))
-        frontier = nxt
-    yield from frontier
+def csv_records(source: SourceFile) -> Iterator[Record]:
+    """The rows of a CSV export after its header, each named by its first line, read one at a time.
+
+    Raises ExportProblem at a syntax error (an unclosed quote) or a last row cut short with no line end (after
+    the rows before it: a caller that keeps nothing of a refused file must wait for the end)."""
+    text = _text(source)
+    handle = io.StringIO(text, newline="")
+    reader = csv.reader(handle, strict=True)  # an unclosed quote is an error
+    header = source.header
+    last: Record | None = None
+    try:
+        next(reader)
+        start = reader.line_num + 1
+        for values in reader:
+            line, start = start, reader.line_num + 1  # a record is named by its first line
+            if not values or values == [""]:
+                continue
+            row: dict[str, Any] = dict(zip(header, values, strict=False))
+            if len(values) != len(header):
+                row["__width__"] = len(values)
+            last = Record(row=line, values=row)
+            source.read_to = handle.tell()
+            yield last
+    except csv.Error as exc:
+        raise ExportProblem(f"CSV syntax error (truncated or damaged?): {exc}", reader.line_num) from None
+    if last is not None and not text.endswith(("\n", "\r")) and "__width__" in last.values \
+            and last.values["__width__"] < len(header):
+        raise ExportProblem(f"the last row is cut short ({last.values['__width__']} of {len(header)} cells and no "
+                            "line end): the export looks truncated", last.row)
+
+
+def json_records(source: SourceFile, iterator: str) -> Iterator[Record]:
+    """The records an iterator reaches, numbered 1.. in document order, read one top-level item at a time.
+
+    Raises ExportProblem when the export is not valid JSON (after the records before the fault)."""
+    number = 0
+    for chunk in json_chunks(_text(source), [parse_iterator(iterator)], source.reach):
+        for pointer, node in chunk[0]:
+            number += 1
+            yield Record(row=number, values=node, pointer=pointer)
+
+
+def _text(source: SourceFile) -> str:
+    if source.text is None:
+        raise ValueError(f"{source.path} is not held (it was let go, or could not be read)")
+    return source.text
 
 
 def json_value(record: Any, dotted: str) -> Any:
@@ -228,19 +243,10 @@ def set_json_value(record: Any, dotted: str, change: Any) -> None:
         node[parts[-1]] = [v for v in items if v is not None]
 
 
-def json_records(source: SourceFile, iterator: str) -> list[Record]:
-    """The records an iterator reaches, numbered 1.. in document order."""
-    tokens = parse_iterator(iterator)
-    records = []
-    for number, (pointer, node) in enumerate(iterate_json(source.document, tokens), start=1):
-        records.append(Record(row=number, values=node, pointer=pointer))
-    return records
-
-
-def write_csv(source: SourceFile, keep: set[int], target: Path,
+def write_csv(source: SourceFile, drop: set[int], target: Path,
               extra: dict[str, tuple[str, Callable[[str], str]]] | None = None, blank_is_absent: bool = False,
               rewrite: dict[str, Callable[[str], str]] | None = None) -> None:
-    """Write the header and the kept rows (by line number) to the staging copy.
+    """Write the header and the rows not dropped (by line number) to the staging copy, a row at a time.
 
     `extra`: added columns, each (source column, function) computing its value from another column;
     `blank_is_absent`: a cell of spaces only is written empty, as the contract check reads it;
@@ -252,8 +258,10 @@ def write_csv(source: SourceFile, keep: set[int], target: Path,
     with target.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([*source.header, *extra])
-        for record in source.rows:
-            if record.row in keep:
+        try:
+            for record in csv_records(source):
+                if record.row in drop:
+                    continue
                 cells = []
                 for column in source.header:
                     value = record.values.get(column, "")
@@ -264,17 +272,14 @@ def write_csv(source: SourceFile, keep: set[int], target: Path,
                     value = record.values.get(column, "")
                     cells.append(function(value) if value.strip() else "")
                 writer.writerow(cells)
+        except ExportProblem as exc:  # the check read this file whole: it cannot fail here unless it changed
+            raise CxGraphError(f"{exc.message} ({CHANGED})", source.path, exc.line) from None
 
 
 def read_document(source: SourceFile) -> Any:
-    """A fresh copy of a JSON export for staging, parsed again from the bytes the check read.
-
-    (deepcopy recurses and fails on deeply nested values; the text is not held from the check to here, since a
-    build holds every export at once.)"""
-    data = source.path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != source.digest:
-        raise CxGraphError(_CHANGED, source.path)
-    return json.loads(_decode(data), parse_float=Decimal)
+    """A JSON export parsed whole, from the text read for staging (`read_file` with the check's digest), for a
+    record set staged as a document rather than a table."""
+    return json.loads(_text(source), parse_float=Decimal)
 
 
 def write_json(source: SourceFile, drop: set[tuple[Any, ...]], target: Path,

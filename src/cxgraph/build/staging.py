@@ -10,15 +10,21 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cxgraph.build.checking import Checked, MappingNeeds, RecordSetState
 from cxgraph.build.contract import Contract
 from cxgraph.build.iri import raw_iri_value
+from cxgraph.build.json_stream import ExportProblem, json_chunks
 from cxgraph.build.mapping_names import raw_column
 from cxgraph.build.records import (
+    CHANGED,
+    SourceFile,
     json_value,
+    parse_iterator,
     read_document,
     read_file,
     scalar_text,
@@ -27,6 +33,7 @@ from cxgraph.build.records import (
     write_json,
 )
 from cxgraph.build.values import LOCAL_DATETIME, MIDNIGHT, in_zone
+from cxgraph.errors import CxGraphError
 from cxgraph.project import Project, Source
 
 
@@ -51,67 +58,93 @@ def stage(
             parsed = checked.files[project.data_root / rel]
             target = staging_root / rel
             if parsed.format == "csv":
-                parsed = read_file(parsed.path, "csv", parsed.digest)  # the rows were let go after the check
+                parsed = read_file(parsed.path, "csv", parsed.digest)  # the text was let go after the check
                 bad_rows = {s.held.row(i) for s in states for i in s.bad}
-                keep = {r.row for r in parsed.rows if r.row not in bad_rows}
                 encode = {(name, kind): kind for s in states
                           for name, kinds in needs.get((source.name, s.record_set.name), MappingNeeds()).raw_iri.items()
                           for kind in kinds}
-                write_csv(parsed, keep, target, {raw_column(n, k): (n, _encoder(k)) for (n, k) in encode},
+                write_csv(parsed, bad_rows, target, {raw_column(n, k): (n, _encoder(k)) for (n, k) in encode},
                           blank_is_absent=True, rewrite=_zoned_fields(states, source.timezone))
             else:
+                parsed = read_file(parsed.path, "json", parsed.digest)
                 drop = {s.held.pointer(i) or () for s in states for i in s.bad}
                 rewrites = [(s, needs.get((source.name, s.record_set.name), MappingNeeds())) for s in states]
                 zoned = _zoned_fields(states, source.timezone)
-                document = read_document(parsed)
-                _encode_json(document, rewrites=rewrites, drop=drop, zoned=zoned)
-                written = json_tables(document, rewrites, drop, staging_root, rel)
+                written = json_tables(parsed, rewrites, drop, zoned, staging_root, rel)
                 tables.update({(source.name, rel, iterator): path for iterator, path in written.items()})
-                if len(written) < len(states):  # a record set still reads the document
+                if len(written) < len(states):  # a record set still reads the document: staged whole
+                    document = read_document(parsed)
+                    _encode_json(document, rewrites=rewrites, drop=drop, zoned=zoned)
                     write_json(parsed, drop, target, document=document)
-                del document  # before the next file is read: two whole documents at once were staging's peak
+                    del document
     return tables
 
 
-def json_tables(document: Any, rewrites: list[tuple[RecordSetState, MappingNeeds]], drop: set[tuple[Any, ...]],
-                staging_root: Path, rel: str) -> dict[str | None, str]:
-    """Each record set of a staged JSON document whose fields all hold single values, written as CSV beside it
-    (`<file>.<record set>.csv`, its fields and their IRI-safe copies as columns, an absent value blank).
+def json_tables(source: SourceFile, rewrites: list[tuple[RecordSetState, MappingNeeds]], drop: set[tuple[Any, ...]],
+                zoned: dict[str, Callable[[str], str]], staging_root: Path, rel: str) -> dict[str | None, str]:
+    """Each record set of a JSON export whose fields all hold single values, written as CSV in the staging folder
+    (`<file>.<record set>.csv`, its fields and their IRI-safe copies as columns, an absent value blank), the
+    accepted records encoded as `_encode_json` encodes them in the staged document.
 
     morph-kgc 2.10 reads a JSON source again, and walks it with its iterator, for every predicate-object entry of
     a mapping: 57% of its time on the commerce orders at 10,000 customers. A table it reads once per entry too,
-    but only the columns the entry names, with pandas' C parser. Returns iterator -> the table's path."""
+    but only the columns the entry names, with pandas' C parser. The export is read a top-level item at a time
+    and each table written row by row, so neither is held whole. Returns iterator -> the table's path."""
     written: dict[str | None, str] = {}
-    for state, need in rewrites:
-        columns = list(state.record_set.fields)
-        columns += [raw_column(name, kind) for name, kinds in need.raw_iri.items() for kind in sorted(kinds)]
-        held = state.held
-        path = f"{rel}.{state.record_set.name}.csv"
-        target = staging_root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        complete = False
-        with target.open("w", encoding="utf-8", newline="") as handle:  # row by row: the table is not held whole
+    iterators = [parse_iterator(state.record_set.iterator or "$") for state, _need in rewrites]
+    tables: list[_Table | None] = []
+    with ExitStack() as stack:
+        for state, need in rewrites:
+            columns = list(state.record_set.fields)
+            columns += [raw_column(name, kind) for name, kinds in need.raw_iri.items() for kind in sorted(kinds)]
+            path = f"{rel}.{state.record_set.name}.csv"
+            target = staging_root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle = stack.enter_context(target.open("w", encoding="utf-8", newline=""))
             writer = csv.writer(handle)
             writer.writerow(columns)
-            for index in range(len(held)):
-                pointer = held.pointer(index) or ()
-                if index in state.bad or pointer in drop:
-                    continue
-                node = document
-                for part in pointer:
-                    node = node[part]
-                cells = [scalar_text(node.get(column) if isinstance(node, dict) and column in node
-                                     else json_value(node, column)) for column in columns]
-                if any(cell is None for cell in cells):
-                    break  # a list or an object: the engine reads this record set from the document
-                writer.writerow([cell or "" for cell in cells])
-            else:
-                complete = True
-        if complete:
-            written[state.record_set.iterator] = path
-        else:
-            target.unlink()
+            tables.append(_Table(path, target, columns, writer))
+        counted = [0] * len(rewrites)
+        try:
+            for chunk in json_chunks(source.text or "", iterators):
+                found = []
+                for k, ((state, need), records) in enumerate(zip(rewrites, chunk, strict=True)):
+                    kept = [(pointer, node) for index, (pointer, node) in enumerate(records, start=counted[k])
+                            if index not in state.bad and pointer not in drop]
+                    counted[k] += len(records)
+                    for _pointer, node in kept:  # every record set's first, as in the staged document
+                        _encode_node(node, state, need, zoned)
+                    found.append(kept)
+                for k, kept in enumerate(found):
+                    table = tables[k]
+                    if table is None:
+                        continue
+                    for _pointer, node in kept:
+                        cells = [scalar_text(node.get(column) if isinstance(node, dict) and column in node
+                                             else json_value(node, column)) for column in table.columns]
+                        if any(cell is None for cell in cells):
+                            tables[k] = None  # a list or an object: the engine reads this record set from the document
+                            table.target.unlink()
+                            break
+                        table.writer.writerow([cell or "" for cell in cells])
+        except ExportProblem as exc:  # the check read this file whole: it cannot fail here unless it changed
+            raise CxGraphError(f"{exc.message} ({CHANGED})", source.path, exc.line) from None
+        if counted != [len(state.held) for state, _need in rewrites]:
+            raise CxGraphError(CHANGED, source.path)
+    for (state, _need), table in zip(rewrites, tables, strict=True):
+        if table is not None:
+            written[state.record_set.iterator] = table.path
     return written
+
+
+@dataclass
+class _Table:
+    """A record set's table being written: where, its columns, its writer."""
+
+    path: str
+    target: Path
+    columns: list[str]
+    writer: Any
 
 
 def _zoned_fields(states: list[RecordSetState], zone: str | None) -> dict[str, Callable[[str], str]]:
@@ -161,16 +194,22 @@ def _encode_json(document: Any, rewrites: list[tuple[RecordSetState, MappingNeed
             node = document
             for part in pointer or ():
                 node = node[part]
-            for name in state.record_set.fields:  # a blank value is absent, as the contract check read it
-                set_json_value(node, name, lambda v: None if v.strip() == "" else v)
-            for name, change in (zoned or {}).items():
-                if name in state.record_set.fields:
-                    set_json_value(node, name, change)
-            for name, kinds in need.raw_iri.items():  # IRI-safe copies beside the value, which literals keep
-                value = json_value(node, name)
-                for kind in kinds:
-                    encode = _encoder(kind)
-                    if isinstance(value, str) and value.strip():
-                        node[raw_column(name, kind)] = encode(value)
-                    elif isinstance(value, list):
-                        node[raw_column(name, kind)] = [encode(v) for v in value if isinstance(v, str) and v.strip()]
+            _encode_node(node, state, need, zoned or {})
+
+
+def _encode_node(node: Any, state: RecordSetState, need: MappingNeeds, zoned: dict[str, Callable[[str], str]]) -> None:
+    """Encode one accepted record in place: a blank value absent, local timestamps zoned, and an IRI-safe copy
+    beside each value written into IRIs unencoded (which literals keep)."""
+    for name in state.record_set.fields:  # a blank value is absent, as the contract check read it
+        set_json_value(node, name, lambda v: None if v.strip() == "" else v)
+    for name, change in zoned.items():
+        if name in state.record_set.fields:
+            set_json_value(node, name, change)
+    for name, kinds in need.raw_iri.items():
+        value = json_value(node, name)
+        for kind in kinds:
+            encode = _encoder(kind)
+            if isinstance(value, str) and value.strip():
+                node[raw_column(name, kind)] = encode(value)
+            elif isinstance(value, list):
+                node[raw_column(name, kind)] = [encode(v) for v in value if isinstance(v, str) and v.strip()]
