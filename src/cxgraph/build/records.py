@@ -87,19 +87,15 @@ def parse_iterator(iterator: str) -> list[str | None]:
 csv.field_size_limit(2**31 - 1)
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    return data.decode("utf-8", errors="surrogateescape")
-
-
-def _not_utf8(data: bytes) -> str | None:
-    """Why a file is not UTF-8 as a whole (a few stray bytes are left to quarantine their rows)."""
+def _text_of(data: bytes) -> str | tuple[str, int]:
+    """The text of an export read as UTF-8, a BOM dropped, decoded once (an export can be a gigabyte); or
+    (why it is not UTF-8 as a whole, the line named). A few stray bytes are kept as surrogates, so that only
+    their rows are quarantined."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or data[:200].count(b"\x00") > 10:
-        return "not UTF-8 (looks like UTF-16): export it as UTF-8"
+        return "not UTF-8 (looks like UTF-16): export it as UTF-8", 1
+    view = memoryview(data)[3:] if data.startswith(b"\xef\xbb\xbf") else memoryview(data)
     try:
-        data.decode("utf-8")
-        return None
+        return str(view, "utf-8")
     except UnicodeDecodeError:
         pass
     lines = data.split(b"\n")
@@ -111,8 +107,9 @@ def _not_utf8(data: bytes) -> str | None:
             bad += 1
     if bad >= 2 and bad >= 0.05 * len(lines):
         return (f"not UTF-8: {bad} of {len(lines)} lines hold bytes that are not UTF-8 (is the export Latin-1 or "
-                "Windows-1252?); export it as UTF-8")
-    return None
+                "Windows-1252?); export it as UTF-8", 1)
+    del lines
+    return str(view, "utf-8", "surrogateescape")
 
 
 def read_file(path: Path, fmt: str, digest: str | None = None) -> SourceFile:
@@ -135,17 +132,15 @@ def read_file(path: Path, fmt: str, digest: str | None = None) -> SourceFile:
         raise CxGraphError(CHANGED, path)
     if parsed.problem:
         return parsed
-    if not data.strip():
+    if not data or data.isspace():  # (not strip(): a copy of the whole file)
         parsed.problem = "empty file"
         return parsed
-    encoding = _not_utf8(data)
-    if encoding:
-        parsed.problem = encoding
-        parsed.problem_line = 1
-        return parsed
-    text = _decode(data)
-    parsed.digest = found
+    text = _text_of(data)
     del data
+    if isinstance(text, tuple):
+        parsed.problem, parsed.problem_line = text
+        return parsed
+    parsed.digest = found
     if fmt == "csv":
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         try:
