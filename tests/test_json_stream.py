@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from cxgraph.build.json_stream import ExportProblem, iterate_json, json_chunks, syntax_problem
+from cxgraph.build.json_stream import ExportProblem, iterate_json, json_chunks
 from cxgraph.build.records import parse_iterator
 
 DOCUMENTS = [
@@ -25,15 +25,20 @@ DOCUMENTS = [
     ('{"x": [1, 2]}', ["$"]),
     ('{"x": {"y": [1, 2]}}', ["$.x.y[*]"]),
     ('{"a": [{"b": [1]}], "c": [{"d": 2}]}', ["$.a[*].b[*]", "$.c[*]"]),
+    ('{"meta": {"n": 1}, "rows": [{"n": 2}]}', ["$.meta", "$.rows[*]"]),
 ]
 
 
 def _whole(text: str, iterators: list[str]) -> tuple[Any, ...]:
-    """What the build read before: the document parsed whole, then walked."""
-    problem = syntax_problem(text)
-    if problem is not None:
-        return "problem", problem.message, problem.line
-    document = json.loads(text, parse_float=Decimal)
+    """What the build read before: the document parsed whole, then walked; its errors worded as they were."""
+    try:
+        document = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        ends_early = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        truncated = " (the file ends too early: truncated?)" if ends_early else ""
+        return "problem", f"JSON syntax error: {exc.msg}{truncated}", exc.lineno
+    except RecursionError:
+        return "problem", "JSON nested too deeply to read", None
     return "records", [list(iterate_json(document, parse_iterator(i))) for i in iterators]
 
 
@@ -81,12 +86,31 @@ def test_the_sample_exports_read_the_same_whole_and_cut() -> None:
             assert _streamed(text[:cut], iterators) == _whole(text[:cut], iterators), (rel, cut)
 
 
-def test_a_name_read_twice_at_the_top_level_is_a_problem_not_a_silent_loss() -> None:
+@pytest.mark.parametrize("iterator", ["$.orders[*]", "$.orders"])
+def test_a_name_read_twice_at_the_top_level_is_a_problem_not_a_silent_loss(iterator: str) -> None:
     text = '{"orders": [{"id": 1}], "orders": [{"id": 2}]}'
     assert _whole(text, ["$.orders[*]"])[1] == [[(("orders", 0), {"id": 2})]]  # json.loads keeps only the last
-    kind, message, _line = _streamed(text, ["$.orders[*]"])
+    kind, message, _line = _streamed(text, [iterator])
     assert kind == "problem" and "names 'orders' twice" in message
-    assert _streamed('{"x": 1, "x": 2, "orders": []}', ["$.orders[*]"]) == ("records", [[]])  # not read: no matter
+    assert _streamed('{"x": 1, "x": 2, "orders": []}', [iterator])[0] == "records"  # not read: no matter
+    cut = text[:-3]  # and cut short: the syntax error is reported, as the first thing to mend
+    assert _streamed(cut, [iterator]) == _whole(cut, [iterator])
+
+
+def test_each_chunk_holds_the_records_of_one_top_level_item() -> None:
+    """Staging encodes every record set's records of a chunk before writing any: a chunk must be one item."""
+    text = (ROOT / "data" / "sample" / "commerce" / "orders.json").read_text(encoding="utf-8")
+    chunks = list(json_chunks(text, [parse_iterator("$.orders[*]"), parse_iterator("$.orders[*].lines[*]")]))
+    assert len(chunks) == len(json.loads(text)["orders"]) > 100
+    for item, (orders, lines) in enumerate(chunks):
+        assert [pointer for pointer, _node in orders] == [("orders", item)]
+        assert all(pointer[:2] == ("orders", item) for pointer, _node in lines)
+        assert [node for _pointer, node in lines] == orders[0][1].get("lines", [])
+
+
+def test_a_number_too_long_to_read_is_a_problem_not_a_crash() -> None:
+    kind, message, _line = _streamed('{"rows": [{"n": ' + "9" * 5000 + "}]}", ["$.rows[*]"])
+    assert kind == "problem" and "cannot be read" in message
 
 
 def test_reading_item_by_item_holds_one_item_not_the_document() -> None:

@@ -30,6 +30,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     doc["customers"][0]["first_name"] = AWKWARD
     doc["customers"][1]["last_name"] = "   "  # blank: absent, as the contract check reads it
     path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    path = root / "commerce" / "orders.json"  # a quarantined order and a quarantined line: left out of both
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["orders"][1]["placed_at"] = "not a time"
+    doc["orders"][2]["lines"][0]["quantity"] = "N/A"
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
     return root
 
 
@@ -57,3 +62,5 @@ def test_a_json_record_set_maps_to_the_same_graph_from_its_table(data: Path, tmp
         None, ox.NamedNode(CX + "hasName"), None, ox.NamedNode(tables.project.sources["commerce"].graph))}
     assert AWKWARD + " Rees" in names  # the text whole, newline, quotes and all
     assert [s.rows_quarantined for s in tables.report.sources] == [s.rows_quarantined for s in documents.report.sources]
+    commerce = next(s for s in tables.report.sources if s.name == "commerce")
+    assert commerce.rows_quarantined >= 2

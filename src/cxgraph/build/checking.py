@@ -11,7 +11,7 @@ held in columns as they are checked, so no export is ever held parsed whole.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,18 +93,16 @@ class CheckResult:
 
 @dataclass
 class RecordSetState:
-    """One record set's records and the first issue of each bad one. `records` is the parsed list while its
-    source is checked, then `HeldRecords`: where each record is, and the fields read after the check."""
+    """One record set's records and the first issue of each bad one. `records` is a `HeldRecords` (filled as its
+    records are checked): where each record is, and the fields read after the check."""
 
     record_set: RecordSet
-    records: Sequence[Record]
+    records: HeldRecords
     bad: dict[int, Issue] = field(default_factory=dict)  # index -> first issue
 
     @property
     def held(self) -> HeldRecords:
-        """The records as held once their source is checked."""
-        if not isinstance(self.records, HeldRecords):
-            raise TypeError(f"record set {self.record_set.name!r} is still being checked")
+        """The records as held (the name the build reads them by)."""
         return self.records
 
 
@@ -123,7 +121,8 @@ class MappingNeeds:
 
 @dataclass
 class Checked:
-    """The typed outcome of `check`: the decision per record, the parsed files and the per-record-set state."""
+    """The typed outcome of `check`: the decision per record, the files read (their digests) and the per-record-set
+    state."""
 
     result: CheckResult
     files: dict[Path, SourceFile]
@@ -175,6 +174,18 @@ def _file_problem(rs: RecordSet, parsed: SourceFile) -> tuple[str, str, int | No
         if missing:
             return ("missing-column", f"no column {', '.join(missing)} (declared in the contract); the header has: "
                     f"{', '.join(parsed.header)}", 1)
+    return None
+
+
+def _syntax_first(rs: RecordSet, parsed: SourceFile) -> tuple[str, str, int | None] | None:
+    """A CSV export whose header lacks a column may be cut short too: that is reported first, as the problem
+    to mend first (it was found on reading, before the header was looked at, when files were read whole)."""
+    try:
+        for _record in csv_records(parsed):
+            pass
+    except ExportProblem as exc:
+        parsed.problem, parsed.problem_line = exc.message, exc.line
+        return _file_problem(rs, parsed)
     return None
 
 
@@ -237,7 +248,7 @@ def _progress(tick: Tick, task: str, parsed: SourceFile, done: int) -> Callable[
     size = max(len(parsed.text or ""), 1)
 
     def progress(index: int, reached: int) -> None:
-        estimate = int(index * size / reached) if reached else index
+        estimate = int((index + 1) * size / reached) if reached else index + 1  # `reached`: past record `index`
         tick(task, done + index, done + max(index, estimate), "rows")
     return progress
 
@@ -294,6 +305,8 @@ def check(
             json_set = rs.format == "json"
             state = RecordSetState(rs, HeldRecords([], json_set, tuple(sorted(per_file[rs.file]))))
             problem = _file_problem(rs, parsed)
+            if problem is not None and parsed.problem is None and rs.format == "csv":
+                problem = _syntax_first(rs, parsed) or problem
             if problem is None:
                 try:
                     _check_records(rs, parsed, state, needs.get((source, rs.name), MappingNeeds()), limit, zone,

@@ -60,6 +60,8 @@ def syntax_problem(text: str) -> ExportProblem | None:
         return ExportProblem(f"JSON syntax error: {exc.msg}{truncated}", exc.lineno)
     except RecursionError:
         return ExportProblem("JSON nested too deeply to read", None)
+    except ValueError as exc:  # an integer of more digits than Python converts (sys.set_int_max_str_digits)
+        return ExportProblem(f"JSON value cannot be read: {exc}", None)
     return None
 
 
@@ -76,11 +78,17 @@ def json_chunks(text: str, iterators: list[list[str | None]],
     """
     try:
         yield from _chunks(text, iterators, reached or _nowhere)
-    except (json.JSONDecodeError, _Malformed, RecursionError):
+    except _Twice as twice:  # a syntax error further on is the first thing to mend
+        raise syntax_problem(text) or ExportProblem(str(twice), None) from None
+    except (_Malformed, RecursionError, ValueError):  # (json.JSONDecodeError is a ValueError)
         problem = syntax_problem(text)
         if problem is None:  # not expected: the walk stopped where the whole parse does not
             raise ExportProblem("JSON syntax error: the document could not be read item by item", None) from None
         raise problem from None
+
+
+class _Twice(Exception):
+    """A name the iterators read is at the top level twice."""
 
 
 class _Malformed(Exception):
@@ -108,7 +116,7 @@ def _chunks(text: str, iterators: list[list[str | None]], reached: Callable[[int
     if opening == "[" and iterators and all(t[:1] == [None] for t in iterators):
         end = yield from _items(text, at, (), [t[1:] for t in iterators], list(range(len(iterators))),
                                 len(iterators), reached)
-    elif opening == "{" and iterators and all(len(t) >= 2 and isinstance(t[0], str) for t in iterators):
+    elif opening == "{" and iterators and all(t and isinstance(t[0], str) for t in iterators):
         end = yield from _object(text, at, iterators, reached)
     else:  # a document no iterator steps into item by item: read whole
         document = json.loads(text, parse_float=Decimal)
@@ -145,7 +153,8 @@ def _items(text: str, at: int, prefix: Pointer, rests: list[list[str | None]], w
 def _object(text: str, at: int, iterators: list[list[str | None]],
             reached: Callable[[int], None]) -> Generator[list[Found], None, int]:
     """Walk the top-level object: a name the iterators read with `[*]` next is streamed item by item, any other
-    name they read is parsed whole, the rest parsed and dropped. Returns where the object ends."""
+    name they read is parsed whole, the rest parsed and dropped (`raw_decode` is the only way to find where a
+    value ends). Returns where the object ends."""
     width = len(iterators)
     wanted = {t[0] for t in iterators}
     seen: set[str] = set()
@@ -161,11 +170,11 @@ def _object(text: str, at: int, iterators: list[list[str | None]],
             at = _DECODER.raw_decode(text, at)[1]  # read past it, finding any fault in it as json.loads would
         else:
             if name in seen:
-                raise ExportProblem(f"the document names {name!r} twice at its top level (a JSON reader keeps only "
+                raise _Twice(f"the document names {name!r} twice at its top level (a JSON reader keeps only "
                                   "the last, so the records under the first would be lost): export it once", None)
             seen.add(name)
             which = [k for k, t in enumerate(iterators) if t[0] == name]
-            if text[at:at + 1] == "[" and all(iterators[k][1] is None for k in which):
+            if text[at:at + 1] == "[" and all(len(iterators[k]) > 1 and iterators[k][1] is None for k in which):
                 at = yield from _items(text, at, (name,), [list(iterators[k][2:]) for k in which], which, width,
                                         reached)
             else:

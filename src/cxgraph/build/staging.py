@@ -74,6 +74,7 @@ def stage(
                 tables.update({(source.name, rel, iterator): path for iterator, path in written.items()})
                 if len(written) < len(states):  # a record set still reads the document: staged whole
                     document = read_document(parsed)
+                    parsed.text = None  # the document is parsed: its text need not stay beside it and its dump
                     _encode_json(document, rewrites=rewrites, drop=drop, zoned=zoned)
                     write_json(parsed, drop, target, document=document)
                     del document
