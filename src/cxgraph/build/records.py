@@ -66,6 +66,14 @@ class SourceFile:
 CHANGED = "the export changed while the build read it (checked, then changed before staging): build again"
 
 
+def changed(source: SourceFile, problem: ExportProblem | None = None) -> CxGraphError:
+    """The error for an export staging finds other than the check read it (a fault the check did not meet, or
+    another count of records): it cannot happen unless the file changed in between."""
+    if problem is None:
+        return CxGraphError(CHANGED, source.path)
+    return CxGraphError(f"{problem.message} ({CHANGED})", source.path, problem.line)
+
+
 def parse_iterator(iterator: str) -> list[str | None]:
     """Split `$.orders[*].lines[*]` into ["orders", None, "lines", None] (None = every item)."""
     if not iterator.startswith("$"):
@@ -268,7 +276,7 @@ def write_csv(source: SourceFile, drop: set[int], target: Path,
                     cells.append(function(value) if value.strip() else "")
                 writer.writerow(cells)
         except ExportProblem as exc:  # the check read this file whole: it cannot fail here unless it changed
-            raise CxGraphError(f"{exc.message} ({CHANGED})", source.path, exc.line) from None
+            raise changed(source, exc) from None
 
 
 def read_document(source: SourceFile) -> Any:

@@ -21,8 +21,8 @@ from cxgraph.build.iri import raw_iri_value
 from cxgraph.build.json_stream import ExportProblem, json_chunks
 from cxgraph.build.mapping_names import raw_column
 from cxgraph.build.records import (
-    CHANGED,
     SourceFile,
+    changed,
     json_value,
     parse_iterator,
     read_document,
@@ -33,7 +33,6 @@ from cxgraph.build.records import (
     write_json,
 )
 from cxgraph.build.values import LOCAL_DATETIME, MIDNIGHT, in_zone
-from cxgraph.errors import CxGraphError
 from cxgraph.project import Project, Source
 
 
@@ -129,9 +128,9 @@ def json_tables(source: SourceFile, rewrites: list[tuple[RecordSetState, Mapping
                             break
                         table.writer.writerow([cell or "" for cell in cells])
         except ExportProblem as exc:  # the check read this file whole: it cannot fail here unless it changed
-            raise CxGraphError(f"{exc.message} ({CHANGED})", source.path, exc.line) from None
+            raise changed(source, exc) from None
         if counted != [len(state.held) for state, _need in rewrites]:
-            raise CxGraphError(CHANGED, source.path)
+            raise changed(source)
     for (state, _need), table in zip(rewrites, tables, strict=True):
         if table is not None:
             written[state.record_set.iterator] = table.path
