@@ -82,7 +82,7 @@ def _morph_processes(marker: str) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
         except OSError:
             continue
-        if "morph_kgc" in cmdline and marker in cmdline:
+        if "morph_cached.py" in cmdline and marker in cmdline:  # the engine, run through its parse cache
             found.append(int(entry.name))
     return found
 

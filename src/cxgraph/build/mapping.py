@@ -447,7 +447,7 @@ class MappingRun:
     caller loads one while the others still map. Leaving the `with` block early stops those still running."""
 
     def __init__(self, python: Path, groups: list[list[tuple[Source, Path]]], staging_root: Path, workers: int,
-                 tick: Tick = silent) -> None:
+                 tick: Tick = silent, nonce: str = "") -> None:
         self.groups, self.tick = groups, tick
         self.sources = sum(len(g) for g in groups)
         self.finished: float | None = None  # perf_counter when the last process to end so far ended
@@ -456,14 +456,15 @@ class MappingRun:
         self._stopping = False
         self._pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(groups))))
         self._futures = {
-            self._pool.submit(self._run, python, group, staging_root, staging_root / f"mapped-{i}.nq"): i
+            self._pool.submit(self._run, python, group, staging_root, staging_root / f"mapped-{i}.nq", nonce): i
             for i, group in enumerate(groups)}
 
-    def _run(self, python: Path, group: list[tuple[Source, Path]], staging_root: Path, output: Path) -> Path:
+    def _run(self, python: Path, group: list[tuple[Source, Path]], staging_root: Path, output: Path,
+             nonce: str) -> Path:
         with self._lock:
             if self._stopping:
                 raise CxGraphError("mapping stopped")
-        _run_group(python, group, staging_root, output, self._started)
+        _run_group(python, group, staging_root, output, self._started, nonce)
         with self._lock:
             self.finished = max(self.finished or 0.0, time.perf_counter())
         return output
@@ -495,8 +496,15 @@ class MappingRun:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def parse_cache() -> str:
+    """Where morph-kgc's parse of each staged mapping is kept between builds (morph_cached.py); empty: not
+    kept. CXGRAPH_MAPPING_CACHE names another folder, or is empty to parse every time."""
+    configured = os.environ.get("CXGRAPH_MAPPING_CACHE")
+    return configured if configured is not None else str(cache_dir() / "mapping-parses")
+
+
 def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Path, output: Path,
-               started: Any = None) -> None:
+               started: Any = None, nonce: str = "") -> None:
     config = output.with_suffix(".ini")
     lines = [
         "[CONFIGURATION]",
@@ -514,12 +522,14 @@ def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Pat
     if output.exists():
         output.unlink()
     proc = subprocess.Popen(
-        [str(python), "-m", "morph_kgc", str(config)],
+        # -P: the script's own folder (cxgraph's package) stays off the engine's module path
+        [str(python), "-P", str(Path(__file__).with_name("morph_cached.py")), str(config)],
         cwd=staging_root,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        env={**os.environ, "PYTHONWARNINGS": "ignore", "CXGRAPH_MAPPING_CACHE": parse_cache(),
+             "CXGRAPH_LOAD_NONCE": nonce},
         preexec_fn=die_with_parent,
         start_new_session=True,  # a group of its own: stopping the run stops what the engine started too
     )
@@ -534,17 +544,18 @@ def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Pat
 
 def start_mapping(
     jobs: list[tuple[Source, Path]], staging_root: Path, workers: int | None = None, echo: Any = print,
-    tick: Tick = silent, costs: Mapping[str, int] | None = None,
+    tick: Tick = silent, costs: Mapping[str, int] | None = None, nonce: str = "",
 ) -> MappingRun:
     """Start mapping the staged sources with morph-kgc, at most one process per CPU core at a time.
 
     morph-kgc spends most of a small run parsing mappings (about 20 s for this project's 13 sources on
     one core), so the sources run in balanced groups side by side (`plan_groups`, by `costs`:
-    `mapping_cost` per source). `tick` hears the sources mapped as each group ends.
+    `mapping_cost` per source). `tick` hears the sources mapped as each group ends. `nonce`: the one in the
+    staged mappings' graph IRIs, which the kept parse of a mapping leaves out (morph_cached.py).
     """
     python = engine_python(echo=echo) if jobs else Path(sys.executable)  # nothing to map: nothing to install
     workers = workers or os.cpu_count() or 1
-    return MappingRun(python, plan_groups(jobs, workers, costs or {}), staging_root, workers, tick)
+    return MappingRun(python, plan_groups(jobs, workers, costs or {}), staging_root, workers, tick, nonce)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m cxgraph.build.mapping` installs the engine

@@ -396,7 +396,8 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     costs = {s.name: mapping_cost(plan.rules[s.name], {rs: count.accepted for (name, rs), count
                                                         in checked.result.counts.items() if name == s.name})
              for s in loadable}
-    with start_mapping(jobs, staging_root, workers=workers, echo=echo, tick=tick, costs=costs) as mapper:
+    with start_mapping(jobs, staging_root, workers=workers, echo=echo, tick=tick, costs=costs,
+                       nonce=nonce) as mapper:
         work = ws.store
         engine = project.engine_graphs()
         present = set(ws.target_graphs)
