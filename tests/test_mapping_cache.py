@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from cxgraph.build.mapping import _run_group
+from cxgraph.build import morph_cached
+from cxgraph.build.mapping import _run_group, parse_cache
 from cxgraph.project import load_project
 
 PROJECT = load_project(ROOT)
@@ -86,5 +87,51 @@ def test_an_unreadable_or_stale_parse_is_parsed_again(mapping_engine: Path, stag
 
 def test_no_cache_when_the_folder_is_empty(mapping_engine: Path, stage: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CXGRAPH_MAPPING_CACHE", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(stage.parent / "xdg"))  # where the default would be
     assert _map(mapping_engine, stage, secrets.token_hex(16)).count("/name>") == 2
-    assert not (stage.parent / "cache").exists()
+    assert not list(stage.parent.rglob("*.pickle"))
+
+
+def test_a_folder_others_may_write_is_not_read(mapping_engine: Path, stage: Path) -> None:
+    """A kept parse is a pickle: one planted in a folder anyone can write would run as the engine loads it."""
+    folder = stage.parent / "cache"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    assert _map(mapping_engine, stage, secrets.token_hex(16)).count("/name>") == 2
+    assert not list(folder.iterdir())
+
+
+def test_a_relative_cache_folder_is_the_callers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CXGRAPH_MAPPING_CACHE", "kept")
+    assert parse_cache() == str(tmp_path / "kept")  # not the staging folder the engine runs in
+    monkeypatch.delenv("CXGRAPH_MAPPING_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert parse_cache() == str(tmp_path / "cxgraph" / "mapping-parses")
+
+
+def test_the_key_follows_the_engine_the_text_and_where_an_rdf_mapping_is(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "m.yml").write_text("graphs: x/N1/y\n", encoding="utf-8")
+        (tmp_path / folder / "m.ttl").write_text("<s> <p> <o> .\n", encoding="utf-8")
+    a, b = str(tmp_path / "a" / "m.yml"), str(tmp_path / "b" / "m.yml")
+    assert morph_cached._key("s", [a], "N1") == morph_cached._key("s", [b], "N1")  # YARRRML: no base
+    assert morph_cached._key("s", [a], "N1") != morph_cached._key("t", [a], "N1")
+    ttl = [str(tmp_path / f / "m.ttl") for f in ("a", "b")]
+    assert morph_cached._key("s", ttl[:1], "") != morph_cached._key("s", ttl[1:], "")  # <p> resolves per file
+    assert morph_cached._key("s", [str(tmp_path / "absent.yml")], "") is None
+    before = morph_cached._key("s", [a], "N1")
+    monkeypatch.setattr(morph_cached, "_versions", lambda: "another engine")
+    assert morph_cached._key("s", [a], "N1") != before  # another morph-kgc: its own parse
+
+
+def test_a_mapping_holding_the_placeholder_is_never_kept(mapping_engine: Path, stage: Path) -> None:
+    more = f"""    - - ex:note
+      - {morph_cached.PLACEHOLDER}
+"""
+    nonce = secrets.token_hex(16)
+    for _ in range(2):
+        assert _map(mapping_engine, stage, nonce, more).count(f'"{morph_cached.PLACEHOLDER}"') == 2
+    assert not list((stage.parent / "cache").glob("*.pickle"))

@@ -50,8 +50,8 @@ def test_the_cost_of_a_source_follows_its_rows_and_rules() -> None:
 
 
 FAKE_ENGINE = """#!/bin/sh
-# stands in for `python -m morph_kgc CONFIG`: writes its output, sleeps, or fails, by the source it is given
-config="$3"
+# stands in for `python -c BOOTSTRAP morph_cached.py CONFIG`: writes its output, sleeps, or fails, by its sources
+config="$4"
 output=$(sed -n 's/^output_file=//p' "$config")
 if grep -q '^\\[billing\\]' "$config"; then sleep 60; fi
 if grep -q '^\\[wms\\]' "$config"; then echo "boom" >&2; exit 1; fi

@@ -500,7 +500,15 @@ def parse_cache() -> str:
     """Where morph-kgc's parse of each staged mapping is kept between builds (morph_cached.py); empty: not
     kept. CXGRAPH_MAPPING_CACHE names another folder, or is empty to parse every time."""
     configured = os.environ.get("CXGRAPH_MAPPING_CACHE")
-    return configured if configured is not None else str(cache_dir() / "mapping-parses")
+    if configured is None:
+        return str(cache_dir() / "mapping-parses")
+    return str(Path(configured).expanduser().resolve()) if configured else ""  # the engine runs in staging/
+
+
+# Runs morph_cached.py by path on any Python morph-kgc supports (3.9 has no -P): `-c` puts the working folder,
+# the staging folder, first on the module path, and a staged folder must not shadow a module the engine imports.
+BOOTSTRAP = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; import runpy; "
+             "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
 def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Path, output: Path,
@@ -522,8 +530,7 @@ def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Pat
     if output.exists():
         output.unlink()
     proc = subprocess.Popen(
-        # -P: the script's own folder (cxgraph's package) stays off the engine's module path
-        [str(python), "-P", str(Path(__file__).with_name("morph_cached.py")), str(config)],
+        [str(python), "-c", BOOTSTRAP, str(Path(__file__).with_name("morph_cached.py")), str(config)],
         cwd=staging_root,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

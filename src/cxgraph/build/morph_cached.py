@@ -6,9 +6,10 @@ a 7 s run on half the sample's sources). A build stages the same mapping text ev
 nonce in its graph IRI, so the parse of a source is kept here, keyed by that text with the nonce taken out,
 and put back with the build's own nonce. The rest of the run is morph-kgc's own `__main__`, unchanged.
 
-This file runs in the engine's private venv, by path (`python -P morph_cached.py CONFIG`), and imports
-nothing of cxgraph. Environment: CXGRAPH_MAPPING_CACHE (the folder; empty: no cache) and
-CXGRAPH_LOAD_NONCE (the build's nonce, which every staged graph IRI carries).
+This file runs in the engine's private venv, by path (mapping.py's BOOTSTRAP, which keeps the working
+folder off the module path), and imports nothing of cxgraph. Environment: CXGRAPH_MAPPING_CACHE (the
+folder, which only this user may write; empty: no cache) and CXGRAPH_LOAD_NONCE (the build's nonce, which
+every staged graph IRI carries).
 """
 
 from __future__ import annotations
@@ -31,20 +32,35 @@ KEEP = 512  # parsed sources kept; the least recently used go first
 
 
 def _versions() -> str:
-    names = ("morph_kgc", "rdflib", "pandas")
-    return ";".join([sys.version] + [f"{n}={getattr(importlib.import_module(n), '__version__', '?')}" for n in names])
+    """What a kept parse was made with: this script, Python and the engine's packages (morph-kgc has no
+    `__version__`, so the installed distributions are asked)."""
+    metadata = importlib.import_module("importlib.metadata")
+    found = []
+    for name in ("morph-kgc", "rdflib", "pandas", "numpy", "ruamel.yaml", "pyyaml"):
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name}=-")
+    own = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    return ";".join([sys.version, own, *found])
 
 
 def _key(section: str, paths: list[str], nonce: str) -> str | None:
-    """The cache key of a section's mapping files, or None when one is not a local file."""
+    """The cache key of a section's mapping files, or None when one is not a local file or already holds the
+    placeholder (its parse could not be told apart from the nonce's)."""
     digest = hashlib.sha256(f"{SCHEMA}\0{_versions()}\0{section}\0".encode())
     for path in paths:
         if not os.path.isfile(path):
             return None
         text = Path(path).read_text(encoding="utf-8")
+        if PLACEHOLDER in text:
+            return None
         if nonce:
             text = text.replace(nonce, PLACEHOLDER)
-        digest.update(f"{Path(path).suffix}\0{len(text)}\0{text}\0".encode())
+        suffix = Path(path).suffix
+        # YARRRML has no base; an RDF mapping's relative IRIs resolve against the file's own path
+        where = "" if suffix in (".yml", ".yaml", ".yarrrml") else str(Path(path).resolve())
+        digest.update(f"{suffix}\0{where}\0{len(text)}\0{text}\0".encode())
     return digest.hexdigest()
 
 
@@ -56,14 +72,29 @@ def _swap(frames: tuple[Any, ...], old: str, new: str) -> tuple[Any, ...]:
 def _store(folder: Path, key: str, frames: tuple[Any, ...]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        pickle.dump(frames, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, folder / f"{key}.pickle")  # whole or not at all, for builds side by side
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(frames, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / f"{key}.pickle")  # whole or not at all, for builds side by side
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
     kept = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
     stale = [p for p in folder.glob("*.tmp") if time.time() - p.stat().st_mtime > 3600]  # a writer killed
     for old in kept[KEEP:] + stale:
         with contextlib.suppress(OSError):
             old.unlink()
+
+
+def _trusted(folder: Path) -> bool:
+    """A kept parse is a pickle, which runs code as it loads: use a folder only this user can write."""
+    try:
+        info = folder.stat()
+    except FileNotFoundError:
+        return True  # made here, with this user's umask
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def _cache_parses(folder: Path, nonce: str) -> None:
@@ -78,7 +109,8 @@ def _cache_parses(folder: Path, nonce: str) -> None:
         with contextlib.suppress(Exception):  # missing, or unreadable: parse it again
             with path.open("rb") as f:
                 frames = pickle.load(f)
-            os.utime(path)
+            with contextlib.suppress(OSError):
+                os.utime(path)  # recently used
             return _swap(frames, PLACEHOLDER, nonce) if nonce else frames
         frames = parse(self, section_name)
         with contextlib.suppress(OSError):
@@ -109,7 +141,7 @@ def _prepare_queries_once() -> None:
 def main() -> None:
     _prepare_queries_once()
     folder = os.environ.get("CXGRAPH_MAPPING_CACHE", "")
-    if folder:
+    if folder and _trusted(Path(folder)):
         _cache_parses(Path(folder), os.environ.get("CXGRAPH_LOAD_NONCE", ""))
     sys.argv = ["morph_kgc", *sys.argv[1:]]
     runpy.run_module("morph_kgc", run_name="__main__", alter_sys=True)
