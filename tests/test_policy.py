@@ -376,3 +376,36 @@ def test_a_broken_condition_query_names_its_file_and_its_own_line(sample: Built,
         evaluate(sample.store, copy, "signal", ID + "monitoring/signal/SIG-0001")
     assert str(path) in str(caught.value)
     assert f"error at {broken + 1}:1" in str(caught.value)  # the parser stops at the start of the next line
+
+
+def test_conditions_side_by_side_answer_as_one_at_a_time(sample: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A policy's conditions run on a thread per core: the same evaluations as one after another."""
+    givens = [("campaign", "marketing/campaign/CMP-101"), ("signal", "monitoring/signal/SIG-0001"),
+              ("order", "commerce/order/WEB-104211")]
+    side_by_side = [evaluate(sample.store, sample.project, kind, ID + given) for kind, given in givens]
+    monkeypatch.setattr("cxgraph.answer.policy.os.cpu_count", lambda: 1)
+    assert [evaluate(sample.store, sample.project, kind, ID + given) for kind, given in givens] == side_by_side
+    assert all(side_by_side) and sum(len(e) for e in side_by_side) >= 30
+
+
+def test_of_two_broken_conditions_the_first_rules_is_reported(sample: Built, tmp_path: Path) -> None:
+    import dataclasses
+    import shutil
+
+    from cxgraph.answer.conditions import load_condition
+    from cxgraph.answer.policy import policies_for
+
+    project = tmp_path / "project"
+    shutil.copytree(sample.project.root / "rules", project / "rules")
+    copy = dataclasses.replace(sample.project, root=project)
+    (policy,) = policies_for(sample.store, sample.project, "campaign", {})
+    paths = [load_condition(sample.project, rule.condition, {}).path for rule in policy.rules]
+    assert len(paths) >= 3
+    for path in (paths[1], paths[-1]):  # the second and the last rule's conditions: an undefined prefix
+        target = project / "rules" / "conditions" / path.name
+        target.write_text(target.read_text(encoding="utf-8").replace("cx:targetsCustomerRecord",
+                                                                     "nowhere:targetsCustomerRecord"),
+                          encoding="utf-8")
+    with pytest.raises(CxGraphError) as caught:
+        evaluate(sample.store, copy, "campaign", ID + "marketing/campaign/CMP-101")
+    assert paths[1].name in str(caught.value) and paths[-1].name not in str(caught.value)

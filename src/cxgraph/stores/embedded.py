@@ -140,6 +140,7 @@ class EmbeddedStore:
         self.notices: list[str] = []
         self._lease: ReaderLease | None = None
         self._store: ox.Store | None = ox.Store() if path is None else None
+        self._opening = threading.Lock()  # threads querying at once open one generation, with one lease
         self.is_private = False  # a workspace's store: nobody else reads it, so graphs are written in place
 
     @classmethod
@@ -160,6 +161,10 @@ class EmbeddedStore:
     def _open(self) -> ox.Store:
         if self._store is not None:
             return self._store
+        with self._opening:
+            return self._store if self._store is not None else self._open_live()
+
+    def _open_live(self) -> ox.Store:
         assert self.path is not None
         folder = StoreFolder(self.path)
         if not self.path.exists() or not folder.exists():
