@@ -382,13 +382,15 @@ def test_conditions_side_by_side_answer_as_one_at_a_time(sample: Built, monkeypa
     """A policy's conditions run on a thread per core: the same evaluations as one after another."""
     givens = [("campaign", "marketing/campaign/CMP-101"), ("signal", "monitoring/signal/SIG-0001"),
               ("order", "commerce/order/WEB-104211")]
+    monkeypatch.setattr("cxgraph.answer.policy.PARALLEL_TARGETS", 1)  # the sample's campaigns have ~30 sends
     side_by_side = [evaluate(sample.store, sample.project, kind, ID + given) for kind, given in givens]
     monkeypatch.setattr("cxgraph.answer.policy.os.cpu_count", lambda: 1)
     assert [evaluate(sample.store, sample.project, kind, ID + given) for kind, given in givens] == side_by_side
     assert all(side_by_side) and sum(len(e) for e in side_by_side) >= 30
 
 
-def test_of_two_broken_conditions_the_first_rules_is_reported(sample: Built, tmp_path: Path) -> None:
+def test_of_two_broken_conditions_the_first_rules_is_reported(sample: Built, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
     import shutil
 
@@ -406,6 +408,7 @@ def test_of_two_broken_conditions_the_first_rules_is_reported(sample: Built, tmp
         target.write_text(target.read_text(encoding="utf-8").replace("cx:targetsCustomerRecord",
                                                                      "nowhere:targetsCustomerRecord"),
                           encoding="utf-8")
+    monkeypatch.setattr("cxgraph.answer.policy.PARALLEL_TARGETS", 1)  # side by side, as for a large campaign
     with pytest.raises(CxGraphError) as caught:
         evaluate(sample.store, copy, "campaign", ID + "marketing/campaign/CMP-101")
     assert paths[1].name in str(caught.value) and paths[-1].name not in str(caught.value)
