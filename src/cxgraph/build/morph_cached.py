@@ -15,6 +15,7 @@ every staged graph IRI carries).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib
 import os
@@ -31,9 +32,10 @@ PLACEHOLDER = "cxgraphnonceplaceholder"
 KEEP = 512  # parsed sources kept; the least recently used go first
 
 
+@functools.cache
 def _versions() -> str:
     """What a kept parse was made with: this script, Python and the engine's packages (morph-kgc has no
-    `__version__`, so the installed distributions are asked)."""
+    `__version__`, so the installed distributions are asked). Once per run, not once per source."""
     metadata = importlib.import_module("importlib.metadata")
     found = []
     for name in ("morph-kgc", "rdflib", "pandas", "numpy", "ruamel.yaml", "pyyaml"):
