@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -35,6 +35,9 @@ from cxgraph.progress import Tick, silent
 from cxgraph.project import Source
 from cxgraph.xsd import FOR_CONTRACT_TYPE, XSD
 from cxgraph.yamlio import LineList, line_of, load_yaml
+
+if TYPE_CHECKING:
+    from cxgraph.build.spark_mapping import SparkMappingRun
 
 MORPH_REQUIREMENT = os.environ.get("CXGRAPH_MORPH_REQUIREMENT", "morph-kgc==2.10.0")
 _REFERENCE = re.compile(r"\$\(([^)]*)\)")
@@ -551,16 +554,21 @@ def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Pat
 
 def start_mapping(
     jobs: list[tuple[Source, Path]], staging_root: Path, workers: int | None = None, echo: Any = print,
-    tick: Tick = silent, costs: Mapping[str, int] | None = None, nonce: str = "",
-) -> MappingRun:
+    tick: Tick = silent, costs: Mapping[str, int] | None = None, nonce: str = "", spark: str | None = None,
+) -> MappingRun | SparkMappingRun:
     """Start mapping the staged sources with morph-kgc, at most one process per CPU core at a time.
 
     morph-kgc spends most of a small run parsing mappings (about 20 s for this project's 13 sources on
     one core), so the sources run in balanced groups side by side (`plan_groups`, by `costs`:
     `mapping_cost` per source). `tick` hears the sources mapped as each group ends. `nonce`: the one in the
-    staged mappings' graph IRIs, which the kept parse of a mapping leaves out (morph_cached.py).
+    staged mappings' graph IRIs, which the kept parse of a mapping leaves out (morph_cached.py). `spark`: a
+    Spark master URL (`local[2]`, `spark://host:7077`): the sources run as Spark tasks instead (spark_mapping.py).
     """
     python = engine_python(echo=echo) if jobs else Path(sys.executable)  # nothing to map: nothing to install
+    if spark and jobs:
+        from cxgraph.build.spark_mapping import SparkMappingRun
+
+        return SparkMappingRun(spark, python, jobs, staging_root, tick, nonce)
     workers = workers or os.cpu_count() or 1
     return MappingRun(python, plan_groups(jobs, workers, costs or {}), staging_root, workers, tick, nonce)
 

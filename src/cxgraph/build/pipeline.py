@@ -309,13 +309,15 @@ def build(
     allow_shrink: bool = False,
     tick: Tick = silent,
     keep_staging: bool = False,
+    spark: str | None = None,
 ) -> BuildReport:
     """Load the selected sources, each into its own named graph, and publish them in one step.
 
     `echo` hears the step being worked on, `tick` how far the long ones got (rows checked per source,
     sources mapped, quads loaded, rules run). `keep_staging`: leave the mapping engine's input tables and
     N-Quads in the work folder's `staging/` to look at; by default each N-Quads file goes once loaded and
-    the folder once mapping ends (at 100,000 customers they were 5.0 GB beside a 5.3 GB store)."""
+    the folder once mapping ends (at 100,000 customers they were 5.0 GB beside a 5.3 GB store). `spark`: a
+    Spark master URL; the mapping stage runs there, a task per source (spark_mapping.py)."""
     started_all = time.perf_counter()
     clock = StageClock()
     selected = project.select(only)
@@ -350,7 +352,7 @@ def build(
         clock.lap("contract check")
         try:
             report = _load(project, ws, work_dir, only, echo, workers, plan, checked, loadable, started, clock,
-                           tick, now=now, before=before, keep_staging=keep_staging)
+                           tick, now=now, before=before, keep_staging=keep_staging, spark=spark)
         except CxGraphError as exc:
             write_quarantine(reports, result, names, f"failed: {exc}")
             if ws.published or type(exc).__name__ == "PublishUncertain":
@@ -372,7 +374,7 @@ def build(
 def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | None, echo: Callable[[str], None],
           workers: int | None, plan: BuildPlan, checked: Checked, loadable: list[Source], started: datetime,
           clock: StageClock, tick: Tick = silent, *, now: Inputs, before: Inputs | None,
-          keep_staging: bool = False) -> BuildReport:
+          keep_staging: bool = False, spark: str | None = None) -> BuildReport:
     """`now`: the project files as the plan read them; `before`: those the store's build before followed."""
     result = checked.result
     staging_root = WorkFolder(work_dir).staging
@@ -392,12 +394,13 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     faults.point("staged")
     clock.lap("staging")
     if jobs:
-        echo(f"Mapping {len(jobs)} source(s) with morph-kgc, loading each group's quads as it ends...")
+        echo(f"Mapping {len(jobs)} source(s) with morph-kgc" + (f" on Spark ({spark})" if spark else "")
+             + ", loading each group's quads as it ends...")
     costs = {s.name: mapping_cost(plan.rules[s.name], {rs: count.accepted for (name, rs), count
                                                         in checked.result.counts.items() if name == s.name})
              for s in loadable}
     with start_mapping(jobs, staging_root, workers=workers, echo=echo, tick=tick, costs=costs,
-                       nonce=nonce) as mapper:
+                       nonce=nonce, spark=spark) as mapper:
         work = ws.store
         engine = project.engine_graphs()
         present = set(ws.target_graphs)

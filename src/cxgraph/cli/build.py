@@ -136,14 +136,14 @@ def print_build(report: BuildReport) -> None:
 
 def run_build(project: Project, store: Path, only: list[str] | None,
               target: EmbeddedStore | RemoteStore | None = None, allow_shrink: bool = False,
-              keep_staging: bool = False) -> BuildReport:
+              keep_staging: bool = False, spark: str | None = None) -> BuildReport:
     """Build with progress per stage and source: the current step, and bars for the long ones."""
     target = target or EmbeddedStore(store)
     with board("Building the context graph (contracts, mappings, identity)...") as shown:
         if isinstance(target, RemoteStore):
             target.tick = shown.tick
         return build(project, target, WorkFolder.beside(store).root, only=only, echo=shown.say,
-                     allow_shrink=allow_shrink, tick=shown.tick, keep_staging=keep_staging)
+                     allow_shrink=allow_shrink, tick=shown.tick, keep_staging=keep_staging, spark=spark)
 
 
 def exit_if_refused(report: BuildReport) -> None:
@@ -192,12 +192,17 @@ def build_cmd(ctx: typer.Context, project: ProjectOpt = None, store: StoreOpt = 
               keep_staging: Annotated[bool, typer.Option(
                   "--keep-staging", help="Keep the mapping engine's input tables and N-Quads output in the work "
                                          "folder's staging/ (by default they are deleted once loaded).")] = False,
+              spark: Annotated[str | None, typer.Option(
+                  "--spark", metavar="MASTER", envvar="CXGRAPH_SPARK_MASTER",
+                  help="Run the mapping stage on Apache Spark, a task per source: local[2], spark://host:7077 "
+                       "(needs pip install -e '.[spark]').")] = None,
               ) -> None:
     """Load every source (or --only some) through contracts and mappings into the store."""
     if not 0 <= max_quarantine <= 1:
         raise CxGraphError("--max-quarantine is a share between 0 and 1 (e.g. 0.05)")
     target = open_store(ctx, store, endpoint)
-    report = run_build(project_at(ctx, project, data), store_path(store), only, target, allow_shrink, keep_staging)
+    report = run_build(project_at(ctx, project, data), store_path(store), only, target, allow_shrink, keep_staging,
+                       spark)
     print_build(report)
     exit_if_refused(report)
     exit_if_over_quarantine(report, max_quarantine)

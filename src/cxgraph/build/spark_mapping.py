@@ -1,0 +1,157 @@
+"""The mapping stage on Apache Spark (`cxgraph build --spark MASTER`): one Spark task per source.
+
+Each task runs morph-kgc on an executor (the same `morph_cached.py` a local build runs) over its source's
+staged mapping and exports, and writes the source's N-Quads beside them; the driver loads each file as its
+task ends, exactly as it loads a local group's. Only paths travel through Spark: handing the N-Quads back
+through the driver ran its JVM out of heap on one source of 10,000 customers (174 MB), so the work folder
+must be one the executors share (it is, in `local[N]`; on a cluster, put the store's folder on shared
+storage). The executor needs no cxgraph (this module's task function is sent by value and uses only the
+standard library), only a Python with morph-kgc: `CXGRAPH_MORPH_PYTHON` on the executor, or its own.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cxgraph.build.mapping import BOOTSTRAP, parse_cache
+from cxgraph.errors import CxGraphError
+from cxgraph.progress import Tick, silent
+from cxgraph.project import Source
+
+FAILED = "CXGRAPH-ENGINE-FAILED"  # marks the engine's own failure inside Spark's error text
+
+
+@dataclass
+class SourceTask:
+    """One source's mapping, for an executor: paths in the shared work folder, and how to run the engine."""
+
+    source: str
+    staging: str  # the staging folder: the engine's working folder, where the staged mapping's paths start
+    config: str  # morph-kgc's configuration file (mapping and output paths in the staging folder)
+    output: str
+    script: str  # morph_cached.py
+    engine: str  # the driver's engine Python: used where it exists (local mode)
+    bootstrap: str  # mapping.BOOTSTRAP: runs the script without the staging folder on the module path
+    env: dict[str, str]
+
+
+def _task(source: Source, mapping: Path, staging_root: Path, engine: Path, nonce: str) -> SourceTask:
+    output = staging_root / f"mapped-{source.name}.nq"
+    config = staging_root / f"mapped-{source.name}.ini"
+    config.write_text("\n".join([
+        "[CONFIGURATION]", f"output_file={output}", "output_format=N-QUADS", "number_of_processes=1",
+        "na_values=", "safe_percent_encoding=~", "logging_level=WARNING", "", f"[{source.name}]",
+        f"mappings={mapping}", ""]), encoding="utf-8")
+    env = {"PYTHONWARNINGS": "ignore", "CXGRAPH_LOAD_NONCE": nonce, "CXGRAPH_MAPPING_CACHE": parse_cache()}
+    return SourceTask(source.name, str(staging_root), str(config), str(output),
+                      str(Path(__file__).with_name("morph_cached.py")), str(engine), BOOTSTRAP, env)
+
+
+def map_on_executor(tasks: Iterable[Any]) -> Iterator[str]:
+    """Runs on a Spark executor: morph-kgc over each task's source, yielding the N-Quads file it wrote.
+    Standard library only (this function is sent by value); a failure raises with the engine's last lines."""
+    import contextlib as _contextlib
+    import ctypes as _ctypes
+    import ctypes.util as _ctypes_util
+    import os as _os
+    import subprocess as _subprocess
+    import sys as _sys
+    from pathlib import Path as _Path
+
+    def die_with_worker() -> None:  # the engine ends with the Spark worker (a killed build's JVM takes both)
+        with _contextlib.suppress(OSError, AttributeError):
+            libc = _ctypes.CDLL(_ctypes_util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+
+    for task in tasks:
+        output = _Path(task.output)
+        output.unlink(missing_ok=True)
+        python = (task.engine if _Path(task.engine).exists()
+                  else _os.environ.get("CXGRAPH_MORPH_PYTHON") or _sys.executable)
+        done = _subprocess.run([python, "-c", task.bootstrap, task.script, task.config], cwd=task.staging,
+                               env={**_os.environ, **task.env}, capture_output=True, text=True,
+                               preexec_fn=die_with_worker if _sys.platform == "linux" else None)
+        if done.returncode != 0 or not output.exists():
+            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-6:])
+            raise RuntimeError(f"{FAILED} {task.source}: {tail}")
+        yield task.output
+
+
+class SparkMappingRun:
+    """The MappingRun of a Spark master: the sources' tasks are submitted at once (Spark runs as many as it has
+    cores), and each source's N-Quads file is handed over as its task ends (`outputs`). Leaving the `with`
+    block cancels the Spark jobs and stops the context."""
+
+    def __init__(self, master: str, engine: Path, jobs: list[tuple[Source, Path]], staging_root: Path,
+                 tick: Tick = silent, nonce: str = "") -> None:
+        try:
+            from pyspark import SparkConf, SparkContext, cloudpickle
+        except ImportError:
+            raise CxGraphError("--spark needs PySpark: pip install -e '.[spark]' (and Java 17 or later)") from None
+        self.tick, self.sources = tick, len(jobs)
+        self.finished: float | None = None
+        self._lock = threading.Lock()
+        tasks = [_task(source, mapping, staging_root, engine, nonce) for source, mapping in jobs]
+        conf = (SparkConf().setMaster(master).setAppName("cxgraph mapping")
+                .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false"))
+        quiet = staging_root / "spark-log4j2.properties"  # warnings and errors only, not Spark's INFO chatter
+        quiet.write_text("rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
+                         "appender.console.type = Console\nappender.console.name = console\n"
+                         "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
+                         "appender.console.layout.pattern = spark: %p %c{1}: %m%n\n", encoding="utf-8")
+        conf.set("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={quiet.as_uri()}")
+        if master.startswith("local"):
+            conf.set("spark.pyspark.python", sys.executable)  # not whatever `python3` the PATH has
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # this machine only: no interface to choose
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])  # executors need no cxgraph
+        try:
+            self.sc = SparkContext(conf=conf)
+        except Exception as exc:  # Py4J and the JVM raise many kinds: all mean no Spark
+            raise CxGraphError(f"cannot start Spark at {master!r}: {str(exc).strip().splitlines()[0][:300]}") from None
+        self.sc.setLogLevel("ERROR")
+        rdd = self.sc.parallelize(tasks, max(1, len(tasks)))
+        self._pool = ThreadPoolExecutor(max_workers=max(1, len(tasks)))
+        self._futures: dict[Future[Path], str] = {
+            self._pool.submit(self._run, rdd, index, task.source): task.source for index, task in enumerate(tasks)}
+
+    def _run(self, rdd: Any, index: int, source: str) -> Path:
+        try:
+            [written] = self.sc.runJob(rdd, map_on_executor, partitions=[index])
+        except Exception as exc:  # a failed task arrives as a Py4J error holding its message
+            text = str(exc)
+            mark = text.find(FAILED)
+            if mark >= 0:
+                detail = text[mark + len(FAILED) + 1:].split("\n\tat ")[0].strip()
+                raise CxGraphError(f"morph-kgc failed on Spark on the mappings of {detail[:1500]}") from None
+            cause = next((line.strip() for line in text.splitlines() if "Exception:" in line or "Error:" in line),
+                         text.strip().splitlines()[0] if text.strip() else type(exc).__name__)
+            raise CxGraphError(f"the Spark task mapping {source!r} failed: {cause[:500]}") from None
+        with self._lock:
+            self.finished = max(self.finished or 0.0, time.perf_counter())
+        return Path(written)
+
+    def outputs(self) -> Iterator[Path]:
+        """Each source's N-Quads file, in the order the tasks end; a failed task raises here."""
+        mapped = 0
+        self.tick("map (morph-kgc on Spark)", mapped, self.sources, "sources")
+        for future in as_completed(self._futures):
+            output = future.result()
+            mapped += 1
+            self.tick("map (morph-kgc on Spark)", mapped, self.sources, "sources")
+            yield output
+
+    def __enter__(self) -> SparkMappingRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sc.cancelAllJobs()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.sc.stop()

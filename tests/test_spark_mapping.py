@@ -1,0 +1,56 @@
+"""The mapping stage on Apache Spark in local mode (`cxgraph build --spark local[2]`): real Spark, real
+morph-kgc on its executors, the same graphs as a local build; a failing engine fails the build and says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import Built, cx, graph_triples
+from cxgraph.stores.embedded import EmbeddedStore
+
+FAILING_ENGINE = """#!/bin/sh
+# stands in for morph-kgc on the executor: fails, as an engine does on a mapping it cannot run
+echo "morph-kgc: the mapping of $(sed -n 's/^\\[\\(.*\\)\\]$/\\1/p' "$4" | tail -1) has no subject map" >&2
+exit 3
+"""
+
+
+def _memory_triples(built: Built) -> dict[str, set[str]]:
+    raw = built.store.raw
+    graphs: dict[str, set[str]] = {}
+    for quad in raw.quads_for_pattern(None, None, None, None):
+        graphs.setdefault(str(quad.graph_name), set()).add(str(quad.triple))
+    return graphs
+
+
+def test_the_sample_mapped_on_spark_holds_what_a_local_build_holds(sample: Built, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    proc = cx("build", "--spark", "local[2]", cwd=tmp_path, store=store)
+    assert proc.returncode == 0, proc.stderr
+    assert "map (morph-kgc on Spark): 13/13 sources" in proc.stderr  # each task handed over as it ended
+    on_spark, local = graph_triples(store), _memory_triples(sample)
+    compared = [g for g in local if "/source/" in g or g.endswith(("/graph/identity>", "/graph/derived>"))]
+    assert len([g for g in compared if "/source/" in g]) == len(sample.project.sources) == 13
+    for graph in compared:
+        assert on_spark[graph] == local[graph], graph
+    assert sum(len(on_spark[g]) for g in compared if "/source/" in g) > 40_000
+
+
+def test_an_engine_failing_on_an_executor_fails_the_build_and_says_why(tmp_path: Path) -> None:
+    engine = tmp_path / "engine"
+    engine.write_text(FAILING_ENGINE)
+    engine.chmod(0o755)
+    store = tmp_path / "store"
+    proc = cx("build", "--only", "crm", "--spark", "local[1]", cwd=tmp_path, store=store,
+              env={"CXGRAPH_MORPH_PYTHON": str(engine)})
+    assert proc.returncode != 0
+    assert "morph-kgc failed on Spark" in proc.stderr
+    assert "the mappings of crm: morph-kgc: the mapping of crm has no subject map" in proc.stderr
+    assert not EmbeddedStore(store).exists()  # nothing was published
+
+
+def test_a_master_spark_cannot_read_is_a_clear_error(tmp_path: Path) -> None:
+    proc = cx("build", "--only", "crm", "--spark", "nowhere[2]", cwd=tmp_path, store=tmp_path / "store")
+    assert proc.returncode != 0
+    assert "cannot start Spark at 'nowhere[2]'" in proc.stderr
+    assert "Traceback" not in proc.stderr
