@@ -407,3 +407,51 @@ def test_two_record_sets_of_one_csv_file_are_each_checked_whole(tmp_path: Path,
     assert [(c.record_set, c.read, c.quarantined) for c in result.for_source("crm")] == [
         ("contacts", rows, 0), ("names", rows, 0)]
     assert not result.issues
+
+
+# --- one export, read by two sources --------------------------------------------------------------------------
+
+def test_two_sources_reading_one_export_each_load_what_their_own_contract_accepts(tmp_path: Path) -> None:
+    """crm and crm2 read the same CRM files; crm2's contract refuses the bronze tier. Staged once, the second
+    copy overwrote the first and the build failed (34 accepted rows did not reach the graph); each source now
+    maps its own staged copy: crm loads all 155 contacts, crm2 the 121 it accepts and quarantines 34."""
+    loaders = tmp_path / "loaders"
+    loaders.mkdir()
+    for name in ("crm", "crm2"):
+        contract = json.loads((ROOT / "loaders/contracts/crm.json").read_text(encoding="utf-8"))
+        contract["source"] = name
+        del contract["record_sets"]["contacts"]["fields"]["BillingAccountNo"]["references"]  # no billing here
+        if name == "crm2":
+            contract["record_sets"]["contacts"]["fields"]["LoyaltyTier"]["enum"] = ["silver", "gold", "none"]
+        (loaders / f"{name}.json").write_text(json.dumps(contract), encoding="utf-8")
+    sources = "".join(f"""  {name}:
+    files: [crm/contacts.csv, crm/households.csv]
+    contract: {loaders / f"{name}.json"}
+    mapping: {ROOT / "loaders/mappings/crm.yml"}
+""" for name in ("crm", "crm2"))
+    registry = loaders / "sources.yaml"
+    registry.write_text(f"""base_iri: https://myco.example/
+data_root: {ROOT / "data/sample"}
+ontology: {ROOT / "ontology/cxgraph.ttl"}
+identity: {ROOT / "loaders/identity.yaml"}
+sources:
+{sources}""", encoding="utf-8")
+    store = tmp_path / "store"
+    proc = cx("--registry", str(registry), "build", "--max-quarantine", "0.5", cwd=tmp_path, store=store)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tiers = cx("--registry", str(registry), "sparql", "--format", "json",
+               "SELECT ?g ?tier (COUNT(?s) AS ?n) WHERE { GRAPH ?g { ?s cx:hasLoyaltyTier ?tier } } GROUP BY ?g ?tier",
+               cwd=tmp_path, store=store)
+    assert tiers.returncode == 0, tiers.stderr
+    counts = {(b["g"]["value"].rsplit("/", 1)[-1], b["tier"]["value"]): int(b["n"]["value"])
+              for b in json.loads(tiers.stdout)["results"]["bindings"]}
+    bronze = sum(1 for row in csv.DictReader((ROOT / "data/sample/crm/contacts.csv").open(encoding="utf-8"))
+                 if row["LoyaltyTier"] == "bronze")
+    assert bronze == 34 and counts[("crm", "bronze")] == bronze
+    assert ("crm2", "bronze") not in counts
+    assert {t: n for (g, t), n in counts.items() if g == "crm2"} == {t: n for (g, t), n in counts.items()
+                                                                    if g == "crm" and t != "bronze"}
+    with (tmp_path / "reports" / "quarantine.csv").open(encoding="utf-8") as f:
+        quarantined = [row for row in csv.DictReader(f)]
+    assert len(quarantined) == bronze
+    assert {(row["source"], row["value"], row["rule"]) for row in quarantined} == {("crm2", "bronze", "enum")}

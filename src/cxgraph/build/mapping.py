@@ -365,35 +365,52 @@ def _find_line(path: Path, needle: str, default: int | None) -> int | None:
 
 
 def write_staged_mapping(doc: Any, graph: str, target: Path,
-                         tables: Mapping[tuple[str, str | None], str] | None = None) -> None:
+                         tables: Mapping[tuple[str, str | None], str] | None = None,
+                         moved: Mapping[str, str] | None = None) -> None:
     """A copy of the mapping whose every triples map writes into `graph`, reading IRI-safe copies where raw,
-    and reading a JSON record set from its staged table where there is one (`tables`: (file, iterator) -> the
-    table's path, staging.json_tables)."""
+    reading a JSON record set from its staged table where there is one (`tables`: (file, iterator) -> the
+    table's path, staging.json_tables), and an export staged apart for this source from there (`moved`: file
+    -> its copy, staging.Staged)."""
     plain = _plain(doc)
     key = "mappings" if "mappings" in plain else ("mapping" if "mapping" in plain else "m")
     named = plain.get("sources", {}) if isinstance(plain.get("sources"), dict) else {}
     for body in plain[key].values():
         body["graphs"] = graph
         _raw_iri_fields(body, rename=True)  # raw IRI positions read the staged IRI-safe copies
-        if tables:
-            _read_tables(body, named, tables)
+        if tables or moved:
+            _read_tables(body, named, tables or {}, moved or {})
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
-def _read_tables(body: dict[str, Any], named: dict[str, Any], tables: Mapping[tuple[str, str | None], str]) -> None:
-    """Point each source entry of a triples map that reads a JSON record set with a staged table at the table."""
+def _read_tables(body: dict[str, Any], named: dict[str, Any], tables: Mapping[tuple[str, str | None], str],
+                 moved: Mapping[str, str]) -> None:
+    """Point each source entry of a triples map that reads a JSON record set with a staged table at the table,
+    and each that reads an export staged apart for this source at that copy."""
     skey = "sources" if "sources" in body else "source"
     entries = body.get(skey)
     single = isinstance(entries, str) or (isinstance(entries, list) and bool(entries)
                                           and isinstance(entries[0], str) and "~" in entries[0])
     listed = [entries] if single else list(entries or [])
-    changed = []
+    changed: list[Any] = []
     for entry in listed:
         file, iterator = _source_spec(entry, named, Path(), None)  # check_mapping read it already
         table = tables.get((file, iterator))
-        changed.append([f"{table}~csv"] if table is not None else entry)
+        if table is not None:
+            changed.append([f"{table}~csv"])
+        elif file in moved:
+            changed.append(_reading(named.get(entry, entry) if isinstance(entry, str) else entry, moved[file]))
+        else:
+            changed.append(entry)
     body[skey] = changed[0] if single else changed
+
+
+def _reading(entry: Any, path: str) -> Any:
+    """A YARRRML source entry reading `path` instead, with the same formulation and iterator."""
+    if isinstance(entry, dict):
+        return {**entry, "access": path}
+    _access, tilde, formulation = entry[0].partition("~")
+    return [f"{path}{tilde}{formulation}", *entry[1:]]
 
 
 def die_with_parent() -> None:

@@ -380,7 +380,7 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     staging_root = WorkFolder(work_dir).staging
     if staging_root.exists():
         shutil.rmtree(staging_root)
-    tables = stage(loadable, plan.contracts, checked, project, staging_root, plan.needs)
+    staged = stage(loadable, plan.contracts, checked, project, staging_root, plan.needs)
     expected = {s.name: expected_subjects(s.name, plan.rules[s.name], checked) for s in loadable}
     checked.release_values()
     nonce = secrets.token_hex(16)
@@ -388,8 +388,9 @@ def _load(project: Project, ws: Workspace, work_dir: Path, only: list[str] | Non
     for source in loadable:
         mapping = staging_root / "mappings" / f"{source.name}.yml"
         write_staged_mapping(plan.docs[source.name], mapping_graph(nonce, source.name), mapping,
-                             {(file, it): path for (name, file, it), path in tables.items()
-                              if name == source.name})
+                             {(file, it): path for (name, file, it), path in staged.tables.items()
+                              if name == source.name},
+                             {file: path for (name, file), path in staged.moved.items() if name == source.name})
         jobs.append((source, mapping))
     faults.point("staged")
     clock.lap("staging")

@@ -8,10 +8,10 @@ timestamps get their zone's offset.
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,23 +39,29 @@ from cxgraph.project import Project, Source
 def stage(
     sources: list[Source], contracts: dict[str, Contract], checked: Checked, project: Project, staging_root: Path,
     needs: dict[tuple[str, str], MappingNeeds] | None = None,
-) -> dict[tuple[str, str, str | None], str]:
+) -> Staged:
     """Write each source's accepted records to the staging copy the mapping engine reads.
 
     Values the mapping writes into IRIs unencoded are percent-encoded here (iri.raw_iri_value), so that
     no value can end an IRI and start a quad of its own. A JSON record set whose fields hold single values is
-    also written as a table (`json_tables`); returns (source, file, iterator) -> that table's path in the
-    staging folder, for the staged mappings to read instead.
+    also written as a table (`json_tables`). An export that several sources read is staged once per source
+    (`.sources/<source>/<file>`): each keeps only the rows its own contract accepted. Returns where the staged
+    mappings must read instead of the export's own path (`Staged`).
     """
     needs = needs or {}
-    tables: dict[tuple[str, str, str | None], str] = {}
+    staged = Staged()
+    readers = Counter(rel for source in sources
+                      for rel in {rs.file for rs in contracts[source.name].record_sets.values()})
     for source in sources:
         by_file: dict[str, list[RecordSetState]] = defaultdict(list)
         for rs in contracts[source.name].record_sets.values():
             by_file[rs.file].append(checked.states[(source.name, rs.name)])
         for rel, states in by_file.items():
             parsed = checked.files[project.data_root / rel]
-            target = staging_root / rel
+            own = rel if readers[rel] == 1 else f"{SHARED}/{source.name}/{rel}"
+            if own != rel:
+                staged.moved[(source.name, rel)] = own
+            target = staging_root / own
             if parsed.format == "csv":
                 parsed = read_file(parsed.path, "csv", parsed.digest)  # the text was let go after the check
                 bad_rows = {s.held.row(i) for s in states for i in s.bad}
@@ -69,15 +75,26 @@ def stage(
                 drop = {s.held.pointer(i) or () for s in states for i in s.bad}
                 rewrites = [(s, needs.get((source.name, s.record_set.name), MappingNeeds())) for s in states]
                 zoned = _zoned_fields(states, source.timezone)
-                written = json_tables(parsed, rewrites, drop, zoned, staging_root, rel)
-                tables.update({(source.name, rel, iterator): path for iterator, path in written.items()})
+                written = json_tables(parsed, rewrites, drop, zoned, staging_root, own)
+                staged.tables.update({(source.name, rel, iterator): path for iterator, path in written.items()})
                 if len(written) < len(states):  # a record set still reads the document: staged whole
                     document = read_document(parsed)
                     parsed.text = None  # the document is parsed: its text need not stay beside it and its dump
                     _encode_json(document, rewrites=rewrites, drop=drop, zoned=zoned)
                     write_json(parsed, drop, target, document=document)
                     del document
-    return tables
+    return staged
+
+
+SHARED = ".sources"  # where an export several sources read is staged once per source (no `~`: morph-kgc's separator)
+
+
+@dataclass
+class Staged:
+    """Where each source's staged mapping reads, where it is not the export's own path in the staging folder."""
+
+    tables: dict[tuple[str, str, str | None], str] = field(default_factory=dict)  # (source, file, iterator) -> table
+    moved: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, file) -> its own staged copy
 
 
 def json_tables(source: SourceFile, rewrites: list[tuple[RecordSetState, MappingNeeds]], drop: set[tuple[Any, ...]],
