@@ -49,6 +49,29 @@ def test_an_engine_failing_on_an_executor_fails_the_build_and_says_why(tmp_path:
     assert not EmbeddedStore(store).exists()  # nothing was published
 
 
+SLOW_AND_FAILING_ENGINE = """#!/bin/sh
+# crm fails at once; any other source maps slowly and leaves a mark if it is allowed to finish
+section=$(sed -n 's/^\\[\\(.*\\)\\]$/\\1/p' "$4" | tail -1)
+if [ "$section" = crm ]; then sleep 2; echo "crm cannot be mapped" >&2; exit 3; fi
+sleep 25
+touch "$CXGRAPH_TEST_MARKS/$section-finished"
+"""
+
+
+def test_one_source_failing_on_spark_cancels_the_others(tmp_path: Path) -> None:
+    engine = tmp_path / "engine"
+    engine.write_text(SLOW_AND_FAILING_ENGINE)
+    engine.chmod(0o755)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    proc = cx("build", "--only", "crm", "--only", "catalog", "--spark", "local[2]", cwd=tmp_path,
+              store=tmp_path / "store", env={"CXGRAPH_MORPH_PYTHON": str(engine), "CXGRAPH_TEST_MARKS": str(marks)})
+    assert proc.returncode != 0
+    assert "the mappings of crm: crm cannot be mapped" in proc.stderr
+    assert "SQLSTATE" not in proc.stderr.split("crm cannot be mapped")[1].splitlines()[0]
+    assert list(marks.iterdir()) == []  # catalog's engine was stopped, not waited for
+
+
 def test_a_master_spark_cannot_read_is_a_clear_error(tmp_path: Path) -> None:
     proc = cx("build", "--only", "crm", "--spark", "nowhere[2]", cwd=tmp_path, store=tmp_path / "store")
     assert proc.returncode != 0

@@ -1,17 +1,22 @@
 """The mapping stage on Apache Spark (`cxgraph build --spark MASTER`): one Spark task per source.
 
-Each task runs morph-kgc on an executor (the same `morph_cached.py` a local build runs) over its source's
-staged mapping and exports, and writes the source's N-Quads beside them; the driver loads each file as its
-task ends, exactly as it loads a local group's. Only paths travel through Spark: handing the N-Quads back
-through the driver ran its JVM out of heap on one source of 10,000 customers (174 MB), so the work folder
-must be one the executors share (it is, in `local[N]`; on a cluster, put the store's folder on shared
-storage). The executor needs no cxgraph (this module's task function is sent by value and uses only the
-standard library), only a Python with morph-kgc: `CXGRAPH_MORPH_PYTHON` on the executor, or its own.
+Each task runs morph-kgc on an executor (the same `morph_cached.py` a local build runs, copied into the work
+folder) over its source's staged mapping and exports, and writes the source's N-Quads beside them; the driver
+loads each file as its task ends, exactly as it loads a local group's. Only paths travel through Spark:
+handing the N-Quads back through the driver ran its JVM out of heap on one source of 10,000 customers
+(174 MB), so the work folder must be one the executors share (it is, in `local[N]`; on a cluster, put the
+store's folder on shared storage). Each attempt of a task writes its own file and renames it into place only
+when the engine ended well, so a retried or speculative attempt never hands over half a file. The executor
+needs no cxgraph (this module's task function is sent by value and uses only the standard library), only a
+Python with morph-kgc: its `CXGRAPH_MORPH_PYTHON`, else the driver's engine where that path exists, else
+its own Python.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import sys
 import threading
 import time
@@ -35,24 +40,21 @@ class SourceTask:
 
     source: str
     staging: str  # the staging folder: the engine's working folder, where the staged mapping's paths start
-    config: str  # morph-kgc's configuration file (mapping and output paths in the staging folder)
-    output: str
-    script: str  # morph_cached.py
-    engine: str  # the driver's engine Python: used where it exists (local mode)
+    config: str  # morph-kgc's configuration, OUTPUT standing for the file each attempt writes
+    output: str  # where a successful attempt's N-Quads are renamed to
+    script: str  # morph_cached.py, copied into the staging folder: the executor needs no cxgraph
+    engine: str  # the driver's engine Python: used where it exists and the executor names none
     bootstrap: str  # mapping.BOOTSTRAP: runs the script without the staging folder on the module path
     env: dict[str, str]
 
 
-def _task(source: Source, mapping: Path, staging_root: Path, engine: Path, nonce: str) -> SourceTask:
-    output = staging_root / f"mapped-{source.name}.nq"
-    config = staging_root / f"mapped-{source.name}.ini"
-    config.write_text("\n".join([
-        "[CONFIGURATION]", f"output_file={output}", "output_format=N-QUADS", "number_of_processes=1",
-        "na_values=", "safe_percent_encoding=~", "logging_level=WARNING", "", f"[{source.name}]",
-        f"mappings={mapping}", ""]), encoding="utf-8")
+def _task(source: Source, mapping: Path, staging_root: Path, engine: Path, nonce: str, script: Path) -> SourceTask:
+    config = "\n".join([
+        "[CONFIGURATION]", "output_file=OUTPUT", "output_format=N-QUADS", "number_of_processes=1", "na_values=",
+        "safe_percent_encoding=~", "logging_level=WARNING", "", f"[{source.name}]", f"mappings={mapping}", ""])
     env = {"PYTHONWARNINGS": "ignore", "CXGRAPH_LOAD_NONCE": nonce, "CXGRAPH_MAPPING_CACHE": parse_cache()}
-    return SourceTask(source.name, str(staging_root), str(config), str(output),
-                      str(Path(__file__).with_name("morph_cached.py")), str(engine), BOOTSTRAP, env)
+    return SourceTask(source.name, str(staging_root), config, str(staging_root / f"mapped-{source.name}.nq"),
+                      str(script), str(engine), BOOTSTRAP, env)
 
 
 def map_on_executor(tasks: Iterable[Any]) -> Iterator[str]:
@@ -64,6 +66,7 @@ def map_on_executor(tasks: Iterable[Any]) -> Iterator[str]:
     import os as _os
     import subprocess as _subprocess
     import sys as _sys
+    import uuid as _uuid
     from pathlib import Path as _Path
 
     def die_with_worker() -> None:  # the engine ends with the Spark worker (a killed build's JVM takes both)
@@ -72,16 +75,24 @@ def map_on_executor(tasks: Iterable[Any]) -> Iterator[str]:
             libc.prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
 
     for task in tasks:
-        output = _Path(task.output)
-        output.unlink(missing_ok=True)
-        python = (task.engine if _Path(task.engine).exists()
-                  else _os.environ.get("CXGRAPH_MORPH_PYTHON") or _sys.executable)
-        done = _subprocess.run([python, "-c", task.bootstrap, task.script, task.config], cwd=task.staging,
-                               env={**_os.environ, **task.env}, capture_output=True, text=True,
-                               preexec_fn=die_with_worker if _sys.platform == "linux" else None)
-        if done.returncode != 0 or not output.exists():
-            tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-6:])
-            raise RuntimeError(f"{FAILED} {task.source}: {tail}")
+        # each attempt (a retry, a speculative copy) writes its own file, renamed into place only when whole
+        attempt = f"{task.output}.{_uuid.uuid4().hex}"
+        output = _Path(attempt + ".nq")  # morph-kgc names its output by the format: keep the extension
+        config = _Path(attempt + ".ini")
+        config.write_text(task.config.replace("output_file=OUTPUT", f"output_file={output}"), encoding="utf-8")
+        python = (_os.environ.get("CXGRAPH_MORPH_PYTHON")
+                  or (task.engine if _Path(task.engine).exists() else _sys.executable))
+        try:
+            done = _subprocess.run([python, "-c", task.bootstrap, task.script, str(config)], cwd=task.staging,
+                                   env={**_os.environ, **task.env}, capture_output=True, text=True,
+                                   preexec_fn=die_with_worker if _sys.platform == "linux" else None)
+            if done.returncode != 0 or not output.exists():
+                tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-6:])
+                raise RuntimeError(f"{FAILED} {task.source}: {tail}\n{FAILED}")
+            _os.replace(output, task.output)
+        finally:
+            output.unlink(missing_ok=True)
+            config.unlink(missing_ok=True)
         yield task.output
 
 
@@ -99,7 +110,9 @@ class SparkMappingRun:
         self.tick, self.sources = tick, len(jobs)
         self.finished: float | None = None
         self._lock = threading.Lock()
-        tasks = [_task(source, mapping, staging_root, engine, nonce) for source, mapping in jobs]
+        script = staging_root / "morph_cached.py"  # the executors read it from the shared work folder
+        shutil.copyfile(Path(__file__).with_name("morph_cached.py"), script)
+        tasks = [_task(source, mapping, staging_root, engine, nonce, script) for source, mapping in jobs]
         conf = (SparkConf().setMaster(master).setAppName("cxgraph mapping")
                 .set("spark.ui.enabled", "false").set("spark.ui.showConsoleProgress", "false"))
         quiet = staging_root / "spark-log4j2.properties"  # warnings and errors only, not Spark's INFO chatter
@@ -108,16 +121,21 @@ class SparkMappingRun:
                          "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
                          "appender.console.layout.pattern = spark: %p %c{1}: %m%n\n", encoding="utf-8")
         conf.set("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={quiet.as_uri()}")
-        if master.startswith("local"):
-            conf.set("spark.pyspark.python", sys.executable)  # not whatever `python3` the PATH has
+        if master.startswith("local"):  # workers run this Python, not whatever `python3` the PATH has
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # this machine only: no interface to choose
         cloudpickle.register_pickle_by_value(sys.modules[__name__])  # executors need no cxgraph
         try:
             self.sc = SparkContext(conf=conf)
         except Exception as exc:  # Py4J and the JVM raise many kinds: all mean no Spark
-            raise CxGraphError(f"cannot start Spark at {master!r}: {str(exc).strip().splitlines()[0][:300]}") from None
-        self.sc.setLogLevel("ERROR")
-        rdd = self.sc.parallelize(tasks, max(1, len(tasks)))
+            raise CxGraphError(f"cannot start Spark at {master!r}: {_cause(str(exc), exc)}") from None
+        try:
+            self.sc.setLogLevel("ERROR")
+            rdd = self.sc.parallelize(tasks, max(1, len(tasks)))
+        except Exception as exc:  # a master that never answered stops the context: parallelize fails
+            with contextlib.suppress(Exception):
+                self.sc.stop()
+            raise CxGraphError(f"Spark at {master!r} did not start the mapping: {_cause(str(exc), exc)}") from None
         self._pool = ThreadPoolExecutor(max_workers=max(1, len(tasks)))
         self._futures: dict[Future[Path], str] = {
             self._pool.submit(self._run, rdd, index, task.source): task.source for index, task in enumerate(tasks)}
@@ -129,11 +147,9 @@ class SparkMappingRun:
             text = str(exc)
             mark = text.find(FAILED)
             if mark >= 0:
-                detail = text[mark + len(FAILED) + 1:].split("\n\tat ")[0].strip()
+                detail = text[mark + len(FAILED) + 1:].split(f"\n{FAILED}")[0].strip()
                 raise CxGraphError(f"morph-kgc failed on Spark on the mappings of {detail[:1500]}") from None
-            cause = next((line.strip() for line in text.splitlines() if "Exception:" in line or "Error:" in line),
-                         text.strip().splitlines()[0] if text.strip() else type(exc).__name__)
-            raise CxGraphError(f"the Spark task mapping {source!r} failed: {cause[:500]}") from None
+            raise CxGraphError(f"the Spark task mapping {source!r} failed: {_cause(text, exc)}") from None
         with self._lock:
             self.finished = max(self.finished or 0.0, time.perf_counter())
         return Path(written)
@@ -152,6 +168,17 @@ class SparkMappingRun:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.sc.cancelAllJobs()
+        # a JVM that died (out of memory, killed) must not hide the error that brought us here
+        with contextlib.suppress(Exception):
+            self.sc.cancelAllJobs()
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self.sc.stop()
+        with contextlib.suppress(Exception):
+            self.sc.stop()
+
+
+def _cause(text: str, exc: BaseException) -> str:
+    """The line of a Py4J/Spark error that says what went wrong, not where."""
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("at ")]
+    telling = [line for line in lines if ("Exception:" in line or "Error:" in line) and "Traceback" not in line
+               and "An error occurred while calling" not in line]
+    return (telling[-1] if telling else lines[0] if lines else type(exc).__name__)[:500]
