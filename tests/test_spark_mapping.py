@@ -77,3 +77,13 @@ def test_a_master_spark_cannot_read_is_a_clear_error(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "cannot start Spark at 'nowhere[2]'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_spark_without_java_stops_before_the_contract_check(tmp_path: Path) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    proc = cx("build", "--spark", "local[1]", cwd=tmp_path, store=tmp_path / "store",
+              env={"PATH": str(empty), "JAVA_HOME": ""})
+    assert proc.returncode != 0
+    assert "--spark needs a Java runtime, 17 or later (no `java` on PATH)" in proc.stderr
+    assert not (tmp_path / "reports").exists()  # nothing was checked or staged first

@@ -319,6 +319,10 @@ def build(
     the folder once mapping ends (at 100,000 customers they were 5.0 GB beside a 5.3 GB store). `spark`: a
     Spark master URL; the mapping stage runs there, a task per source (spark_mapping.py)."""
     started_all = time.perf_counter()
+    if spark:
+        from cxgraph.build.spark_mapping import spark_ready
+
+        spark_ready()
     clock = StageClock()
     selected = project.select(only)
     plan = plan_build(project, selected)

@@ -15,6 +15,7 @@ its own Python.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -94,6 +95,17 @@ def map_on_executor(tasks: Iterable[Any]) -> Iterator[str]:
             output.unlink(missing_ok=True)
             config.unlink(missing_ok=True)
         yield task.output
+
+
+def spark_ready() -> None:
+    """Before the contract check and staging, which take minutes at scale: PySpark and a Java runtime are here."""
+    if importlib.util.find_spec("pyspark") is None:
+        raise CxGraphError("--spark needs PySpark: pip install -e '.[spark]' (and Java 17 or later)")
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not java or not Path(java).is_file():
+        where = f"JAVA_HOME={home} has no bin/java" if home else "no `java` on PATH"
+        raise CxGraphError(f"--spark needs a Java runtime, 17 or later ({where}): install one, or set JAVA_HOME")
 
 
 class SparkMappingRun:
