@@ -531,9 +531,8 @@ BOOTSTRAP = ("import sys; sys.path[:] = [p for p in sys.path if p not in ('', '.
              "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
-def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Path, output: Path,
-               started: Any = None, nonce: str = "") -> None:
-    config = output.with_suffix(".ini")
+def engine_config(output: str, group: list[tuple[Source, Path]]) -> str:
+    """morph-kgc's configuration for mapping `group` (source, staged mapping) into the N-Quads file `output`."""
     lines = [
         "[CONFIGURATION]",
         f"output_file={output}",
@@ -546,7 +545,18 @@ def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Pat
     ]
     for source, mapping in group:
         lines += [f"[{source.name}]", f"mappings={mapping}", ""]
-    config.write_text("\n".join(lines), encoding="utf-8")
+    return "\n".join(lines)
+
+
+def engine_env(nonce: str) -> dict[str, str]:
+    """What the engine's process is given beside the caller's environment (morph_cached.py reads the last two)."""
+    return {"PYTHONWARNINGS": "ignore", "CXGRAPH_MAPPING_CACHE": parse_cache(), "CXGRAPH_LOAD_NONCE": nonce}
+
+
+def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Path, output: Path,
+               started: Any = None, nonce: str = "") -> None:
+    config = output.with_suffix(".ini")
+    config.write_text(engine_config(str(output), group), encoding="utf-8")
     if output.exists():
         output.unlink()
     proc = subprocess.Popen(
@@ -555,8 +565,7 @@ def _run_group(python: Path, group: list[tuple[Source, Path]], staging_root: Pat
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore", "CXGRAPH_MAPPING_CACHE": parse_cache(),
-             "CXGRAPH_LOAD_NONCE": nonce},
+        env={**os.environ, **engine_env(nonce)},
         preexec_fn=die_with_parent,
         start_new_session=True,  # a group of its own: stopping the run stops what the engine started too
     )

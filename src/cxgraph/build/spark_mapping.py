@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cxgraph.build.mapping import BOOTSTRAP, parse_cache
+from cxgraph.build.mapping import BOOTSTRAP, engine_config, engine_env
 from cxgraph.errors import CxGraphError
 from cxgraph.progress import Tick, silent
 from cxgraph.project import Source
 
+NO_PYSPARK = "--spark needs PySpark: pip install -e '.[spark]' (and Java 17 or later)"
 FAILED = "CXGRAPH-ENGINE-FAILED"  # marks the engine's own failure inside Spark's error text
 
 
@@ -50,12 +51,9 @@ class SourceTask:
 
 
 def _task(source: Source, mapping: Path, staging_root: Path, engine: Path, nonce: str, script: Path) -> SourceTask:
-    config = "\n".join([
-        "[CONFIGURATION]", "output_file=OUTPUT", "output_format=N-QUADS", "number_of_processes=1", "na_values=",
-        "safe_percent_encoding=~", "logging_level=WARNING", "", f"[{source.name}]", f"mappings={mapping}", ""])
-    env = {"PYTHONWARNINGS": "ignore", "CXGRAPH_LOAD_NONCE": nonce, "CXGRAPH_MAPPING_CACHE": parse_cache()}
-    return SourceTask(source.name, str(staging_root), config, str(staging_root / f"mapped-{source.name}.nq"),
-                      str(script), str(engine), BOOTSTRAP, env)
+    return SourceTask(source.name, str(staging_root), engine_config("OUTPUT", [(source, mapping)]),
+                      str(staging_root / f"mapped-{source.name}.nq"), str(script), str(engine), BOOTSTRAP,
+                      engine_env(nonce))
 
 
 def map_on_executor(tasks: Iterable[Any]) -> Iterator[str]:
@@ -100,7 +98,7 @@ def map_on_executor(tasks: Iterable[Any]) -> Iterator[str]:
 def spark_ready() -> None:
     """Before the contract check and staging, which take minutes at scale: PySpark and a Java runtime are here."""
     if importlib.util.find_spec("pyspark") is None:
-        raise CxGraphError("--spark needs PySpark: pip install -e '.[spark]' (and Java 17 or later)")
+        raise CxGraphError(NO_PYSPARK)
     home = os.environ.get("JAVA_HOME")
     java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
     if not java or not Path(java).is_file():
@@ -118,7 +116,7 @@ class SparkMappingRun:
         try:
             from pyspark import SparkConf, SparkContext, cloudpickle
         except ImportError:
-            raise CxGraphError("--spark needs PySpark: pip install -e '.[spark]' (and Java 17 or later)") from None
+            raise CxGraphError(NO_PYSPARK) from None
         self.tick, self.sources = tick, len(jobs)
         self.finished: float | None = None
         self._lock = threading.Lock()
