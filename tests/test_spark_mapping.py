@@ -3,9 +3,14 @@ morph-kgc on its executors, the same graphs as a local build; a failing engine f
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import subprocess
+import threading
 from pathlib import Path
 
-from conftest import Built, cx, graph_triples
+from conftest import CXGRAPH, ROOT, Built, cx, graph_triples
 from cxgraph.stores.embedded import EmbeddedStore
 
 FAILING_ENGINE = """#!/bin/sh
@@ -72,11 +77,66 @@ def test_one_source_failing_on_spark_cancels_the_others(tmp_path: Path) -> None:
     assert list(marks.iterdir()) == []  # catalog's engine was stopped, not waited for
 
 
-def test_a_master_spark_cannot_read_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_master_spark_cannot_read_stops_before_the_contract_check(tmp_path: Path) -> None:
     proc = cx("build", "--only", "crm", "--spark", "nowhere[2]", cwd=tmp_path, store=tmp_path / "store")
     assert proc.returncode != 0
-    assert "cannot start Spark at 'nowhere[2]'" in proc.stderr
+    assert "Spark cannot read the master 'nowhere[2]'" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "reports").exists()  # found before minutes of checking and staging
+
+
+def test_a_standalone_master_that_does_not_answer_stops_before_the_contract_check(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = cx("build", "--only", "crm", "--spark", f"spark://127.0.0.1:{port}", cwd=tmp_path,
+              store=tmp_path / "store")
+    assert proc.returncode != 0
+    assert f"no Spark master answers at 'spark://127.0.0.1:{port}' (127.0.0.1:{port}: Connection refused)" \
+        in proc.stderr
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_standalone_master_without_workers_says_so_rather_than_wait_mute(tmp_path: Path) -> None:
+    """A real standalone master with no worker: the build waits for one (as Spark does), and says why."""
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1"}
+    master = subprocess.Popen([str(home / "bin" / "spark-class"), "org.apache.spark.deploy.master.Master",
+                               "--host", "127.0.0.1", "--port", str(port), "--webui-port", "0"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    build: subprocess.Popen[str] | None = None
+    watchdog = threading.Timer(180, lambda: [p.kill() for p in (master, build) if p is not None])
+    watchdog.start()  # neither loop below may wait forever if Spark never says what it is expected to
+    try:
+        for line in master.stderr or []:  # the master logs when it listens
+            if "I have been elected leader" in line:
+                break
+        threading.Thread(target=(master.stderr or []).read, daemon=True).start()  # keep its pipe drained
+        build = subprocess.Popen(
+            [*CXGRAPH, "build", "--only", "crm", "--spark", f"spark://127.0.0.1:{port}"], cwd=tmp_path,
+            env={**env, "CXGRAPH_PROJECT": str(ROOT), "CXGRAPH_STORE": str(tmp_path / "store")},
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        said = ""
+        for line in build.stderr or []:
+            said += line
+            if "Initial job has not accepted any resources" in line:
+                break
+        assert "spark: WARN TaskSchedulerImpl: Initial job has not accepted any resources" in said, said[-3000:]
+        assert build.poll() is None  # still waiting for a worker, as Spark does
+    finally:
+        watchdog.cancel()
+        for proc in (build, master):
+            if proc is not None:
+                proc.terminate()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=30)
+                if proc.poll() is None:
+                    proc.kill()
 
 
 def test_spark_without_java_stops_before_the_contract_check(tmp_path: Path) -> None:

@@ -100,11 +100,6 @@ class RecordSetState:
     records: HeldRecords
     bad: dict[int, Issue] = field(default_factory=dict)  # index -> first issue
 
-    @property
-    def held(self) -> HeldRecords:
-        """The records as held (the name the build reads them by)."""
-        return self.records
-
 
 @dataclass
 class MappingNeeds:
@@ -134,7 +129,7 @@ class Checked:
         JSON pointer). The exports themselves are let go as each source is checked, and staging reads them
         again (held to the end, they were most of a build's memory, which grew with every row)."""
         for state in self.states.values():
-            state.held.release()
+            state.records.release()
 
 
 def field_value(rs: RecordSet, record: Record, name: str) -> Any:
@@ -223,7 +218,7 @@ def _check_records(rs: RecordSet, parsed: SourceFile, state: RecordSetState, nee
     """Check each record of a record set as it is read from its export, holding what is read of it later
     (`state.records`, a HeldRecords) and the first issue of each bad one (`state.bad`). Raises ExportProblem when
     the export turns out unreadable partway (its source is then refused: what was held is dropped)."""
-    held = state.held
+    held = state.records
     source = rs.source
     seen_keys: dict[tuple[str, ...], int] = {}
     records = csv_records(parsed) if rs.format == "csv" else json_records(parsed, rs.iterator or "$")
@@ -314,7 +309,7 @@ def check(
                 except ExportProblem as exc:  # found partway: the file is refused as if found on reading it
                     parsed.problem, parsed.problem_line = exc.message, exc.line
                     problem = _file_problem(rs, parsed)
-                if problem is None and not state.held and not rs.allow_empty:
+                if problem is None and not state.records and not rs.allow_empty:
                     problem = _no_records(rs)
             if problem:
                 refusal = Issue(source, rs.name, rs.file, problem[2], "file", "", "", problem[0], problem[1])
@@ -323,7 +318,7 @@ def check(
                 result.refused.setdefault(source, []).append(refusal)
                 state = RecordSetState(rs, HeldRecords([], json_set))
             else:
-                count.read = len(state.held)
+                count.read = len(state.records)
                 rows_done += count.read
             checked[(source, rs.name)] = state
             if last_reader[rs.file] == rs.name:
@@ -350,7 +345,7 @@ def check(
             if (source, name) not in targets:
                 continue
             for fname in targets[(source, name)]:
-                for index, raw in enumerate(state.held.column(fname)):
+                for index, raw in enumerate(state.records.column(fname)):
                     for value in raw if isinstance(raw, list) else [raw]:
                         text = value_text(value)
                         if text is None:
@@ -363,9 +358,9 @@ def check(
             rs = state.record_set
             parent_state = checked.get((source, rs.parent)) if rs.parent else None
             bad_parents = (
-                {parent_state.held.pointer(i) or () for i in parent_state.bad} if parent_state else set()
+                {parent_state.records.pointer(i) or () for i in parent_state.bad} if parent_state else set()
             )
-            held = state.held
+            held = state.records
             for index in range(len(held)):
                 if index in state.bad:
                     continue

@@ -220,7 +220,7 @@ def expected_subjects(source: str, rules: list[MappingRule], checked: Checked) -
         if state is None:
             continue
         refs = _references(rule.subject)
-        held = state.held
+        held = state.records
         for index in range(len(held)):
             if index in state.bad:
                 continue
@@ -322,7 +322,7 @@ def build(
     if spark:
         from cxgraph.build.spark_mapping import spark_ready
 
-        spark_ready()
+        spark_ready(spark)
     clock = StageClock()
     selected = project.select(only)
     plan = plan_build(project, selected)
@@ -528,7 +528,7 @@ def located_subjects(source: Source, expected: SubjectRows, ingested: Ingested,
             state = checked.states[(source.name, rs_name)]
             if index in state.bad:
                 continue
-            held = state.held
+            held = state.records
             yield iri, (file_index[state.record_set.file], held.row(index), held.pointer(index))
             break
 

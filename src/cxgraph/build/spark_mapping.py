@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import re
 import shutil
+import socket
 import sys
 import threading
 import time
@@ -95,15 +97,42 @@ def map_on_executor(tasks: Iterable[Any]) -> Iterator[str]:
         yield task.output
 
 
-def spark_ready() -> None:
-    """Before the contract check and staging, which take minutes at scale: PySpark and a Java runtime are here."""
+# the master URLs Spark itself reads (SparkContext.createTaskScheduler and its cluster managers)
+MASTER_FORMS = re.compile(r"local|local\[\s*(\d+|\*)\s*(,\s*\d+\s*)?\]|local-cluster\[\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\]"
+                          r"|spark://\S+|yarn|k8s://\S+|mesos://\S+")
+
+
+def spark_ready(master: str) -> None:
+    """Before the contract check and staging, which take minutes at scale: PySpark and a Java runtime are here,
+    Spark can read the master URL, and a standalone master (`spark://`) answers on its port."""
     if importlib.util.find_spec("pyspark") is None:
         raise CxGraphError(NO_PYSPARK)
+    if not MASTER_FORMS.fullmatch(master.strip()):
+        raise CxGraphError(f"Spark cannot read the master {master!r}: give local, local[N], local[*], "
+                           "spark://HOST:PORT, yarn or k8s://HOST:PORT")
+    if master.startswith("spark://"):
+        _standalone_answers(master)
     home = os.environ.get("JAVA_HOME")
     java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
     if not java or not Path(java).is_file():
         where = f"JAVA_HOME={home} has no bin/java" if home else "no `java` on PATH"
         raise CxGraphError(f"--spark needs a Java runtime, 17 or later ({where}): install one, or set JAVA_HOME")
+
+
+def _standalone_answers(master: str, timeout: float = 5.0) -> None:
+    """One of a standalone master's hosts (`spark://h1:7077,h2:7077`) accepts a connection: Spark itself would
+    retry an absent one for about a minute, after the check and staging."""
+    failures = []
+    for address in master.removeprefix("spark://").split(","):
+        host, _, port = address.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise CxGraphError(f"Spark cannot read the master {master!r}: {address!r} is not HOST:PORT")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+                return
+        except OSError as exc:
+            failures.append(f"{address}: {exc.strerror or exc}")
+    raise CxGraphError(f"no Spark master answers at {master!r} ({'; '.join(failures)})")
 
 
 class SparkMappingRun:
@@ -129,7 +158,10 @@ class SparkMappingRun:
         quiet.write_text("rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
                          "appender.console.type = Console\nappender.console.name = console\n"
                          "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
-                         "appender.console.layout.pattern = spark: %p %c{1}: %m%n\n", encoding="utf-8")
+                         "appender.console.layout.pattern = spark: %p %c{1}: %m%n\n"
+                         # but a master with no worker for the tasks says so (every 15 s) rather than wait mute
+                         "logger.starving.name = org.apache.spark.scheduler.TaskSchedulerImpl\n"
+                         "logger.starving.level = warn\n", encoding="utf-8")
         conf.set("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={quiet.as_uri()}")
         if master.startswith("local"):  # workers run this Python, not whatever `python3` the PATH has
             os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

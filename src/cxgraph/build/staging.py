@@ -64,7 +64,7 @@ def stage(
             target = staging_root / own
             if parsed.format == "csv":
                 parsed = read_file(parsed.path, "csv", parsed.digest)  # the text was let go after the check
-                bad_rows = {s.held.row(i) for s in states for i in s.bad}
+                bad_rows = {s.records.row(i) for s in states for i in s.bad}
                 encode = {(name, kind): kind for s in states
                           for name, kinds in needs.get((source.name, s.record_set.name), MappingNeeds()).raw_iri.items()
                           for kind in kinds}
@@ -72,7 +72,7 @@ def stage(
                           blank_is_absent=True, rewrite=_zoned_fields(states, source.timezone))
             else:
                 parsed = read_file(parsed.path, "json", parsed.digest)
-                drop = {s.held.pointer(i) or () for s in states for i in s.bad}
+                drop = {s.records.pointer(i) or () for s in states for i in s.bad}
                 rewrites = [(s, needs.get((source.name, s.record_set.name), MappingNeeds())) for s in states]
                 zoned = _zoned_fields(states, source.timezone)
                 written = json_tables(parsed, rewrites, drop, zoned, staging_root, own)
@@ -146,7 +146,7 @@ def json_tables(source: SourceFile, rewrites: list[tuple[RecordSetState, Mapping
                         table.writer.writerow([cell or "" for cell in cells])
         except ExportProblem as exc:  # the check read this file whole: it cannot fail here unless it changed
             raise changed(source, exc) from None
-        if counted != [len(state.held) for state, _need in rewrites]:
+        if counted != [len(state.records) for state, _need in rewrites]:
             raise changed(source)
     for (state, _need), table in zip(rewrites, tables, strict=True):
         if table is not None:
@@ -203,7 +203,7 @@ def _encode_json(document: Any, rewrites: list[tuple[RecordSetState, MappingNeed
     """Encode raw IRI values (and local timestamps) in place in the copy of a JSON document, before dropped
     records go."""
     for state, need in rewrites:
-        held = state.held
+        held = state.records
         for index in range(len(held)):
             pointer = held.pointer(index)
             if index in state.bad or pointer in drop:
