@@ -12,7 +12,8 @@ scope sees, the classes and properties it never sees. The header (`pack`) is map
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from cxgraph.answer.recommend import find_resource, given_iri
 from cxgraph.build.inputs import stale
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
-from cxgraph.stores.binding import bind_values, values_rows
+from cxgraph.stores.binding import bind_values, values_batches, values_rows
 from cxgraph.stores.embedded import remembered
 from cxgraph.vocab import CX, PREFIXES, RDF, RDFS, sparql_prologue
 from cxgraph.yamlio import read_header
@@ -96,13 +97,6 @@ class Cut:
     items: int = 0
     shown: int = 0
     limit: int | None = None
-    facts: int = 0
-
-
-@dataclass
-class Gathered:
-    quads: list[ox.Quad] = field(default_factory=list)
-    cuts: list[Cut] = field(default_factory=list)
 
 
 def context_dir(project: Project) -> Path:
@@ -240,10 +234,12 @@ def _party_of(store: Any, kind: PackKind, focus: str) -> str | None:
     return str(rows[0]["party"].value) if rows else None
 
 
-def gather(store: Any, section: Section, focus: str, limit: int | None, graphs: set[str]) -> tuple[list[ox.Quad], Cut]:
-    """The section's facts in the graphs that hold data, its items cut to the most recent `limit`: every
-    statement about each node it selects (a column such as ?s), and the type, label and identifier of each
-    node it names (a column whose name starts with `named`); ?item and ?at are the item and its time."""
+def gather(store: Any, section: Section, focus: str, limit: int | None,
+           ) -> tuple[set[ox.NamedNode], set[ox.NamedNode], Cut]:
+    """The nodes a section selects, its items cut to the most recent `limit`: the nodes whose every statement
+    the pack gives (a column such as ?s) and those it names by type, label and identifier (a column whose name
+    starts with `named`); ?item and ?at are the item and its time. The facts are read once for every section
+    (`_facts`): one query per section read the same nodes again (5.9 against 8.9 ms for an order's pack)."""
     cut = Cut(section.name, section.title, limit=limit)
     full: dict[str, set[ox.NamedNode]] = {}
     named: dict[str, set[ox.NamedNode]] = {}
@@ -264,12 +260,10 @@ def gather(store: Any, section: Section, focus: str, limit: int | None, graphs: 
     cut.items = len(items) if section.limit is not None else (1 if items else 0)
     kept = items if limit is None or section.limit is None else items[:limit]
     cut.shown = len(kept) if section.limit is not None else cut.items
-    quads = _facts(store, {n for i in kept for n in full[i]}, None, graphs)
-    quads += _facts(store, {n for i in kept for n in named.get(i, ())} - {n for i in kept for n in full[i]},
-                    NAMING, graphs)
-    cut.facts = len(quads)
-    return quads, cut
+    return {n for i in kept for n in full[i]}, {n for i in kept for n in named.get(i, ())}, cut
 
+
+_BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack")
 
 NAMING = (RDF + "type", RDFS + "label", CX + "hasSourceIdentifier")
 
@@ -282,8 +276,9 @@ def _facts(store: Any, nodes: set[ox.NamedNode], only: tuple[str, ...] | None, g
     if only:  # a filter on the rows read from the nodes: a VALUES block for ?p made the store read every
         # statement of these properties (1 s at 10,000 customers for the labels of a few systems)
         where += " FILTER (?p IN (" + ", ".join(str(ox.NamedNode(p)) for p in only) + "))"
-    rows = store.query(values_rows(f"SELECT ?s ?p ?o ?g WHERE {{ {where} }}", "s", sorted(nodes, key=str)))
-    return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows if r["g"].value in graphs]
+    return [ox.Quad(r["s"], r["p"], r["o"], r["g"])
+            for query in values_batches(f"SELECT ?s ?p ?o ?g WHERE {{ {where} }}", "s", sorted(nodes, key=str))
+            for r in store.query(query) if r["g"].value in graphs]
 
 
 def _instant(term: Any) -> str:
@@ -423,22 +418,31 @@ def build_pack(store: Any, project: Project, kind_name: str, given: str, scope_n
     party = _party_of(store, kind, focus)
     if party is not None:
         plan += [(name, party) for name in kind.party_sections]
-    gathered = Gathered()
+    writer = Writer(read_context(context_dir(project) / "context.jsonld"),
+                    {"id": project.id_iri(""), "graph": project.graph_iri("")})
+    # the policy verdicts, the conflicts and the staleness check read other parts of the store than the sections:
+    # run beside them (pyoxigraph answers outside Python's lock)
+    beside = _BESIDE.submit(lambda: (
+        _conflicts(store, project, party or (focus if kind.focus == "Party" else None), scope, writer),
+        _verdicts(store, project, kind, focus, writer),
+        [] if as_of else [{"file": b.file, "change": b.change} for b in stale(store, project)]))
+    full: set[ox.NamedNode] = set()
+    named: set[ox.NamedNode] = set()
+    cuts: list[Cut] = []
     for name, start in plan:
         if scope.sections is not None and name not in scope.sections:
             continue
         section = sections[name]
-        limit = limits.get(name, section.limit)
-        quads, cut = gather(store, section, start, limit, graphs)
-        gathered.quads.extend(quads)
-        gathered.cuts.append(cut)
-    quads = sorted(set(gathered.quads), key=str)
+        section_full, section_named, cut = gather(store, section, start, limits.get(name, section.limit))
+        full |= section_full
+        named |= section_named
+        cuts.append(cut)
+    quads = sorted(set(_facts(store, full, None, graphs) + _facts(store, named - full, NAMING, graphs)), key=str)
     quads, withheld = _withhold(store, quads, scope)
-    writer = Writer(read_context(context_dir(project) / "context.jsonld"),
-                    {"id": project.id_iri(""), "graph": project.graph_iri("")})
     body = writer.graphs(quads)
     used = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
     loaded = _loaded(store, set(used))
+    conflicts, verdicts, behind = beside.result()
     header: Json = {
         "kind": kind_name,
         "about": writer.iri(focus),
@@ -450,10 +454,9 @@ def build_pack(store: Any, project: Project, kind_name: str, given: str, scope_n
         "withheld": withheld,
         "sources": [{"graph": writer.iri(g), "lastLoaded": loaded.get(g)} for g in used],
         "sections": [{"name": c.section, "title": c.title, "items": c.items, "shown": c.shown, "limit": c.limit,
-                      "leftOut": c.items - c.shown} for c in gathered.cuts],
-        "conflicts": _conflicts(store, project, party or (focus if kind.focus == "Party" else None), scope, writer),
-        "policy": _verdicts(store, project, kind, focus, writer),
-        # project files the store does not follow as they are now (a past build is not compared)
-        "stale": [] if as_of else [{"file": b.file, "change": b.change} for b in stale(store, project)],
+                      "leftOut": c.items - c.shown} for c in cuts],
+        "conflicts": conflicts,
+        "policy": verdicts,
+        "stale": behind,  # project files the store does not follow as they are now (a past build: not compared)
     }
     return {"@context": writer.context({"pack": None}), "pack": header, "@graph": body}
