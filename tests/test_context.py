@@ -248,3 +248,29 @@ def test_cli_context_customer_case_order(sample: Built, tmp_path: Path) -> None:
         bad = cx("context", *args, cwd=tmp_path, store=store)
         assert bad.returncode == 2 and needle in bad.stderr, bad.stderr
         assert "Traceback" not in bad.stderr
+
+
+def test_a_pack_that_fails_waits_for_the_work_it_ran_beside_before_raising(sample: Built,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verdicts run beside the sections; a section failing must not leave them reading a store its caller
+    is about to close (the HTTP and MCP servers close theirs once a pack is made or failed)."""
+    import time
+
+    import cxgraph.answer.context as context
+    from cxgraph.errors import CxGraphError
+
+    finished: list[str] = []
+
+    def slow_verdicts(*args: Any) -> list[Any]:
+        time.sleep(0.3)
+        finished.append("verdicts")
+        return []
+
+    def failing_gather(*args: Any) -> Any:
+        raise CxGraphError("a section query failed")
+
+    monkeypatch.setattr(context, "_verdicts", slow_verdicts)
+    monkeypatch.setattr(context, "gather", failing_gather)
+    with pytest.raises(CxGraphError, match="a section query failed"):
+        build_pack(sample.store, sample.project, "order", "WEB-104211")
+    assert finished == ["verdicts"]  # done before build_pack raised, not after

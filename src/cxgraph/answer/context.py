@@ -263,8 +263,6 @@ def gather(store: Any, section: Section, focus: str, limit: int | None,
     return {n for i in kept for n in full[i]}, {n for i in kept for n in named.get(i, ())}, cut
 
 
-_BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack")
-
 NAMING = (RDF + "type", RDFS + "label", CX + "hasSourceIdentifier")
 
 
@@ -422,27 +420,33 @@ def build_pack(store: Any, project: Project, kind_name: str, given: str, scope_n
                     {"id": project.id_iri(""), "graph": project.graph_iri("")})
     # the policy verdicts, the conflicts and the staleness check read other parts of the store than the sections:
     # run beside them (pyoxigraph answers outside Python's lock)
-    beside = _BESIDE.submit(lambda: (
+    # its own worker, per pack: concurrent requests do not queue behind one another's, and an error below waits
+    # for it (a caller closes the store once the pack is made or failed)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack")
+    beside = pool.submit(lambda: (
         _conflicts(store, project, party or (focus if kind.focus == "Party" else None), scope, writer),
         _verdicts(store, project, kind, focus, writer),
         [] if as_of else [{"file": b.file, "change": b.change} for b in stale(store, project)]))
-    full: set[ox.NamedNode] = set()
-    named: set[ox.NamedNode] = set()
-    cuts: list[Cut] = []
-    for name, start in plan:
-        if scope.sections is not None and name not in scope.sections:
-            continue
-        section = sections[name]
-        section_full, section_named, cut = gather(store, section, start, limits.get(name, section.limit))
-        full |= section_full
-        named |= section_named
-        cuts.append(cut)
-    quads = sorted(set(_facts(store, full, None, graphs) + _facts(store, named - full, NAMING, graphs)), key=str)
-    quads, withheld = _withhold(store, quads, scope)
-    body = writer.graphs(quads)
-    used = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
-    loaded = _loaded(store, set(used))
-    conflicts, verdicts, behind = beside.result()
+    try:
+        full: set[ox.NamedNode] = set()
+        named: set[ox.NamedNode] = set()
+        cuts: list[Cut] = []
+        for name, start in plan:
+            if scope.sections is not None and name not in scope.sections:
+                continue
+            section = sections[name]
+            section_full, section_named, cut = gather(store, section, start, limits.get(name, section.limit))
+            full |= section_full
+            named |= section_named
+            cuts.append(cut)
+        quads = sorted(set(_facts(store, full, None, graphs) + _facts(store, named - full, NAMING, graphs)), key=str)
+        quads, withheld = _withhold(store, quads, scope)
+        body = writer.graphs(quads)
+        used = sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)})
+        loaded = _loaded(store, set(used))
+        conflicts, verdicts, behind = beside.result()
+    finally:
+        pool.shutdown(wait=True)
     header: Json = {
         "kind": kind_name,
         "about": writer.iri(focus),

@@ -319,6 +319,7 @@ def build(
     the folder once mapping ends (at 100,000 customers they were 5.0 GB beside a 5.3 GB store). `spark`: a
     Spark master URL; the mapping stage runs there, a task per source (spark_mapping.py)."""
     started_all = time.perf_counter()
+    spark = spark.strip() if spark else spark
     if spark:
         from cxgraph.build.spark_mapping import spark_ready
 
