@@ -419,9 +419,9 @@ def build_pack(store: Any, project: Project, kind_name: str, given: str, scope_n
     writer = Writer(read_context(context_dir(project) / "context.jsonld"),
                     {"id": project.id_iri(""), "graph": project.graph_iri("")})
     # the policy verdicts, the conflicts and the staleness check read other parts of the store than the sections:
-    # run beside them (pyoxigraph answers outside Python's lock)
-    # its own worker, per pack: concurrent requests do not queue behind one another's, and an error below waits
-    # for it (a caller closes the store once the pack is made or failed)
+    # they run beside them (pyoxigraph answers outside Python's lock) on a worker of this pack's own, so that
+    # concurrent requests do not queue behind one another's and an error below waits for it (a caller closes
+    # the store once the pack is made or failed)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack")
     beside = pool.submit(lambda: (
         _conflicts(store, project, party or (focus if kind.focus == "Party" else None), scope, writer),

@@ -107,7 +107,7 @@ def spark_ready(master: str) -> None:
     Spark can read the master URL, and a standalone master (`spark://`) answers on its port."""
     if importlib.util.find_spec("pyspark") is None:
         raise CxGraphError(NO_PYSPARK)
-    if not MASTER_FORMS.fullmatch(master.strip()):
+    if not MASTER_FORMS.fullmatch(master):  # build() strips it once
         raise CxGraphError(f"Spark cannot read the master {master!r}: give local, local[N], local[*], "
                            "spark://HOST:PORT, yarn or k8s://HOST:PORT")
     if master.startswith("spark://"):
