@@ -4,13 +4,18 @@ morph-kgc on its executors, the same graphs as a local build; a failing engine f
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import os
 import socket
 import subprocess
 import threading
 from pathlib import Path
 
+import pytest
+
 from conftest import CXGRAPH, ROOT, Built, cx, graph_triples
+from cxgraph.build.spark_mapping import MASTER_FORMS, spark_ready
+from cxgraph.errors import CxGraphError
 from cxgraph.stores.embedded import EmbeddedStore
 
 FAILING_ENGINE = """#!/bin/sh
@@ -83,6 +88,26 @@ def test_a_master_spark_cannot_read_stops_before_the_contract_check(tmp_path: Pa
     assert "Spark cannot read the master 'nowhere[2]'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "reports").exists()  # found before minutes of checking and staging
+
+
+@pytest.mark.parametrize(("master", "read"), [
+    ("local", True), ("local[2]", True), ("local[*]", True), ("local[2, 3]", True), ("local[*,3]", True),
+    ("local-cluster[2, 1, 1024]", True), ("spark://h:7077", True), ("spark://h1:7077,h2:7077", True),
+    ("spark://[::1]:7077", True), ("yarn", True), ("k8s://https://h:6443", True),
+    ("local[ 2 ]", False), ("local[2,]", False), ("local[two]", False), ("spark://h", False),
+    ("spark://::1:7077", False), ("spark://h:7077,", False), ("nowhere[2]", False), ("Local", False)])
+def test_the_master_forms_are_the_ones_spark_reads(master: str, read: bool) -> None:
+    """SparkContext's own regexes (`local[ 2 ]` is not one of them: it failed later, as "cannot start Spark")."""
+    assert bool(MASTER_FORMS.fullmatch(master)) is read
+
+
+def test_mesos_is_a_master_only_before_spark_4() -> None:
+    major = int(importlib.metadata.version("pyspark").split(".")[0])
+    if major >= 4:
+        with pytest.raises(CxGraphError, match="Spark cannot read the master 'mesos://h:5050'"):
+            spark_ready("mesos://h:5050")
+    else:
+        spark_ready("mesos://h:5050")  # Spark 3 reads it
 
 
 def test_a_standalone_master_that_does_not_answer_stops_before_the_contract_check(tmp_path: Path) -> None:

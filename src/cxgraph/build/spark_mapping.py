@@ -15,6 +15,7 @@ its own Python.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import importlib.util
 import os
 import re
@@ -97,9 +98,12 @@ def map_on_executor(tasks: Iterable[Any]) -> Iterator[str]:
         yield task.output
 
 
-# the master URLs Spark itself reads (SparkContext.createTaskScheduler and its cluster managers)
-MASTER_FORMS = re.compile(r"local|local\[\s*(\d+|\*)\s*(,\s*\d+\s*)?\]|local-cluster\[\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\]"
-                          r"|spark://\S+|yarn|k8s://\S+|mesos://\S+")
+# the master URLs SparkContext reads (its LOCAL_N, LOCAL_N_FAILURES and LOCAL_CLUSTER regexes; a standalone
+# master's every HOST:PORT, an IPv6 host in brackets; mesos:// only before Spark 4, which removed it)
+_HOST_PORT = r"(\[[0-9A-Fa-f:.]+\]|[^\s,:/\[\]]+):\d+"
+MASTER_FORMS = re.compile(r"local|local\[(\d+|\*)\]|local\[(\d+|\*)\s*,\s*\d+\]"
+                          r"|local-cluster\[\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\]"
+                          rf"|spark://{_HOST_PORT}(,{_HOST_PORT})*|yarn|k8s://\S+")
 
 
 def spark_ready(master: str) -> None:
@@ -107,9 +111,10 @@ def spark_ready(master: str) -> None:
     Spark can read the master URL, and a standalone master (`spark://`) answers on its port."""
     if importlib.util.find_spec("pyspark") is None:
         raise CxGraphError(NO_PYSPARK)
-    if not MASTER_FORMS.fullmatch(master):  # build() strips it once
+    mesos = master.startswith("mesos://") and int(importlib.metadata.version("pyspark").split(".")[0]) < 4
+    if not MASTER_FORMS.fullmatch(master) and not mesos:  # build() strips it once
         raise CxGraphError(f"Spark cannot read the master {master!r}: give local, local[N], local[*], "
-                           "spark://HOST:PORT, yarn or k8s://HOST:PORT")
+                           "spark://HOST:PORT (an IPv6 host in brackets), yarn or k8s://HOST:PORT")
     if master.startswith("spark://"):
         _standalone_answers(master)
     home = os.environ.get("JAVA_HOME")
