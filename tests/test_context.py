@@ -14,7 +14,7 @@ import pytest
 from pyld import jsonld
 
 from conftest import ID, ROOT, Built, cx, write_store
-from cxgraph.answer.context import build_pack
+from cxgraph.answer.context import NAMING, _facts, _facts_by_query, build_pack
 from cxgraph.answer.jsonld import ontology_context
 from cxgraph.answer.recommend import triage, write_triage
 from cxgraph.check.docs import merged_ontology
@@ -61,6 +61,23 @@ def test_a_pack_is_exactly_the_quads_the_graph_holds_for_its_facts(sample: Built
     sources = {s["graph"]: s["lastLoaded"] for s in pack["pack"]["sources"]}
     assert all(sources[g] for g in sources if g.startswith("graph:source/"))
     assert set(sources) == {"graph:" + q.graph_name.value.removeprefix(GRAPH) for q in found}
+
+
+def test_the_facts_read_directly_are_the_facts_a_query_reads(sample: Built) -> None:
+    """The embedded store's direct reads (`_facts`) and the query an endpoint runs (`_facts_by_query`) give the
+    same statements: every node of the store's source graphs, all of them and only the naming properties."""
+    raw = sample.store.raw
+    graphs = {source.graph for source in sample.project.sources.values()} | {
+        sample.project.graph_iri(kind) for kind in ("identity", "derived")}
+    subjects = {q.subject for q in raw.quads_for_pattern(None, None, None, None) if isinstance(q.subject, ox.NamedNode)}
+    assert len(subjects) > 1000
+    for only in (None, NAMING):
+        direct, queried = _facts(sample.store, subjects, only, graphs), _facts_by_query(sample.store, subjects, only,
+                                                                                         graphs)
+        assert len(direct) == len(set(direct)) > 1000
+        assert set(direct) == set(queried)
+        assert {q.graph_name.value for q in direct} <= graphs
+    assert {q.predicate.value for q in _facts(sample.store, subjects, NAMING, graphs)} == set(NAMING)
 
 
 def test_a_customer_pack_holds_every_record_and_what_moves_around_it(sample: Built) -> None:

