@@ -10,8 +10,10 @@ fit (an IRI where a literal is expected, another datatype) in expanded form, so 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,44 +55,59 @@ def ontology_context(ontology: Graph) -> Json:
 
 
 def read_context(path: Path) -> Json:
-    """The published context's term definitions."""
+    """The published context's term definitions, read again only when the file changes (every pack reads it).
+    The value is shared: callers must not change it."""
+    return _read_context(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_context(path: Path, _mtime: int) -> Json:
     return dict(json.loads(path.read_text(encoding="utf-8"))["@context"])
+
+
+@dataclass
+class _Tables:
+    """What a writer derives from the published terms and its prefixes, once for every writer of the same
+    ones: the namespaces longest first, the term of each IRI, and the compact form of the IRIs written so far
+    (a pack writes the same predicates, classes and graphs as the pack before)."""
+
+    prefixes: dict[str, str]
+    namespaces: list[tuple[str, str]]  # (namespace, prefix name), longest namespace first
+    by_iri: dict[str, tuple[str, str | None]]  # IRI -> (term, coercion)
+    compact: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # IRI -> (prefix used, compact form)
+
+
+_TABLES: dict[tuple[int, tuple[tuple[str, str], ...]], tuple[Json, _Tables]] = {}
+COMPACT_KEPT = 100_000  # compact forms a writer's tables keep (node IRIs are many; a server runs for long)
 
 
 class Writer:
     """Writes quads as compact JSON-LD with the published terms and the project's own prefixes."""
 
     def __init__(self, published: Json, prefixes: dict[str, str]) -> None:
-        self.prefixes = {**prefixes, **{k: v for k, v in published.items() if isinstance(v, str) and
-                                        not k.startswith("@") and v.endswith(("#", "/"))}}
         self.published = published
-        self.by_iri: dict[str, tuple[str, str | None]] = {}  # IRI -> (term, coercion)
-        for term, definition in published.items():
-            if term.startswith("@") or term in self.prefixes:
-                continue
-            target = definition if isinstance(definition, str) else definition["@id"]
-            coercion = None if isinstance(definition, str) else definition.get("@type")
-            self.by_iri[self.expand(target)] = (term, None if coercion is None else self.expand_type(coercion))
+        self.tables = _tables(published, prefixes)
+        self.prefixes = self.tables.prefixes
+        self.by_iri = self.tables.by_iri
         self.used_terms: set[str] = set()
         self.used_prefixes: set[str] = set()
-        self._compact: dict[str, tuple[str | None, str]] = {}  # IRI -> (prefix name used, compact form)
 
     def expand(self, value: str) -> str:
-        prefix, _, rest = value.partition(":")
-        return self.prefixes[prefix] + rest if prefix in self.prefixes and not rest.startswith("//") else value
+        return _expand(self.prefixes, value)
 
     def expand_type(self, coercion: str) -> str:
         return coercion if coercion.startswith("@") else self.expand(coercion)
 
     def iri(self, value: str) -> str:
         """A compact IRI with the longest matching prefix, else the IRI itself."""
-        known = self._compact.get(value)
+        compact = self.tables.compact
+        known = compact.get(value)
         if known is None:
-            best = max((ns for ns in self.prefixes.values() if value.startswith(ns) and len(value) > len(ns)),
-                       key=len, default=None)
-            name = None if best is None else next(k for k, v in self.prefixes.items() if v == best)
-            known = (name, value if best is None else f"{name}:{value[len(best):]}")
-            self._compact[value] = known  # a pack writes the same predicates and nodes many times
+            known = next(((name, f"{name}:{value[len(ns):]}") for ns, name in self.tables.namespaces
+                          if value.startswith(ns) and len(value) > len(ns)), (None, value))
+            if len(compact) >= COMPACT_KEPT:
+                compact.clear()
+            compact[value] = known
         if known[0] is not None:
             self.used_prefixes.add(known[0])
         return known[1]
@@ -149,8 +166,9 @@ class Writer:
         context: Json = {"@version": 1.1}
         for name in sorted(self.used_prefixes):
             context[name] = self.prefixes[name]
-        for term in sorted(self.used_terms):
-            context[term] = self.published[term]
+        for term in sorted(self.used_terms):  # a copy: the published terms are shared by every pack
+            definition = self.published[term]
+            context[term] = dict(definition) if isinstance(definition, dict) else definition
         context.update(extra or {})
         return context
 
@@ -163,6 +181,41 @@ def _sorted_node(node: Json) -> Json:
         types = sorted(set(node["@type"]))
         out["@type"] = types[0] if len(types) == 1 else types
     for key in sorted(k for k in node if not k.startswith("@")):
-        values = sorted(node[key], key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
-        out[key] = values[0] if len(values) == 1 else values
+        values = node[key]
+        out[key] = values[0] if len(values) == 1 else sorted(
+            values, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
     return out
+
+
+def _expand(prefixes: dict[str, str], value: str) -> str:
+    prefix, _, rest = value.partition(":")
+    return prefixes[prefix] + rest if prefix in prefixes and not rest.startswith("//") else value
+
+
+def _tables(published: Json, given: dict[str, str]) -> _Tables:
+    """The tables of a writer of these terms and prefixes (the published terms are read_context's shared value:
+    kept here with its tables, so that its id names it)."""
+    key = (id(published), tuple(sorted(given.items())))
+    found = _TABLES.get(key)
+    if found is not None and found[0] is published:
+        return found[1]
+    prefixes = {**given, **{k: v for k, v in published.items() if isinstance(v, str) and not k.startswith("@")
+                            and v.endswith(("#", "/"))}}
+    by_iri: dict[str, tuple[str, str | None]] = {}
+    for term, definition in published.items():
+        if term.startswith("@") or term in prefixes:
+            continue
+        target = definition if isinstance(definition, str) else definition["@id"]
+        coercion = None if isinstance(definition, str) else definition.get("@type")
+        by_iri[_expand(prefixes, target)] = (term, None if coercion is None else coercion if coercion.startswith("@")
+                                             else _expand(prefixes, coercion))
+    # longest namespace first; of two names for one namespace, the first given (as max() over them chose)
+    namespaces: list[tuple[str, str]] = []
+    for name, ns in sorted(prefixes.items(), key=lambda item: -len(item[1])):
+        if all(ns != known for known, _ in namespaces):
+            namespaces.append((ns, name))
+    tables = _Tables(prefixes, namespaces, by_iri)
+    if len(_TABLES) > 16:
+        _TABLES.clear()
+    _TABLES[key] = (published, tables)
+    return tables
