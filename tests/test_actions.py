@@ -144,6 +144,30 @@ def test_notes_follow_ups_and_escalations_on_any_case(store: Path) -> None:
     assert code == 1 and order["reason"] == "no rule of the catalog allows it"
 
 
+def test_a_recorded_proposal_and_who_proposed_it_are_in_the_customers_pack(sample: Built, store: Path) -> None:
+    """The customer pack's proposals section gives the proposal's own statements and its proposer's. Before, a
+    group binding ?s to the proposal bound nothing: a proposal on a customer record reached no pack (one on an
+    order or a case came in through that section)."""
+    from cxgraph.answer.context import build_pack
+
+    code, body = act(store, "propose", "customer", "0030000101", "--action", "refund", "--actor", "helper-bot",
+                     "--actor-kind", "ai-agent", "--format", "json")
+    assert code == 1 and body["reason"] == "no rule of the catalog allows it"
+    reader = EmbeddedStore(store)
+    try:
+        pack = build_pack(reader, sample.project, "customer", "0030000101")
+    finally:
+        reader.close()
+    section = next(s for s in pack["pack"]["sections"] if s["name"] == "proposals")
+    assert (section["items"], section["shown"]) == (1, 1)
+    actions = next(g["@graph"] for g in pack["@graph"] if g["@id"] == "graph:actions")
+    written = {node["@id"]: node for node in actions}
+    node = written[body["proposal"].replace(ID, "id:")]
+    assert "ActionProposal" in node["@type"] and node["concernsCustomerRecord"] == "id:crm/contact/0030000101"
+    agent = node["wasAssociatedWith"] if "wasAssociatedWith" in node else node["prov:wasAssociatedWith"]["@id"]
+    assert agent in written and len(written[agent]) > 1  # the proposer's own statements too
+
+
 @pytest.mark.parametrize(("args", "needle"), [
     (("--action", "teleport"), "no action type 'teleport' in the catalog"),
     (("--action", "refund", "--amount", "lots", "--currency", "EUR"), "amount 'lots' is not a number"),
