@@ -291,3 +291,27 @@ def test_a_pack_that_fails_waits_for_the_work_it_ran_beside_before_raising(sampl
     with pytest.raises(CxGraphError, match="a section query failed"):
         build_pack(sample.store, sample.project, "order", "WEB-104211")
     assert finished == ["verdicts"]  # done before build_pack raised, not after
+
+
+def test_a_damaged_store_says_so_where_a_pack_reads_its_facts(sample: Built, tmp_path: Path) -> None:
+    """The facts are read from the index, not through a query: a damaged store is named there as a query names
+    it (rebuild it), not a bare RocksDB error (a 500 from the servers)."""
+    path = write_store(tmp_path / "store", sample.store.raw.quads_for_pattern(None, None, None, None))
+    subjects = sorted({q.subject for q in sample.store.raw.quads_for_pattern(None, None, None, None)
+                       if isinstance(q.subject, ox.NamedNode)}, key=str)
+    tables = sorted(path.glob("generations/*/*.sst"), key=lambda f: f.stat().st_size)[-6:]
+    assert tables and sum(f.stat().st_size for f in tables) > 100_000  # the data is in tables, not the log
+    for table in tables:  # its data blocks garbled, the index and footer at its end kept
+        with table.open("r+b") as raw:
+            raw.write(b"\x55" * (table.stat().st_size // 2))
+    store = EmbeddedStore(path)
+    errors = []
+    for subject in subjects:
+        try:
+            store.statements(subject)
+        except CxGraphError as exc:
+            errors.append(str(exc))
+    store.close()
+    assert errors, "no read met a garbled block"
+    assert "the store is damaged or unreadable (Corruption: block checksum mismatch" in errors[0]
+    assert "rebuild it with `cxgraph build`" in errors[0]

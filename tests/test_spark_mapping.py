@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CXGRAPH, ROOT, Built, cx, graph_triples
-from cxgraph.build.spark_mapping import MASTER_FORMS, spark_ready
+from cxgraph.build.spark_mapping import MASTER_FORMS, spark_reads, spark_ready
 from cxgraph.errors import CxGraphError
 from cxgraph.stores.embedded import EmbeddedStore
 
@@ -95,13 +95,18 @@ def test_a_master_spark_cannot_read_stops_before_the_contract_check(tmp_path: Pa
     ("local-cluster[2, 1, 1024]", True), ("spark://h:7077", True), ("spark://h1:7077,h2:7077", True),
     ("spark://[::1]:7077", True), ("yarn", True), ("k8s://https://h:6443", True),
     ("local[ 2 ]", False), ("local[2,]", False), ("local[two]", False), ("spark://h", False),
-    ("spark://::1:7077", False), ("spark://h:7077,", False), ("nowhere[2]", False), ("Local", False)])
+    ("spark://::1:7077", False), ("spark://h:7077,", False), ("nowhere[2]", False), ("Local", False),
+    # java.net.URI reads no host here, or a user; Spark asks for a thread at least; Java's [0-9] and \s are ASCII
+    ("spark://spark_master:7077", False), ("spark://user@h:7077", False), ("spark://h#x:7077", False),
+    ("local[0]", False), ("local[\u0662]", False), ("spark://h:\uff17\uff10\uff17\uff17", False),
+    ("local[2,\xa03]", False), ("local[10]", True), ("spark://spark-master.local:7077", True)])
 def test_the_master_forms_are_the_ones_spark_reads(master: str, read: bool) -> None:
     """SparkContext's own regexes (`local[ 2 ]` is not one of them: it failed later, as "cannot start Spark")."""
     assert bool(MASTER_FORMS.fullmatch(master)) is read
 
 
 def test_mesos_is_a_master_only_before_spark_4() -> None:
+    assert spark_reads("mesos://h:5050", "3.5.1") and not spark_reads("mesos://h:5050", "4.0.0")
     major = int(importlib.metadata.version("pyspark").split(".")[0])
     if major >= 4:
         with pytest.raises(CxGraphError, match="Spark cannot read the master 'mesos://h:5050'"):

@@ -275,11 +275,10 @@ def _facts(store: Any, nodes: set[ox.NamedNode], only: tuple[str, ...] | None, g
         return []
     if not isinstance(store, EmbeddedStore):
         return _facts_by_query(store, nodes, only, graphs)
-    raw = store.raw
     keep = {ox.NamedNode(g) for g in graphs}
     predicates: list[ox.NamedNode | None] = [ox.NamedNode(p) for p in only] if only else [None]
     return [q for node in sorted(nodes, key=str) for p in predicates
-            for q in raw.quads_for_pattern(node, p, None, None) if q.graph_name in keep]
+            for q in store.statements(node, p) if q.graph_name in keep]
 
 
 def _facts_by_query(store: Any, nodes: set[ox.NamedNode], only: tuple[str, ...] | None,

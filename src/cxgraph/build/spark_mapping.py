@@ -98,12 +98,29 @@ def map_on_executor(tasks: Iterable[Any]) -> Iterator[str]:
         yield task.output
 
 
-# the master URLs SparkContext reads (its LOCAL_N, LOCAL_N_FAILURES and LOCAL_CLUSTER regexes; a standalone
-# master's every HOST:PORT, an IPv6 host in brackets; mesos:// only before Spark 4, which removed it)
-_HOST_PORT = r"(\[[0-9A-Fa-f:.]+\]|[^\s,:/\[\]]+):\d+"
-MASTER_FORMS = re.compile(r"local|local\[(\d+|\*)\]|local\[(\d+|\*)\s*,\s*\d+\]"
-                          r"|local-cluster\[\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\]"
-                          rf"|spark://{_HOST_PORT}(,{_HOST_PORT})*|yarn|k8s://\S+")
+# the master URLs SparkContext reads (its LOCAL_N, LOCAL_N_FAILURES and LOCAL_CLUSTER regexes, at least one
+# thread; a standalone master's every HOST:PORT as java.net.URI reads it: a host name or an IPv6 host in
+# brackets, no user, no underscore); ASCII digits and spaces only, as Java's regexes have them
+_HOST_PORT = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]+"
+MASTER_FORMS = re.compile(r"local|local\[([0-9]*[1-9][0-9]*|\*)\]|local\[([0-9]*[1-9][0-9]*|\*)\s*,\s*[0-9]+\]"
+                          r"|local-cluster\[\s*[0-9]+\s*,\s*[0-9]+\s*,\s*[0-9]+\s*\]"
+                          rf"|spark://{_HOST_PORT}(,{_HOST_PORT})*|yarn|k8s://\S+", re.ASCII)
+
+
+def spark_reads(master: str, spark_version: str) -> bool:
+    """Whether SparkContext of that version reads the master URL: mesos:// only before Spark 4, which removed it."""
+    if master.startswith("mesos://"):
+        return int(spark_version.split(".")[0]) < 4
+    return bool(MASTER_FORMS.fullmatch(master))
+
+
+def _pyspark_version() -> str:
+    """PySpark's version, also where it has no package metadata ($SPARK_HOME/python on PYTHONPATH, findspark)."""
+    try:
+        return importlib.metadata.version("pyspark")
+    except importlib.metadata.PackageNotFoundError:
+        from pyspark.version import __version__
+        return str(__version__)
 
 
 def spark_ready(master: str) -> None:
@@ -111,8 +128,8 @@ def spark_ready(master: str) -> None:
     Spark can read the master URL, and a standalone master (`spark://`) answers on its port."""
     if importlib.util.find_spec("pyspark") is None:
         raise CxGraphError(NO_PYSPARK)
-    mesos = master.startswith("mesos://") and int(importlib.metadata.version("pyspark").split(".")[0]) < 4
-    if not MASTER_FORMS.fullmatch(master) and not mesos:  # build() strips it once
+    version = _pyspark_version() if master.startswith("mesos://") else ""
+    if not spark_reads(master, version):  # build() strips it once
         raise CxGraphError(f"Spark cannot read the master {master!r}: give local, local[N], local[*], "
                            "spark://HOST:PORT (an IPv6 host in brackets), yarn or k8s://HOST:PORT")
     if master.startswith("spark://"):

@@ -238,8 +238,19 @@ class EmbeddedStore:
         try:
             return store.query(sparql, use_default_graph_as_union=True)
         except (OSError, RuntimeError) as exc:
-            raise CxGraphError(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
-                               "`cxgraph build`", self.path) from None
+            raise self._damaged(exc) from None
+
+    def statements(self, subject: ox.NamedNode, predicate: ox.NamedNode | None = None) -> list[ox.Quad]:
+        """A subject's statements in every graph, read from the index without a query (a context pack reads a
+        few hundred nodes); whole, so that a damaged store says so here, as `query` does."""
+        try:
+            return list(self._open().quads_for_pattern(subject, predicate, None, None))
+        except (OSError, RuntimeError) as exc:
+            raise self._damaged(exc) from None
+
+    def _damaged(self, exc: Exception) -> CxGraphError:
+        return CxGraphError(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
+                            "`cxgraph build`", self.path)
 
     def update(self, sparql: str) -> None:
         self._writable().update(sparql)
