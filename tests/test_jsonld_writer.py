@@ -35,6 +35,8 @@ def test_a_changed_context_is_read_again(tmp_path: Path) -> None:
                                 "placedBy": {"@id": "cx:isPlacedBy", "@type": "@id"}}
     second.context()["placedBy"]["@id"] = "changed by a caller"  # a pack's context is its own
     assert read_context(path)["placedBy"]["@id"] == "cx:isPlacedBy"
+    _write(path, {"wasPlacedBy": {"@id": "cx:isPlacedBy", "@type": "@id"}}, 2_000_000_000)  # `cp -p`: same time
+    assert "wasPlacedBy" in read_context(path)
 
 
 def test_the_compact_forms_kept_are_bounded_and_the_longest_prefix_wins(monkeypatch: pytest.MonkeyPatch,

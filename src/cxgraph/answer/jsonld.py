@@ -56,12 +56,14 @@ def ontology_context(ontology: Graph) -> Json:
 
 def read_context(path: Path) -> Json:
     """The published context's term definitions, read again only when the file changes (every pack reads it).
-    The value is shared: callers must not change it."""
-    return _read_context(path, path.stat().st_mtime_ns)
+    The value is shared: callers must not change it. A file replaced (a new inode) or rewritten to another size
+    within the same clock tick, or copied in with its old time (`cp -p`), is read again too."""
+    seen = path.stat()
+    return _read_context(path, (seen.st_mtime_ns, seen.st_size, seen.st_ino))
 
 
 @functools.lru_cache(maxsize=8)
-def _read_context(path: Path, _mtime: int) -> Json:
+def _read_context(path: Path, _version: tuple[int, int, int]) -> Json:
     return dict(json.loads(path.read_text(encoding="utf-8"))["@context"])
 
 
