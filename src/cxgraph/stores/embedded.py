@@ -125,6 +125,12 @@ class Workspace:
         self.published = True
 
 
+def _damaged(exc: Exception, where: Path | None) -> CxGraphError:
+    """pyoxigraph reports a damaged RocksDB folder as RuntimeError (or OSError), whether opening or reading it."""
+    return CxGraphError(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
+                        "`cxgraph build`", where)
+
+
 class EmbeddedStore:
     """pyoxigraph, on disk (a folder of generations) or in memory when `path` is None.
 
@@ -175,8 +181,7 @@ class EmbeddedStore:
             self._store = ox.Store.read_only(str(lease.generation))
         except (OSError, RuntimeError) as exc:  # pyoxigraph reports a damaged RocksDB folder as RuntimeError
             lease.release()
-            raise CxGraphError(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
-                               "`cxgraph build`", lease.generation) from None
+            raise _damaged(exc, lease.generation) from None
         self._lease = lease
         return self._store
 
@@ -238,7 +243,7 @@ class EmbeddedStore:
         try:
             return store.query(sparql, use_default_graph_as_union=True)
         except (OSError, RuntimeError) as exc:
-            raise self._damaged(exc) from None
+            raise _damaged(exc, self.path) from None
 
     def statements(self, subject: ox.NamedNode, predicate: ox.NamedNode | None = None) -> list[ox.Quad]:
         """A subject's statements in every graph, read from the index without a query (a context pack reads a
@@ -246,11 +251,8 @@ class EmbeddedStore:
         try:
             return list(self._open().quads_for_pattern(subject, predicate, None, None))
         except (OSError, RuntimeError) as exc:
-            raise self._damaged(exc) from None
+            raise _damaged(exc, self.path) from None
 
-    def _damaged(self, exc: Exception) -> CxGraphError:
-        return CxGraphError(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
-                            "`cxgraph build`", self.path)
 
     def update(self, sparql: str) -> None:
         self._writable().update(sparql)
