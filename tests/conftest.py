@@ -65,6 +65,20 @@ def write_store(store: Path, quads: Iterable[ox.Quad] = (), update: str | None =
     return store
 
 
+def garble(generation: Path, tables: int = 6) -> None:
+    """Overwrite the first half (data blocks) of a generation's largest tables, keeping each table's index and
+    footer at its end: RocksDB opens the store, and fails a block's checksum only when a read reaches it."""
+    largest = sorted(generation.glob("*.sst"), key=lambda f: f.stat().st_size)[-tables:]
+    assert largest and sum(f.stat().st_size for f in largest) > 100_000  # the data is in tables, not the log
+    for table in largest:
+        with table.open("r+b") as raw:
+            raw.write(b"\x55" * (table.stat().st_size // 2))
+
+
+def live_generation(store: Path) -> Path:
+    return store / "generations" / (store / "live").read_text(encoding="utf-8").strip()
+
+
 def build_memory(work: Path, data_root: Path | None = None, only: list[str] | None = None,
                  keep_staging: bool = False) -> Built:
     """Build into an in-memory store, the way `cxgraph build` does on disk."""

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, cx, graph_triples, write_store
+from conftest import ROOT, cx, garble, graph_triples, live_generation, write_store
 from cxgraph.build import pipeline
 from cxgraph.errors import CxGraphError
 from cxgraph.project import WorkFolder, load_project
@@ -381,6 +381,34 @@ def test_a_damaged_store_is_one_line_and_a_full_build_recovers(built, case) -> N
     assert "starts from an empty store" in " ".join(full.stdout.split())
     after = counts(store)
     assert {g: n for g, n in after.items() if g.startswith(GRAPH)} == {
+        g: n for g, n in built[1].items() if g.startswith(GRAPH)}
+
+
+@pytest.mark.parametrize("command", [("stats",), ("context", "order", "WEB-104211"), ("reason",), ("validate",),
+                                     ("build", "--only", "crm")])
+def test_a_store_damaged_inside_its_tables_is_one_line(built, case, command) -> None:  # type: ignore[no-untyped-def]
+    """RocksDB opens it; a read that reaches a garbled block fails its checksum: said as the store's damage,
+    never RocksDB's bare error or a hang (`reason` dropped the old inferred graph with an ASK that never returned)."""
+    store, _data = case
+    garble(live_generation(store))
+    proc = cx(*command, cwd=store.parent.parent, store=store)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    errors = one_line_errors(proc.stderr)
+    assert len(errors) == 1, proc.stderr
+    assert "damaged or unreadable (Corruption: block checksum mismatch" in errors[0], errors
+    assert "rebuild it with `cxgraph build`" in errors[0] or "a full build" in errors[0], errors
+
+
+def test_a_full_build_recovers_a_store_damaged_inside_its_tables(built, case) -> None:  # type: ignore[no-untyped-def]
+    """Copying the graphs a full build keeps reads the damaged live store: the build starts afresh (as for a store
+    it cannot open), rather than fail as for a new generation it cannot write."""
+    store, data = case
+    garble(live_generation(store))
+    full = build(store, data)
+    assert full.returncode == 0, full.stderr
+    said = " ".join(full.stdout.split())
+    assert "the live store is damaged or unreadable (Corruption: " in said and "starts from an empty store" in said
+    assert {g: n for g, n in counts(store).items() if g.startswith(GRAPH)} == {
         g: n for g, n in built[1].items() if g.startswith(GRAPH)}
 
 

@@ -20,6 +20,11 @@ class CxGraphError(Exception):
         return where + super().__str__()
 
 
+class StoreDamaged(CxGraphError):
+    """The embedded store's files are damaged or unreadable: the remedy is a rebuild, and a server answers it as
+    its own failure (503), not as the caller's bad request."""
+
+
 def read_utf8(path: Path, what: str = "file") -> str:
     """A text file read as UTF-8, or a CxGraphError naming it: missing, or where its first bad byte is."""
     try:

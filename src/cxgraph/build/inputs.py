@@ -20,7 +20,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from cxgraph.errors import CxGraphError
+from cxgraph.errors import CxGraphError, StoreDamaged
 from cxgraph.ontology import CATALOG
 from cxgraph.project import Project, Source
 from cxgraph.stores.embedded import remembered
@@ -192,5 +192,7 @@ def stale(store: Any, project: Project) -> list[Behind]:
     read or compared gives one entry saying so."""
     try:
         return behind(store, project)
+    except StoreDamaged:
+        raise  # not a question of following the project: nothing else can be read either
     except (CxGraphError, OSError) as exc:
         return [Behind(None, f"whether the store follows the project cannot be told: {exc}")]

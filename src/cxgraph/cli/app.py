@@ -74,6 +74,12 @@ def main() -> None:
         err.print("interrupted", style="bold red")
         sys.exit(130)
     except Exception as exc:  # a bug or an environment failure: say what, not a wall of traceback
+        from cxgraph.stores.embedded import damage
+
+        damaged = damage(exc)
+        if damaged is not None:  # met while results were read, after the store's own checks
+            err.print(Text.assemble(("error: ", "bold red"), str(damaged)), soft_wrap=True)
+            sys.exit(2)
         err.print(Text.assemble(("error: ", "bold red"), f"{type(exc).__name__}: {exc} (internal error; run with "
                                 "CXGRAPH_DEBUG=1 to see where)"), soft_wrap=True)
         sys.exit(2)

@@ -37,10 +37,10 @@ from cxgraph.answer.context import build_pack, load_scopes, parse_limits
 from cxgraph.answer.queries import NamedQuery, catalog, run
 from cxgraph.answer.render import to_json
 from cxgraph.build.inputs import stale
-from cxgraph.errors import CxGraphError
+from cxgraph.errors import CxGraphError, StoreDamaged
 from cxgraph.faces.sparql_endpoint import EndpointConfig, problem, sparql_handler
 from cxgraph.project import Project, WorkFolder
-from cxgraph.stores.embedded import EmbeddedStore
+from cxgraph.stores.embedded import EmbeddedStore, damage
 from cxgraph.stores.query_pool import QueryPool
 from cxgraph.stores.remote import Endpoint, RemoteStore
 from cxgraph.vocab import PREFIXES
@@ -178,6 +178,10 @@ def create_api(config: ApiConfig) -> FastAPI:
         response.headers.update(exc.headers)
         return response
 
+    @app.exception_handler(StoreDamaged)  # found by the exception's class first: not a bad request
+    async def on_damaged(_request: Request, exc: StoreDamaged) -> Response:
+        return problem(503, "Store damaged", str(exc))
+
     @app.exception_handler(CxGraphError)
     async def on_error(_request: Request, exc: CxGraphError) -> Response:
         found = _problem_of(exc)
@@ -195,6 +199,9 @@ def create_api(config: ApiConfig) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def on_crash(_request: Request, exc: Exception) -> Response:
+        damaged = damage(exc, config.store)  # met while a query's results were read
+        if damaged is not None:
+            return problem(503, "Store damaged", str(damaged))
         return problem(500, "Server error", "the server failed on this request (its log says why)")
 
     def presented(request: Request) -> tuple[str, tuple[str, str] | None]:
@@ -292,6 +299,8 @@ def create_api(config: ApiConfig) -> FastAPI:
 
         try:
             behind_by = await in_thread(lambda: on_store(count))
+        except StoreDamaged:
+            raise  # unhealthy: 503
         except CxGraphError:
             behind_by = None
         return {"status": "ok", "store": "remote" if config.endpoint else "embedded", "auth": config.keys is not None,

@@ -26,7 +26,7 @@ from cxgraph.answer.render import to_json
 from cxgraph.check.docs import merged_ontology
 from cxgraph.errors import CxGraphError
 from cxgraph.project import Project
-from cxgraph.stores.embedded import EmbeddedStore
+from cxgraph.stores.embedded import EmbeddedStore, damage
 from cxgraph.stores.remote import Endpoint, RemoteStore
 from cxgraph.vocab import PREFIXES
 
@@ -55,6 +55,11 @@ def _said(fn: F) -> F:
             return fn(*args, **kwargs)
         except CxGraphError as exc:
             raise ToolError(str(exc)) from None
+        except (RuntimeError, OSError) as exc:  # RocksDB met damage while a query's results were read
+            damaged = damage(exc)
+            if damaged is None:
+                raise
+            raise ToolError(str(damaged)) from None
     return wrapper  # type: ignore[return-value]
 
 

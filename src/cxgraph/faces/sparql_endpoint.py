@@ -33,7 +33,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from cxgraph.errors import CxGraphError
+from cxgraph.errors import CxGraphError, StoreDamaged
 from cxgraph.stores.query_pool import QueryError, QueryPool, Request
 
 RESULTS_TYPES = ["application/sparql-results+json", "application/sparql-results+xml", "text/csv",
@@ -142,6 +142,8 @@ def query_runner(config: EndpointConfig, pool: QueryPool) -> Callable[..., Await
             titles = {400: "Bad query", 503: "Query stopped at the time limit",
                       507: "Query stopped at the memory or answer size limit"}
             return problem(exc.status, titles.get(exc.status, "Query failed"), str(exc))
+        except StoreDamaged as exc:
+            return problem(503, "Store damaged", str(exc))
         except CxGraphError as exc:
             return problem(500, "Query failed", str(exc))
         media = answer.media_type
@@ -290,6 +292,8 @@ def apply_write(store_path: Path, lock: Path, job: dict[str, Any]) -> tuple[int,
             ws.publish(replaced)
     except SyntaxError as exc:
         return 400, "Bad update", str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
+    except StoreDamaged as exc:
+        return 503, "Store damaged", str(exc)
     except CxGraphError as exc:
         return (409 if "another build" in str(exc) else 400), "Write refused", str(exc)
     except (OSError, ValueError, RuntimeError) as exc:

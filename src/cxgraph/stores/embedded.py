@@ -17,6 +17,7 @@ import contextlib
 import gc
 import itertools
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -27,13 +28,15 @@ from typing import Any, Protocol, TypeVar, cast
 import pyoxigraph as ox
 
 from cxgraph import faults
-from cxgraph.errors import CxGraphError
+from cxgraph.errors import CxGraphError, StoreDamaged
 from cxgraph.project import DEFAULT_STORE, WorkFolder
 from cxgraph.stores.binding import bind_values
 from cxgraph.stores.generations import BuildLock, ReaderLease, StoreFolder
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
+# The ASK keyword after a query's comments and prologue.
+_ASK = re.compile(r"(?is)^((?:\s+|#[^\n]*(?:\n|$)|PREFIX\s*[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>)*)ASK\b")
 DUMP_FORMATS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
 
 
@@ -125,10 +128,58 @@ class Workspace:
         self.published = True
 
 
-def _damaged(exc: Exception, where: Path | None) -> CxGraphError:
+def _damaged(exc: Exception, where: Path | None) -> StoreDamaged:
     """pyoxigraph reports a damaged RocksDB folder as RuntimeError (or OSError), whether opening or reading it."""
-    return CxGraphError(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
+    return StoreDamaged(f"the store is damaged or unreadable ({_first_line(exc)[:300]}); rebuild it with "
                         "`cxgraph build`", where)
+
+
+# RocksDB's status for a file that fails its checksum or cannot be read, as pyoxigraph passes it on (Corruption as
+# RuntimeError, an I/O failure as OSError); a full disk is not damage (a build says so itself).
+_DAMAGE = ("Corruption: ", "IO error: ")
+
+
+def damage(exc: BaseException, where: Path | None = None) -> StoreDamaged | None:
+    """`exc` as a StoreDamaged when it is RocksDB reporting damage, else None.
+
+    Query results are read lazily, so such an error can surface anywhere results are iterated, long after
+    `query()` returned; the places that catch every error (the CLI, the query workers, the servers) ask this.
+    """
+    if isinstance(exc, StoreDamaged):
+        return exc
+    text = str(exc)
+    if not isinstance(exc, (RuntimeError, OSError)) or not text.startswith(_DAMAGE) or "No space left" in text:
+        return None
+    return _damaged(exc, where)
+
+
+class Results:
+    """A SELECT's solutions or a CONSTRUCT's triples, as pyoxigraph gives them, whose reading reports a damaged
+    store as StoreDamaged (a CxGraphError, which the callers of `query` already handle): pyoxigraph evaluates
+    lazily, so RocksDB's checksum error surfaces while the results are read, not when `query` returns."""
+
+    __slots__ = ("_results", "_where")
+
+    def __init__(self, results: ox.QuerySolutions | ox.QueryTriples, where: Path | None) -> None:
+        self._results = results
+        self._where = where
+
+    @property
+    def variables(self) -> list[ox.Variable]:
+        """A SELECT's variables (AttributeError for triples, as pyoxigraph's)."""
+        return cast(ox.QuerySolutions, self._results).variables
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            yield from self._results
+        except (OSError, RuntimeError) as exc:
+            raise (damage(exc, self._where) or exc) from None
+
+    def serialize(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._results.serialize(*args, **kwargs)
+        except (OSError, RuntimeError) as exc:
+            raise (damage(exc, self._where) or exc) from None
 
 
 class EmbeddedStore:
@@ -240,10 +291,26 @@ class EmbeddedStore:
         if bindings:
             sparql = bind_values(sparql, bindings)
         store = self._open()
+        answer = self._ask(store, sparql) if _ASK.match(sparql) else None
+        if answer is not None:
+            return answer
         try:
-            return store.query(sparql, use_default_graph_as_union=True)
+            result = store.query(sparql, use_default_graph_as_union=True)
         except (OSError, RuntimeError) as exc:
             raise _damaged(exc, self.path) from None
+        return result if isinstance(result, ox.QueryBoolean) else Results(result, self.path)
+
+    def _ask(self, store: ox.Store, sparql: str) -> bool | None:
+        """An ASK answered by its first solution: pyoxigraph's ASK reads on past an error for a valid solution,
+        and on a damaged store its index repeats the error forever (a hang, not an answer). None: no SELECT form
+        (an ASK with GROUP BY), asked as it is."""
+        try:
+            solutions = store.query(_ASK.sub(r"\1SELECT *", sparql, count=1), use_default_graph_as_union=True)
+        except SyntaxError:
+            return None
+        except (OSError, RuntimeError) as exc:
+            raise _damaged(exc, self.path) from None
+        return next(iter(Results(cast(ox.QuerySolutions, solutions), self.path)), None) is not None
 
     def statements(self, subject: ox.NamedNode, predicate: ox.NamedNode | None = None) -> list[ox.Quad]:
         """A subject's statements in every graph, read from the index without a query (a context pack reads a
@@ -293,7 +360,9 @@ class EmbeddedStore:
             # DROP is one transaction, held in memory until it commits: dropping a 469,000-quad graph peaked at
             # 688 MiB and took 12 s, in deletes of 50,000 at 409 MiB and 8 s.
             # Nobody else reads the workspace, so the graph may go in steps.
-            while store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+            # Not ASK: on a damaged store pyoxigraph's ASK (and ORDER BY, aggregates) never returns, reading the
+            # same failed block again and again, while an index read raises.
+            while next(iter(store.quads_for_pattern(None, None, None, ox.NamedNode(graph))), None) is not None:
                 store.update(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {{ SELECT ?s ?p ?o WHERE "
                              f"{{ GRAPH <{graph}> {{ ?s ?p ?o }} }} LIMIT {DROP_STEP} }} }}")
         store.update(f"DROP SILENT GRAPH <{graph}>")
@@ -469,13 +538,27 @@ def _copy_graphs(folder: StoreFolder, into: EmbeddedStore, wanted: Callable[[str
         graphs = sorted(g.value for g in live.named_graphs() if isinstance(g, ox.NamedNode))
         for name in [ox.NamedNode(g) for g in graphs if wanted(g)] + ([ox.DefaultGraph()] if default else []):
             try:
-                into.add_quads(live.quads_for_pattern(None, None, None, name))
+                into.add_quads(_read_live(live.quads_for_pattern(None, None, None, name), generation))
             except (OSError, RuntimeError) as exc:
                 raise NotCopied(f"cannot copy the graph {name} of the live store into the build's new generation "
                                 f"({_first_line(exc)[:300]}); nothing was replaced", generation) from None
         return graphs
 
     return _reading_live(folder, copy)
+
+
+def _live_damaged(exc: Exception, generation: Path) -> CxGraphError:
+    return CxGraphError(f"the live store is damaged or unreadable ({_first_line(exc)[:300]}); a full build "
+                        "(`cxgraph build` without --only) starts afresh", generation)
+
+
+def _read_live(quads: Iterator[ox.Quad], generation: Path) -> Iterator[ox.Quad]:
+    """The live store's quads, read lazily by the bulk loader: a failed read is the live store's damage (a full
+    build starts afresh), told apart from a failed write into the new generation (NotCopied: the build fails)."""
+    try:
+        yield from quads
+    except (OSError, RuntimeError) as exc:
+        raise _live_damaged(exc, generation) from None
 
 
 def _reading_live(folder: StoreFolder, work: Callable[[ox.Store, Path], T]) -> T:
@@ -489,8 +572,7 @@ def _reading_live(folder: StoreFolder, work: Callable[[ox.Store, Path], T]) -> T
     try:
         return work(ox.Store.read_only(str(lease.generation)), lease.generation)
     except (OSError, RuntimeError) as exc:
-        raise CxGraphError(f"the live store is damaged or unreadable ({_first_line(exc)[:300]}); a full build "
-                           "(`cxgraph build` without --only) starts afresh", lease.generation) from None
+        raise _live_damaged(exc, lease.generation) from None
     finally:
         gc.collect()  # the store opened above is unreachable once `work` returned: closed before the lease goes
         lease.release()

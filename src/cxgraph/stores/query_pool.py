@@ -31,7 +31,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from cxgraph.errors import CxGraphError
+from cxgraph.errors import CxGraphError, StoreDamaged
 from cxgraph.stores.binding import bind_values
 
 DEFAULT_TIMEOUT = 30.0
@@ -56,7 +56,7 @@ class Request:
 
 @dataclass
 class Answer:
-    """What a worker sends back: status (`ok`, `bad-query`, `too-large`, `error`) and the answer."""
+    """What a worker sends back: status (`ok`, `bad-query`, `too-large`, `damaged`, `error`) and the answer."""
 
     status: str
     body: bytes = b""
@@ -106,7 +106,7 @@ def _worker(conn: Connection, store_path: str | None, memory_mb: int, max_answer
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops its workers
     _limit_memory(memory_mb)
     _watch_parent()
-    from cxgraph.stores.embedded import EmbeddedStore
+    from cxgraph.stores.embedded import EmbeddedStore, damage
 
     store: EmbeddedStore | None = None
     generation = ""
@@ -137,8 +137,12 @@ def _worker(conn: Connection, store_path: str | None, memory_mb: int, max_answer
         except CxGraphError as exc:
             answer = Answer("error", message=str(exc))
         except (OSError, RuntimeError, ValueError, TypeError) as exc:
-            answer = Answer("bad-query" if isinstance(exc, (ValueError, TypeError)) else "error",
-                            message=_first_line(exc))
+            damaged = damage(exc, Path(store_path) if store_path else None)  # met while the results were read
+            if damaged is not None:
+                answer = Answer("damaged", message=str(damaged))
+            else:
+                answer = Answer("bad-query" if isinstance(exc, (ValueError, TypeError)) else "error",
+                                message=_first_line(exc))
         try:
             conn.send(answer)
         except (OSError, ValueError, MemoryError):
@@ -292,6 +296,8 @@ class QueryPool:
             raise QueryError(f"the query cannot run: {answer.message}", 400)
         if answer.status == "too-large":
             raise QueryError(answer.message, 507)
+        if answer.status == "damaged":  # the server's own failure, until the store is rebuilt
+            raise StoreDamaged(answer.message)
         if answer.status != "ok":
             raise QueryError(answer.message, 500)
         return answer
