@@ -302,8 +302,8 @@ class EmbeddedStore:
 
     def _ask(self, store: ox.Store, sparql: str) -> bool | None:
         """An ASK answered by its first solution: pyoxigraph's ASK reads on past an error for a valid solution,
-        and on a damaged store its index repeats the error forever (a hang, not an answer). None: no SELECT form
-        (an ASK with GROUP BY), asked as it is."""
+        and on a damaged store its index repeats the error forever (a hang, not an answer). None: the SELECT form
+        does not parse, and the ASK is asked as it is (its own syntax error then names the query)."""
         try:
             solutions = store.query(_ASK.sub(r"\1SELECT *", sparql, count=1), use_default_graph_as_union=True)
         except SyntaxError:
